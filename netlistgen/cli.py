@@ -1,0 +1,177 @@
+"""Command-line interface: `netlistgen <command> ...`.
+
+Every user error becomes one line on stderr and exit code 2; failing checks exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import NetlistgenError
+
+
+def _generate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", help="TOML/YAML file with any of the options below")
+    p.add_argument("--scheme", help="pattern set: int4, int8, zebra-i, zebra-ii, log2 or a custom name (default zebra-i)")
+    p.add_argument("--cell", choices=["lcc", "mllcu"], help="cell kind (default: lcc for int4/int8, else mllcu)")
+    p.add_argument("--rows", help="input rows (default 16)")
+    p.add_argument("--cols", help="weight columns, each n_bits GBLs wide (default 8)")
+    p.add_argument("--tech", dest="technology", help="technology name or descriptor file (default ptm45)")
+    p.add_argument("--corner", help="process corner (default: the technology's)")
+    p.add_argument("--fidelity", choices=["transistor", "ideal-bits"], help="default ideal-bits")
+    p.add_argument("--sram-rows-per-lcc", dest="sram_rows_per_lcc", help="baseline LCC sharing (default 16)")
+    p.add_argument("--weights", help=".npy or .csv float matrix (weight_rows x cols)")
+    p.add_argument("--seed", help="seed of the Gaussian weights used without --weights (default 0)")
+    p.add_argument("--clip", choices=["max-abs", "mse"], help="weight clipping (default max-abs)")
+    p.add_argument("--patterns", dest="pattern_sets", help="config file with custom pattern sets")
+    p.add_argument("--set", dest="design", action="append", default=[], metavar="KEY=VALUE",
+                   help="design-point override, e.g. --set c_unit_f=2e-15 (repeatable)")
+    p.add_argument("--out", help="output directory (default out)")
+
+
+def _options(args: argparse.Namespace):
+    from .generate import GenerateOptions
+
+    design = {}
+    for item in args.design:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
+        design[key.strip()] = value.strip()
+    fields = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+              "weights", "seed", "clip", "pattern_sets", "out")
+    given = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
+    if args.config:
+        opts = GenerateOptions.from_file(args.config, **given)
+        if design:
+            opts = GenerateOptions(**{**opts.__dict__, "design": {**opts.design, **design}})
+        return opts
+    return GenerateOptions(**given, design=design)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .generate import generate
+
+    netlist, paths = generate(_options(args))
+    spec = netlist.spec
+    print(f"generated {spec.rows}x{spec.cols} {spec.cell} array ({spec.pattern_set.name}, {spec.bit_cols} GBLs, "
+          f"{spec.fidelity}) on {netlist.tech.name}/{netlist.corner}")
+    for key, path in paths.items():
+        print(f"  {key:10s} {path}")
+    print(f"  sha256     {netlist.content_hash}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Run the operating-point deck of a generated directory and check outputs sit at VCM."""
+    from .runner import parse_print, run_deck
+
+    out = Path(args.dir)
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out {out}`")
+    manifest = json.loads(manifest_path.read_text())
+    vcm = manifest["design"]["vcm_v"]
+    result = run_deck(out / "op.sp", timeout_s=float(args.timeout))
+    values = parse_print(result.stdout)
+    outputs = {k: v for k, v in values.items() if k.startswith("out_")}
+    expected = manifest["spec"]["bit_cols"]
+    if len(outputs) != expected:
+        print(f"FAIL: ngspice printed {len(outputs)} of {expected} outputs", file=sys.stderr)
+        return 1
+    worst = max(abs(v - vcm) for v in outputs.values())
+    ok = worst <= float(args.tolerance_v)
+    print(f"{'PASS' if ok else 'FAIL'}: {len(outputs)} outputs, max |V - VCM| = {worst * 1e3:.3f} mV "
+          f"(tolerance {float(args.tolerance_v) * 1e3:g} mV), ngspice {result.seconds:.2f} s")
+    return 0 if ok else 1
+
+
+def cmd_pdk(args: argparse.Namespace) -> int:
+    from . import technology
+
+    if args.action == "list":
+        for name in technology.list_technologies():
+            tech = technology.load_technology(name)
+            state = "installed" if tech.is_installed() else "not installed"
+            print(f"{name:10s} {state:14s} {tech.description}")
+    elif args.action == "install":
+        if not args.name:
+            raise NetlistgenError("pdk install needs a technology name, e.g. `netlistgen pdk install ptm45`")
+        for name in args.name:
+            path = technology.install(name, force=args.force)
+            print(f"{name}: models in {path}")
+    elif args.action == "show":
+        if not args.name or len(args.name) != 1:
+            raise NetlistgenError("pdk show needs exactly one technology name")
+        print(json.dumps(technology.show(args.name[0]), indent=2, default=str))
+    return 0
+
+
+def cmd_sqnr(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .encoding import sqnr_report
+    from .generate import load_weights
+
+    if args.weights:
+        x = load_weights(args.weights)
+    else:
+        x = np.random.default_rng(int(args.seed)).normal(size=(int(args.rows), int(args.cols)))
+    report = sqnr_report(x, granularity=args.granularity, clip=args.clip, channel_axis=1)
+    print(f"SQNR ({args.granularity}, {args.clip} clip, tensor {x.shape[0]}x{x.shape[1]}):")
+    for name, db in report.items():
+        print(f"  {name:10s} {db:7.2f} dB")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="netlistgen", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("generate", help="generate an array netlist, its op-point deck and manifest")
+    _generate_args(p)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")
+    p.add_argument("dir")
+    p.add_argument("--tolerance-v", default="0.005", help="allowed |V_out - VCM| (default 5 mV)")
+    p.add_argument("--timeout", default="600", help="seconds (default 600)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("pdk", help="list, install or show technologies")
+    p.add_argument("action", choices=["list", "install", "show"])
+    p.add_argument("name", nargs="*")
+    p.add_argument("--force", action="store_true", help="re-download even if installed")
+    p.set_defaults(func=cmd_pdk)
+
+    p = sub.add_parser("sqnr", help="quantization SNR of a weight tensor under every preset")
+    p.add_argument("--weights", help=".npy or .csv matrix (default: seeded Gaussian)")
+    p.add_argument("--rows", default="256")
+    p.add_argument("--cols", default="64")
+    p.add_argument("--seed", default="0")
+    p.add_argument("--granularity", choices=["per-tensor", "per-channel"], default="per-channel")
+    p.add_argument("--clip", choices=["max-abs", "mse"], default="mse")
+    p.set_defaults(func=cmd_sqnr)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NetlistgenError as exc:
+        print(f"netlistgen: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("netlistgen: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

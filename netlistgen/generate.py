@@ -1,0 +1,165 @@
+"""The `generate` job as an API: options -> encoded weights -> netlist -> files on disk.
+
+`GenerateOptions` is what both the CLI flags and a config file say. Everything is
+validated and rendered in memory first; files are written only when all of it
+succeeded, each through a temporary file and an atomic rename.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import validate
+from .config import check_keys, load_mapping
+from .design import ArraySpec, DesignPoint, default_cell, default_levels
+from .encoding import PatternSet, get_pattern_set, load_pattern_sets, quantize
+from .errors import NetlistgenError
+from .netlist import Netlist, build_netlist, manifest_json
+from .technology import load_technology
+from .testbench import op_deck, spiceinit
+
+MAX_CELLS = 4_000_000
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What to generate; every field has a documented default."""
+
+    scheme: str = "zebra-i"
+    cell: str | None = None  # default: lcc for int4/int8, mllcu otherwise
+    rows: int = 16
+    cols: int = 8
+    technology: str = "ptm45"
+    corner: str | None = None  # default: the technology's default corner
+    fidelity: str = "ideal-bits"
+    sram_rows_per_lcc: int = 16
+    weights: str | None = None  # .npy or .csv float matrix (weight_rows x cols)
+    seed: int = 0  # seeded Gaussian weights when no weights file is given
+    clip: str = "max-abs"
+    pattern_sets: str | None = None  # config file with custom pattern sets
+    design: dict = field(default_factory=dict)  # DesignPoint overrides, e.g. {"c_unit_f": 2e-15}
+    out: str = "out"
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: object) -> "GenerateOptions":
+        """Options from a TOML/YAML config; explicit overrides (CLI flags) win."""
+        data = load_mapping(path)
+        names = {f.name for f in dataclasses.fields(cls)}
+        check_keys(data, names, f"config file {str(path)!r}")
+        if "design" in data and not isinstance(data["design"], dict):
+            raise NetlistgenError(f"config file {str(path)!r}: key 'design' must be a table, got {data['design']!r}")
+        for key in ("scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"):
+            if key in data and not isinstance(data[key], str):
+                raise NetlistgenError(f"config file {str(path)!r}: key {key!r} must be a string, got {data[key]!r}")
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**data)
+
+
+def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
+    custom = load_pattern_sets(opts.pattern_sets) if opts.pattern_sets else None
+    return get_pattern_set(opts.scheme, custom)
+
+
+def load_weights(path: str | Path) -> np.ndarray:
+    """A float matrix from .npy or .csv; NaN/inf rejected."""
+    p = Path(path)
+    if not p.is_file():
+        raise NetlistgenError(f"weights file {str(p)!r} does not exist")
+    try:
+        if p.suffix == ".npy":
+            w = np.load(p, allow_pickle=False)
+        elif p.suffix == ".csv":
+            w = np.loadtxt(p, delimiter=",", ndmin=2)
+        else:
+            raise NetlistgenError(f"weights file {str(p)!r}: unknown format {p.suffix!r} (use .npy or .csv)")
+    except (ValueError, OSError) as exc:
+        raise NetlistgenError(f"weights file {str(p)!r} cannot be read: {str(exc).splitlines()[0]}") from None
+    w = np.asarray(w)
+    if w.ndim != 2 or not np.issubdtype(w.dtype, np.number):
+        raise NetlistgenError(f"weights file {str(p)!r}: expected a 2-D numeric matrix, got shape {w.shape}")
+    bad = ~np.isfinite(w)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise NetlistgenError(f"weights file {str(p)!r}: non-finite value {w[r, c]!r} at row {r}, column {c}")
+    return w.astype(float)
+
+
+def build(opts: GenerateOptions) -> Netlist:
+    """Resolve the options and render the netlist in memory (nothing written)."""
+    ps = resolve_pattern_set(opts)
+    cell = opts.cell or default_cell(ps.name)
+    spec = ArraySpec(
+        cell=cell,
+        pattern_set=ps,
+        rows=validate.integer(opts.rows, "rows", minimum=1),
+        cols=validate.integer(opts.cols, "cols", minimum=1),
+        fidelity=opts.fidelity,
+        sram_rows_per_lcc=validate.integer(opts.sram_rows_per_lcc, "sram_rows_per_lcc", minimum=1),
+    )
+    cells = spec.weight_rows * spec.bit_cols
+    if cells > MAX_CELLS:
+        raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
+    tech = load_technology(opts.technology)
+    overrides = dict(opts.design)
+    levels = overrides.pop("levels", default_levels(cell))
+    design = DesignPoint.for_technology(tech, levels=levels, **overrides)
+    if opts.weights:
+        weights = load_weights(opts.weights)
+    else:
+        seed = validate.integer(opts.seed, "seed", minimum=0, maximum=2**32 - 1)
+        weights = np.random.default_rng(seed).normal(size=(spec.weight_rows, spec.cols))
+    if weights.shape != (spec.weight_rows, spec.cols):
+        raise NetlistgenError(
+            f"weights have shape {weights.shape}, expected ({spec.weight_rows}, {spec.cols}) for this array"
+        )
+    qt = quantize(weights, ps, granularity="per-channel", clip=opts.clip, channel_axis=1)
+    return build_netlist(spec, design, tech, qt.codes, scale=np.broadcast_to(qt.scale, (1, spec.cols)).ravel(),
+                         corner=opts.corner)
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror}") from None
+    if not out.is_dir() or not os.access(out, os.W_OK):
+        raise NetlistgenError(f"output directory {str(out)!r} is not writable")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write through a temporary file in the same directory, then rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
+    """Write array.sp, op.sp (+ .spiceinit) and manifest.json into `out`."""
+    out = Path(out)
+    library = out / "array.sp"
+    files = {
+        "library": (library, netlist.text),
+        "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
+        "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
+        "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
+    }
+    _check_writable(out)
+    for path, text in files.values():
+        write_atomic(path, text)
+    return {key: path for key, (path, _) in files.items()}
+
+
+def generate(opts: GenerateOptions) -> tuple[Netlist, dict[str, Path]]:
+    netlist = build(opts)
+    return netlist, write(netlist, opts.out)

@@ -1,0 +1,283 @@
+"""Render a CIM array (or a single cell) to a hierarchical SPICE subcircuit library.
+
+Python decides every value and every net name (which rail a stored bit sits on, which
+device sizes, which ports); the Jinja templates in `templates/` only lay out structure.
+The result is a `Netlist`: the library text plus the facts later stages need (ports,
+encoded weights) and a manifest recording everything that went into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jinja2
+import numpy as np
+
+from .resources import data_dir
+from . import __version__, validate
+from .design import ArraySpec, DesignPoint, as_dict
+from .encoding import Codes, bit_columns, decode
+from .errors import NetlistgenError
+from .technology import Technology
+
+
+def plus_lines(names: list[str], per_line: int = 12) -> str:
+    """Continuation lines ('+ a b c ...') for a long node list."""
+    return "".join("\n+ " + " ".join(names[i : i + per_line]) for i in range(0, len(names), per_line))
+
+
+def spice_env(folder: str) -> jinja2.Environment:
+    """Jinja environment for SPICE text: strict undefined, no escaping, tidy blocks."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir(folder))),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["plus_lines"] = plus_lines
+    return env
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return spice_env("templates")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One transistor flavour, formatted for an instance line."""
+
+    prefix: str
+    model: str
+    params: str
+
+
+def _device(tech: Technology, model: str, w_m: float, l_m: float) -> Device:
+    """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own)."""
+    unit = tech.length_unit_m
+    w, l_ = w_m / unit, l_m / unit
+    ext = 2.5 * tech.lmin_m / unit  # source/drain extension used for AD/AS/PD/PS
+    params = (
+        f"w={validate.fmt(w)} l={validate.fmt(l_)} ad={validate.fmt(w * ext)} as={validate.fmt(w * ext)} "
+        f"pd={validate.fmt(2 * (w + ext))} ps={validate.fmt(2 * (w + ext))}"
+    )
+    return Device(prefix=tech.device_kind, model=model, params=params)
+
+
+def devices(tech: Technology, dp: DesignPoint) -> dict[str, Device]:
+    """The five transistor roles used by the cells."""
+    n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
+    return {
+        "sw_n": _device(tech, n, dp.w_switch_n_m, dp.l_m),
+        "sw_p": _device(tech, p, dp.w_switch_p_m, dp.l_m),
+        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m),
+        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m),
+        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m),
+    }
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """A rendered array library and what the testbench and post-processor need from it."""
+
+    spec: ArraySpec
+    design: DesignPoint
+    tech: Technology
+    corner: str
+    codes: Codes  # encoded weights, shape (weight_rows, cols)
+    scale: np.ndarray  # dequantisation scale per weight column
+    text: str
+    array_ports: tuple[str, ...]
+    manifest: dict = field(repr=False)
+
+    @property
+    def content_hash(self) -> str:
+        return self.manifest["content_sha256"]
+
+
+def _bit_nets(spec: ArraySpec, codes: Codes) -> list[dict]:
+    """Per weight column, the nets holding W/S/P bits: internal latch nodes at transistor
+    fidelity (with the rail each latch is programmed to), or the rails themselves at
+    ideal-bits fidelity."""
+    planes = bit_columns(codes)
+    w = planes["w"].reshape(spec.weight_rows, spec.cols, spec.n_bits)
+    s, p = planes["s"], planes["p"]
+    transistor = spec.fidelity == "transistor"
+    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+
+    def nets(bit: int, row: int, node: str) -> tuple[str, str, str]:
+        rail = f"vdd_{row}" if bit else "vss"
+        if transistor:
+            return node, node.replace("_", "b_", 1), rail
+        return rail, (f"vdd_{row}" if not bit else "vss"), rail
+
+    columns = []
+    for j in range(spec.cols):
+        wq, wqb, wval, sq, sqb, sval, pq, pqb, pval = ([] for _ in range(9))
+        for r in range(spec.rows):
+            if spec.cell == "mllcu":
+                triples = [nets(int(w[r, j, i]), r, f"w_{r}_{i}") for i in range(spec.n_bits)]
+                wq.append([t[0] for t in triples]); wqb.append([t[1] for t in triples]); wval.append([t[2] for t in triples])
+                sn = nets(int(s[r, j]), r, f"s_{r}")
+                sq.append(sn[0]); sqb.append(sn[1]); sval.append(sn[2])
+                pn = nets(int(p[r, j]), r, f"p_{r}")
+                pq.append(pn[0]); pqb.append(pn[1]); pval.append(pn[2])
+            else:
+                rows_k = [r * g + k for k in range(g)]
+                triples = [[nets(int(w[rk, j, i]), r, f"w_{r}_{k}_{i}") for i in range(spec.n_bits)] for k, rk in enumerate(rows_k)]
+                wq.append([[t[0] for t in tk] for tk in triples])
+                wqb.append([[t[1] for t in tk] for tk in triples])
+                wval.append([[t[2] for t in tk] for tk in triples])
+                sn = [nets(int(s[rk, j]), r, f"s_{r}_{k}") for k, rk in enumerate(rows_k)]
+                sq.append([t[0] for t in sn]); sqb.append([t[1] for t in sn]); sval.append([t[2] for t in sn])
+        columns.append(dict(wq=wq, wqb=wqb, wval=wval, sq=sq, sqb=sqb, sval=sval, pq=pq, pqb=pqb, pval=pval))
+    return columns
+
+
+def _column_ports(spec: ArraySpec) -> list[str]:
+    ports = [f"inp_{r}" for r in range(spec.rows)] + [f"inn_{r}" for r in range(spec.rows)]
+    # Per-row supply and VCM nets (each with its own source): a single net touching every
+    # cell makes Sparse 1.3's reordering dominate the run time (SPEC section 7).
+    ports += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
+    ports += ["vss", "rst", "rstb", "smp", "smpb"]
+    if spec.fidelity == "transistor":
+        ports.append("prog")
+    if spec.cell == "lcc":
+        g = spec.sram_rows_per_lcc
+        ports += [f"rsel_{k}" for k in range(g)] + [f"rselb_{k}" for k in range(g)]
+    return ports + [f"out_{i}" for i in range(spec.n_bits)]
+
+
+def array_ports(spec: ArraySpec, levels: int) -> list[str]:
+    """Ports of `cim_array`, in order; the testbench drives every one of them."""
+    n_levels = 2 * levels + 1
+    ports = [f"ref_{j}" for j in range(n_levels)]
+    for r in range(spec.rows):
+        ports += [f"sel_{r}_{j}" for j in range(n_levels)] + [f"selb_{r}_{j}" for j in range(n_levels)]
+    # Per-row supply and VCM nets (each with its own source): a single net touching every
+    # cell makes Sparse 1.3's reordering dominate the run time (SPEC section 7).
+    ports += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
+    ports += ["vss", "rst", "rstb", "smp", "smpb"]
+    if spec.fidelity == "transistor":
+        ports.append("prog")
+    if spec.cell == "lcc":
+        g = spec.sram_rows_per_lcc
+        ports += [f"rsel_{k}" for k in range(g)] + [f"rselb_{k}" for k in range(g)]
+    return ports + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
+
+
+def build_netlist(
+    spec: ArraySpec,
+    design: DesignPoint,
+    tech: Technology,
+    codes: Codes,
+    *,
+    scale: np.ndarray | None = None,
+    corner: str | None = None,
+) -> Netlist:
+    """Render the array library for `codes` (shape (spec.weight_rows, spec.cols))."""
+    if codes.shape != (spec.weight_rows, spec.cols):
+        raise NetlistgenError(
+            f"weights have shape {codes.shape}, expected ({spec.weight_rows}, {spec.cols}) for {spec.rows} rows x {spec.cols} cols"
+            + (f" x {spec.sram_rows_per_lcc} SRAM rows per LCC" if spec.cell == "lcc" else "")
+        )
+    if codes.pattern_set != spec.pattern_set:
+        raise NetlistgenError(f"weights encoded with {codes.pattern_set.name!r}, array built for {spec.pattern_set.name!r}")
+    corner = corner or tech.default_corner
+    if corner not in tech.corners + tech.mismatch_corners:
+        raise NetlistgenError(f"unknown corner {corner!r} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
+    env = _env()
+    transistor = spec.fidelity == "transistor"
+    common = dict(
+        dev=devices(tech, design),
+        rows=spec.rows,
+        cols=spec.cols,
+        n_bits=spec.n_bits,
+        bit_cols=spec.bit_cols,
+        cell=spec.cell,
+        transistor=transistor,
+        two_caps=spec.has_pattern_bit,
+        g=spec.sram_rows_per_lcc,
+        levels=design.levels,
+        n_levels=2 * design.levels + 1,
+        c1=validate.fmt(design.c_unit_f),
+        c2=validate.fmt(design.c_unit_f * spec.c2_ratio),
+        c2_ratio=spec.c2_ratio,
+        c_sample=validate.fmt(design.c_sample_f),
+        wire_c=validate.fmt(design.wire_c_per_row_f) if design.wire_c_per_row_f > 0 else "",
+        wire_r=validate.fmt(design.wire_r_per_row_ohm),
+        c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
+    )
+    col_ports = _column_ports(spec)
+    column_tpl = env.get_template("column.sp.j2")
+    columns = "".join(
+        column_tpl.render(common, j=j, col_ports=col_ports, **nets) for j, nets in enumerate(_bit_nets(spec, codes))
+    )
+    ports = array_ports(spec, design.levels)
+    col_connections = [
+        [p if not p.startswith("out_") else f"out_{j}_{p[4:]}" for p in col_ports] for j in range(spec.cols)
+    ]
+    text = env.get_template("library.sp.j2").render(
+        common,
+        title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
+        version=__version__,
+        tech_name=tech.name,
+        corner=corner,
+        fidelity=spec.fidelity,
+        pattern_set=spec.pattern_set.spice_name,
+        prog_vt=validate.fmt(design.vdd_v / 2),
+        prog_ron=validate.fmt(design.r_prog_on_ohm),
+        rowsel_ports=[f"q_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"qb_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"sel_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"selb_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + ["vdd", "vss"],
+        mlsiu_ports=[f"ref_{j}" for j in range(2 * design.levels + 1)]
+        + [f"sel_{j}" for j in range(2 * design.levels + 1)]
+        + [f"selb_{j}" for j in range(2 * design.levels + 1)]
+        + ["vdd", "vss"],
+        columns=columns,
+        array_ports=ports,
+        col_connections=col_connections,
+    )
+    if scale is None:
+        scale = np.ones(spec.cols)
+    manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
+    return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest)
+
+
+def make_manifest(
+    spec: ArraySpec, design: DesignPoint, tech: Technology, corner: str, codes: Codes, scale: np.ndarray, text: str
+) -> dict:
+    """Everything that went into the netlist, JSON-able, plus its content hash."""
+    return {
+        "generator": {"name": "netlistgen", "version": __version__},
+        "spec": as_dict(spec) | {"n_bits": spec.n_bits, "bit_cols": spec.bit_cols, "weight_rows": spec.weight_rows,
+                                  "c2_ratio": spec.c2_ratio},
+        "design": as_dict(design),
+        "technology": {
+            "name": tech.name,
+            "corner": corner,
+            "descriptor": str(tech.descriptor_path),
+            "deck_sha256": tech.deck_fingerprint(corner) if tech.is_installed() else None,
+        },
+        "weights": {
+            "shape": list(codes.shape),
+            "layout": "weight row r, weight column j -> bit column j*n_bits+i (MSB first)",
+            "sign": codes.sign.tolist(),
+            "pattern": codes.pattern.tolist(),
+            "bits": codes.bits.tolist(),
+            "values": decode(codes).tolist(),
+            "scale": scale.tolist(),
+        },
+        "content_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def manifest_json(manifest: dict) -> str:
+    return json.dumps(manifest, indent=1, sort_keys=True) + "\n"
