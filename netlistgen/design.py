@@ -46,10 +46,16 @@ class DesignPoint:
     w_switch_n_m: float
     w_switch_p_m: float
     r_prog_on_ohm: float = 100.0
+    # Driver widths in units of the cell switch; None: sized from their load (netlist.drive_factors).
+    siu_width_factor: float | None = None
+    reset_width_factor: float | None = None
+    sample_width_factor: float | None = None
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if value is None and f.name.endswith("_width_factor"):
+                continue
             if f.name == "levels":
                 validate.integer(value, "levels", minimum=1, maximum=MAX_LEVELS)
                 continue
@@ -94,7 +100,7 @@ class DesignPoint:
                 raise NetlistgenError(f"unknown design parameter {key!r}; known: {', '.join(sorted(known))}")
             values[key] = value
         for key in known - {"levels"}:
-            if key in values:
+            if key in values and not (key.endswith("_width_factor") and values[key] is None):
                 values[key] = validate.number(values[key], key)
         dp = cls(**values)  # type: ignore[arg-type]
         if dp.l_m < tech.lmin_m * (1 - 1e-9):

@@ -308,7 +308,7 @@ def load_pattern_sets(path: str | Path) -> dict[str, PatternSet]:
     Anything else is an error, so a typo cannot silently fall back to a default.
     """
     path = Path(path)
-    where = str(path)
+    where = repr(str(path))  # quoted: a path may hold any character, messages stay one line
     doc = _read_config(path)
     if not isinstance(doc, dict):
         raise NetlistgenError(f"{where}: top level must be a table with key 'pattern_sets', got {doc!r:.80}")

@@ -9,6 +9,7 @@ encoded weights) and a manifest recording everything that went into it.
 from __future__ import annotations
 
 import hashlib
+import math
 import json
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -69,16 +70,58 @@ def _device(tech: Technology, model: str, w_m: float, l_m: float) -> Device:
     return Device(prefix=tech.device_kind, model=model, params=params)
 
 
+# A minimum transmission gate settles about this much capacitance well within a phase;
+# drivers of bigger loads are widened in proportion (plates or a GBL left short of VCM
+# at release turn directly into MAC error).
+# The GBL reset switch gets a larger budget (with a 2 ns reset phase): its junction
+# capacitance and channel charge land on the GBL itself, costing gain and offset.
+LOAD_PER_SWITCH_F = 4e-15
+LOAD_PER_RESET_SWITCH_F = 16e-15
+
+
+def _width_factor(load_f: float, per_switch_f: float = LOAD_PER_SWITCH_F) -> float:
+    return float(max(1, math.ceil(load_f / per_switch_f)))
+
+
+def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
+    """Width multipliers of the ML-SIU row drivers, GBL reset and sample switches."""
+    caps_per_cell_f = (1 + (spec.c2_ratio if spec.has_pattern_bit else 0)) * dp.c_unit_f
+    gbl_f = spec.rows * (caps_per_cell_f + dp.wire_c_per_row_f) + dp.c_sample_f
+    return {
+        "siu": dp.siu_width_factor or _width_factor(spec.bit_cols * caps_per_cell_f),
+        "reset": dp.reset_width_factor or _width_factor(gbl_f, LOAD_PER_RESET_SWITCH_F),
+        "sample": dp.sample_width_factor or _width_factor(dp.c_sample_f),
+    }
+
+
 def devices(tech: Technology, dp: DesignPoint) -> dict[str, Device]:
-    """The five transistor roles used by the cells."""
+    """The transistor roles of the cells."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     return {
-        "sw_n": _device(tech, n, dp.w_switch_n_m, dp.l_m),
-        "sw_p": _device(tech, p, dp.w_switch_p_m, dp.l_m),
         "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m),
         "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m),
         "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m),
     }
+
+
+def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float]) -> list[dict]:
+    """The transmission-gate subcircuits: cell switches and the widened drivers."""
+    n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
+    variants = [("tg", 1.0, "Transmission gate: a <-> b while en=1 (enb is its complement).")]
+    variants += [
+        ("tgdrv", factors["siu"], "ML-SIU row driver: charges every plate of its row through the cell muxes."),
+        ("tgrst", factors["reset"], "GBL reset switch to VCM: discharges the whole GBL within the reset phase."),
+        ("tgsmp", factors["sample"], "Sample switch of the sample/hold capacitor."),
+    ]
+    return [
+        {
+            "name": name,
+            "comment": f"{text} Width {validate.fmt(f)} x the unit switch.",
+            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m),
+            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m),
+        }
+        for name, f, text in variants
+    ]
 
 
 @dataclass(frozen=True)
@@ -193,8 +236,10 @@ def build_netlist(
         raise NetlistgenError(f"unknown corner {corner!r} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
     env = _env()
     transistor = spec.fidelity == "transistor"
+    factors = drive_factors(spec, design)
     common = dict(
         dev=devices(tech, design),
+        tg_variants=tg_variants(tech, design, factors),
         rows=spec.rows,
         cols=spec.cols,
         n_bits=spec.n_bits,
@@ -248,6 +293,7 @@ def build_netlist(
     if scale is None:
         scale = np.ones(spec.cols)
     manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
+    manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
     return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest)
 
 
