@@ -190,9 +190,10 @@ def _column_ports(spec: ArraySpec) -> list[str]:
     ports += ["vss", "rst", "rstb", "smp", "smpb"]
     if spec.fidelity == "transistor":
         ports.append("prog")
-    if spec.cell == "lcc":
+    if spec.cell == "lcc":  # SRAM row selects, per row for the same reason as the supplies
         g = spec.sram_rows_per_lcc
-        ports += [f"rsel_{k}" for k in range(g)] + [f"rselb_{k}" for k in range(g)]
+        for r in range(spec.rows):
+            ports += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
     return ports + [f"out_{i}" for i in range(spec.n_bits)]
 
 
@@ -208,9 +209,10 @@ def array_ports(spec: ArraySpec, levels: int) -> list[str]:
     ports += ["vss", "rst", "rstb", "smp", "smpb"]
     if spec.fidelity == "transistor":
         ports.append("prog")
-    if spec.cell == "lcc":
+    if spec.cell == "lcc":  # SRAM row selects, per row for the same reason as the supplies
         g = spec.sram_rows_per_lcc
-        ports += [f"rsel_{k}" for k in range(g)] + [f"rselb_{k}" for k in range(g)]
+        for r in range(spec.rows):
+            ports += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
     return ports + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
 
 

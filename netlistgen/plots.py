@@ -269,7 +269,8 @@ def energy_bar(rows: list[dict], path, *, title: str | None = None) -> Path:
     ax.set_ylim(0, max(max(totals), 1e-30) * 1.15)
     ax.grid(True, axis="y", alpha=0.3)
     if groups or plain.any():
-        ax.legend(fontsize="small")
+        # outside the axes: stacked bars fill the plot area, a legend inside hides them
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _save(fig, target, fmt)
 
 
@@ -278,11 +279,13 @@ def _wave_group(name: str) -> str:
     if "/" in name:
         return name.split("/", 1)[0]
     low = name.lower()
+    if low.startswith(("v(", "i(")) and low.endswith(")"):  # ngspice vector names
+        low = low[2:-1]
     if "gbl" in low:
         return "GBL"
     if "plate" in low or low.startswith(("bp", "bot")):
         return "plates"
-    if low.startswith(("in", "v(in")) or "siu" in low:
+    if low.startswith("in") or "siu" in low:
         return "inputs"
     return "control"
 

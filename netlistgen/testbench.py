@@ -54,9 +54,9 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
         elif port in ("rstb", "smpb"):
             values[port] = 0.0
         elif port.startswith("rsel_"):
-            values[port] = vdd if port == "rsel_0" else 0.0
+            values[port] = vdd if port.endswith("_0") else 0.0
         elif port.startswith("rselb_"):
-            values[port] = 0.0 if port == "rselb_0" else vdd
+            values[port] = 0.0 if port.endswith("_0") else vdd
         else:  # pragma: no cover - a new port kind must be given a level here
             raise AssertionError(f"no static level for port {port}")
     del spec
@@ -266,8 +266,9 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing) -> tuple
                 ts = sched.cycle_start(c)
                 edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
             wave = _digital(edges, k == int(stim.sram_row[0]), vdd, e)
-            waves[f"rsel_{k}"] = wave
-            waves[f"rselb_{k}"] = [(t, vdd - v) for t, v in wave]
+            for r in range(spec.rows):
+                waves[f"rsel_{r}_{k}"] = wave
+                waves[f"rselb_{r}_{k}"] = [(t, vdd - v) for t, v in wave]
     if transistor:
         waves["prog"] = _digital([(timing.t_prog_s, False)], True, vdd, e)
 

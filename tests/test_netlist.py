@@ -1,0 +1,127 @@
+"""Structure of generated netlists: every instance matches its subcircuit, every net
+name is a plain identifier, stored bits land on the right rails, and values come from
+the design point."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from netlistgen.encoding import bit_columns
+from netlistgen.errors import NetlistgenError
+from netlistgen.netlist import drive_factors
+
+NET_RE = re.compile(r"^[a-z_][a-z0-9_]*$|^0$", re.IGNORECASE)
+
+
+def logical_lines(text: str) -> list[str]:
+    """Join '+' continuation lines, drop comments."""
+    out: list[str] = []
+    for raw in text.splitlines():
+        if not raw.strip() or raw.startswith("*"):
+            continue
+        if raw.startswith("+"):
+            out[-1] += " " + raw[1:]
+        else:
+            out.append(raw)
+    return out
+
+
+def lint(text: str) -> dict[str, int]:
+    """Check instance/port agreement; return instance counts per subcircuit."""
+    lines = logical_lines(text)
+    ports = {}
+    for line in lines:
+        tok = line.split()
+        if tok[0].lower() == ".subckt":
+            ports[tok[1]] = len(tok) - 2
+    counts: dict[str, int] = {}
+    for line in lines:
+        tok = line.split()
+        if tok[0][0] in "Xx":
+            sub = tok[-1]
+            if sub not in ports:
+                continue  # technology subcircuit (sky130 devices)
+            nodes = tok[1:-1]
+            assert len(nodes) == ports[sub], f"{tok[0]}: {len(nodes)} nodes for {sub} with {ports[sub]} ports"
+            for n in nodes:
+                assert NET_RE.match(n), f"bad net name {n!r} in {tok[0]}"
+            counts[sub] = counts.get(sub, 0) + 1
+    return counts
+
+
+@pytest.mark.parametrize("scheme", ["int4", "int8", "zebra-i", "zebra-ii"])
+@pytest.mark.parametrize("fidelity", ["ideal-bits", "transistor"])
+def test_instances_match_subcircuits(build_small, scheme, fidelity):
+    nl = build_small(scheme=scheme, fidelity=fidelity, rows=3, cols=2, sram_rows_per_lcc=4)
+    counts = lint(nl.text)
+    spec = nl.spec
+    cell = "lcc" if scheme in ("int4", "int8") else "mllcu"
+    assert counts[cell] == spec.rows * spec.bit_cols
+    assert counts["mlsiu"] == spec.rows
+    assert counts["gblper"] == spec.bit_cols
+    if fidelity == "transistor":
+        per_row = spec.n_bits * 4 + 4 if cell == "lcc" else spec.n_bits + 1 + (1 if spec.has_pattern_bit else 0)
+        expected = spec.rows * spec.cols * (per_row if cell == "mllcu" else 4 * (spec.n_bits + 1))
+        assert counts["sram6t"] == expected
+    else:
+        assert "sram6t" not in counts
+
+
+def test_ideal_bits_sit_on_rails(build_small):
+    nl = build_small(scheme="zebra-ii", rows=4, cols=3)
+    planes = bit_columns(nl.codes)
+    lines = {ln.split()[0]: ln.split() for ln in logical_lines(nl.text)}
+    for j in range(3):
+        block = ".subckt" + nl.text.split(f".subckt wcol_{j}")[1].split(f".ends wcol_{j}")[0]
+        cells = {ln.split()[0]: ln.split() for ln in logical_lines(block) if ln.startswith("Xc_")}
+        for r in range(4):
+            for i in range(nl.spec.n_bits):
+                tok = cells[f"Xc_{r}_{i}"]
+                w_net, wb_net = tok[4], tok[5]
+                bit = planes["w"][r, j * nl.spec.n_bits + i]
+                assert (w_net, wb_net) == ((f"vdd_{r}", "vss") if bit else ("vss", f"vdd_{r}"))
+                assert tok[6] == (f"vdd_{r}" if planes["s"][r, j] else "vss")
+                assert tok[8] == (f"vdd_{r}" if planes["p"][r, j] else "vss")
+    assert lines  # the library parsed
+
+
+def test_capacitor_values_follow_pattern_shift(build_small):
+    nl = build_small(scheme="zebra-i", design={"c_unit_f": 2e-15})
+    cell = nl.text.split(".subckt mllcu")[1].split(".ends mllcu")[0]
+    assert "C1 b1 gbl 2e-15" in cell and "C2 b2 gbl 8e-15" in cell  # 2^k = 4 for zebra-i
+    nl2 = build_small(scheme="zebra-ii")
+    assert "C2 b2 gbl 2e-15" in nl2.text  # zebra-ii shift 1 -> ratio 2
+
+
+def test_drivers_scale_with_load(build_small):
+    small_ = drive_factors(build_small(rows=4, cols=1).spec, build_small(rows=4, cols=1).design)
+    wide = drive_factors(build_small(rows=4, cols=8).spec, build_small(rows=4, cols=8).design)
+    assert wide["siu"] == 8 * small_["siu"]  # row load grows with bit columns
+    tall = build_small(rows=64, cols=1)
+    assert drive_factors(tall.spec, tall.design)["reset"] > small_["reset"]
+
+
+def test_manifest_records_everything(build_small):
+    nl = build_small(scheme="zebra-i", rows=4, cols=2)
+    m = nl.manifest
+    assert m["spec"]["rows"] == 4 and m["spec"]["bit_cols"] == 8
+    assert m["design"]["vcm_v"] == pytest.approx(0.5) and m["design"]["levels"] == 3
+    assert m["technology"]["name"] == "ptm45" and m["technology"]["corner"] == "nom"
+    assert len(m["content_sha256"]) == 64
+    assert np.array(m["weights"]["values"]).shape == (4, 2)
+
+
+def test_generation_is_deterministic(build_small):
+    a, b = build_small(seed=7), build_small(seed=7)
+    assert a.text == b.text and a.content_hash == b.content_hash
+    assert build_small(seed=8).content_hash != a.content_hash
+
+
+def test_lcc_rejects_zebra_and_mllcu_rejects_log2(build_small):
+    with pytest.raises(NetlistgenError, match="zebra-i"):
+        build_small(scheme="zebra-i", cell="lcc")
+    with pytest.raises(NetlistgenError, match="log2"):
+        build_small(scheme="log2")
