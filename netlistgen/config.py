@@ -14,11 +14,21 @@ import yaml
 from .errors import NetlistgenError
 
 
+def existing_file(path: str | Path, what: str) -> Path:
+    """`path` as a Path if it names a readable file; hostile names fail cleanly."""
+    p = Path(path)
+    try:
+        ok = p.is_file()
+    except (OSError, ValueError):  # name too long, embedded NUL, ...
+        ok = False
+    if not ok:
+        raise NetlistgenError(f"{what} {str(path)[:200]!r} does not exist")
+    return p
+
+
 def load_mapping(path: str | Path) -> dict:
     """Read a TOML (.toml) or YAML (.yaml/.yml) file whose top level is a mapping."""
-    p = Path(path)
-    if not p.is_file():
-        raise NetlistgenError(f"config file {str(p)!r} does not exist")
+    p = existing_file(path, "config file")
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -77,6 +77,8 @@ class DesignPoint:
         levels = validate.integer(overrides.pop("levels", levels), "levels", minimum=1, maximum=MAX_LEVELS)
         vdd = validate.number(overrides.get("vdd_v", tech.vdd_v), "vdd_v", minimum=0.0, exclusive_minimum=True)
         vcm = validate.number(overrides.get("vcm_v", vdd / 2), "vcm_v")
+        if not 0 < vcm < vdd:
+            raise NetlistgenError(f"invalid vcm_v {overrides.get('vcm_v')!r}: must lie strictly between 0 and vdd_v={vdd}")
         values: dict[str, object] = {
             "vdd_v": vdd,
             "vcm_v": vcm,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import validate
-from .config import check_keys, load_mapping
+from .config import check_keys, existing_file, load_mapping
 from .design import ArraySpec, DesignPoint, default_cell, default_levels
 from .encoding import PatternSet, get_pattern_set, load_pattern_sets, quantize
 from .errors import NetlistgenError
@@ -68,9 +68,7 @@ def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
 
 def load_weights(path: str | Path) -> np.ndarray:
     """A float matrix from .npy or .csv; NaN/inf rejected."""
-    p = Path(path)
-    if not p.is_file():
-        raise NetlistgenError(f"weights file {str(p)!r} does not exist")
+    p = existing_file(path, "weights file")
     try:
         if p.suffix == ".npy":
             w = np.load(p, allow_pickle=False)
