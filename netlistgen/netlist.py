@@ -20,7 +20,7 @@ import numpy as np
 from .resources import data_dir
 from . import __version__, validate
 from .design import ArraySpec, DesignPoint, as_dict
-from .encoding import Codes, bit_columns, decode
+from .encoding import Codes, decode
 from .errors import NetlistgenError
 from .technology import Technology
 
@@ -135,7 +135,7 @@ class Netlist:
     codes: Codes  # encoded weights, shape (weight_rows, cols)
     scale: np.ndarray  # dequantisation scale per weight column
     text: str
-    array_ports: tuple[str, ...]
+    array_nets: tuple[str, ...]  # top-level nets the testbench drives or observes
     manifest: dict = field(repr=False)
 
     @property
@@ -143,77 +143,77 @@ class Netlist:
         return self.manifest["content_sha256"]
 
 
-def _bit_nets(spec: ArraySpec, codes: Codes) -> list[dict]:
-    """Per weight column, the nets holding W/S/P bits: internal latch nodes at transistor
-    fidelity (with the rail each latch is programmed to), or the rails themselves at
-    ideal-bits fidelity."""
-    planes = bit_columns(codes)
-    w = planes["w"].reshape(spec.weight_rows, spec.cols, spec.n_bits)
-    s, p = planes["s"], planes["p"]
-    transistor = spec.fidelity == "transistor"
-    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
-
-    def nets(bit: int, row: int, node: str) -> tuple[str, str, str]:
-        rail = f"vdd_{row}" if bit else "vss"
-        if transistor:
-            return node, node.replace("_", "b_", 1), rail
-        return rail, (f"vdd_{row}" if not bit else "vss"), rail
-
-    columns = []
-    for j in range(spec.cols):
-        wq, wqb, wval, sq, sqb, sval, pq, pqb, pval = ([] for _ in range(9))
-        for r in range(spec.rows):
-            if spec.cell == "mllcu":
-                triples = [nets(int(w[r, j, i]), r, f"w_{r}_{i}") for i in range(spec.n_bits)]
-                wq.append([t[0] for t in triples]); wqb.append([t[1] for t in triples]); wval.append([t[2] for t in triples])
-                sn = nets(int(s[r, j]), r, f"s_{r}")
-                sq.append(sn[0]); sqb.append(sn[1]); sval.append(sn[2])
-                pn = nets(int(p[r, j]), r, f"p_{r}")
-                pq.append(pn[0]); pqb.append(pn[1]); pval.append(pn[2])
-            else:
-                rows_k = [r * g + k for k in range(g)]
-                triples = [[nets(int(w[rk, j, i]), r, f"w_{r}_{k}_{i}") for i in range(spec.n_bits)] for k, rk in enumerate(rows_k)]
-                wq.append([[t[0] for t in tk] for tk in triples])
-                wqb.append([[t[1] for t in tk] for tk in triples])
-                wval.append([[t[2] for t in tk] for tk in triples])
-                sn = [nets(int(s[rk, j]), r, f"s_{r}_{k}") for k, rk in enumerate(rows_k)]
-                sq.append([t[0] for t in sn]); sqb.append([t[1] for t in sn]); sval.append([t[2] for t in sn])
-        columns.append(dict(wq=wq, wqb=wqb, wval=wval, sq=sq, sqb=sqb, sval=sval, pq=pq, pqb=pqb, pval=pval))
-    return columns
+def slice_ports(spec: ArraySpec) -> list[str]:
+    """Ports of the `slice` subcircuit (one weight in one row)."""
+    n, g = spec.n_bits, spec.sram_rows_per_lcc
+    ports = ["inp", "inn", "vcm", "vdd", "vss"]
+    if spec.cell == "mllcu":
+        if spec.fidelity == "transistor":
+            ports += ["prog"] + [f"wv_{i}" for i in range(n)] + ["sv"] + (["pv"] if spec.has_pattern_bit else [])
+        else:
+            ports += [f"w_{i}" for i in range(n)] + [f"wb_{i}" for i in range(n)] + ["s", "sb"]
+            ports += ["p", "pb"] if spec.has_pattern_bit else []
+    elif spec.fidelity == "transistor":
+        ports += ["prog"] + [f"wv_{k}_{i}" for k in range(g) for i in range(n)] + [f"sv_{k}" for k in range(g)]
+        ports += [f"sel_{k}" for k in range(g)] + [f"selb_{k}" for k in range(g)]
+    else:
+        ports += [f"lw_{i}" for i in range(n)] + [f"lwb_{i}" for i in range(n)] + ["ls", "lsb"]
+    return ports + [f"g_{i}" for i in range(n)]
 
 
-def _column_ports(spec: ArraySpec) -> list[str]:
-    ports = [f"inp_{r}" for r in range(spec.rows)] + [f"inn_{r}" for r in range(spec.rows)]
-    # Per-row supply and VCM nets (each with its own source): a single net touching every
-    # cell makes Sparse 1.3's reordering dominate the run time (SPEC section 7).
-    ports += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
-    ports += ["vss", "rst", "rstb", "smp", "smpb"]
-    if spec.fidelity == "transistor":
-        ports.append("prog")
-    if spec.cell == "lcc":  # SRAM row selects, per row for the same reason as the supplies
-        g = spec.sram_rows_per_lcc
-        for r in range(spec.rows):
-            ports += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-    return ports + [f"out_{i}" for i in range(spec.n_bits)]
+def slice_nets(spec: ArraySpec, codes: Codes, r: int, j: int) -> list[str]:
+    """Top-level nets of the slice at row r, weight column j, in `slice_ports` order.
+
+    A stored bit becomes a rail: the rail its 6T cell is programmed to (transistor
+    fidelity) or the rail standing in for the cell (ideal-bits)."""
+    n, g = spec.n_bits, spec.sram_rows_per_lcc
+    vdd = f"vdd_{r}"
+
+    def rail(bit) -> str:
+        return vdd if int(bit) else "0"
+
+    nets = [f"inp_{r}", f"inn_{r}", f"vcm_{r}", vdd, "0"]
+    if spec.cell == "mllcu":
+        bits, s, p = codes.bits[r, j], codes.sign[r, j], codes.pattern[r, j]
+        if spec.fidelity == "transistor":
+            nets += ["prog"] + [rail(b) for b in bits] + [rail(s)] + ([rail(p)] if spec.has_pattern_bit else [])
+        else:
+            nets += [rail(b) for b in bits] + [rail(1 - b) for b in bits] + [rail(s), rail(1 - s)]
+            nets += [rail(p), rail(1 - p)] if spec.has_pattern_bit else []
+    elif spec.fidelity == "transistor":
+        rows = range(r * g, (r + 1) * g)
+        nets += ["prog"] + [rail(codes.bits[wr, j, i]) for wr in rows for i in range(n)]
+        nets += [rail(codes.sign[wr, j]) for wr in rows]
+        nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
+    else:
+        nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
+        nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+    return nets + [f"g_{j}_{i}_{r}" for i in range(n)]
 
 
-def array_ports(spec: ArraySpec, levels: int) -> list[str]:
-    """Ports of `cim_array`, in order; the testbench drives every one of them."""
+def array_nets(spec: ArraySpec, levels: int) -> list[str]:
+    """Top-level nets the testbench drives (every one of them) or observes (out_*).
+
+    Supplies, VCM and SRAM row selects are per row: one net touching every cell makes
+    Sparse 1.3's reordering dominate the run time (SPEC section 7)."""
     n_levels = 2 * levels + 1
-    ports = [f"ref_{j}" for j in range(n_levels)]
+    nets = [f"ref_{j}" for j in range(n_levels)]
     for r in range(spec.rows):
-        ports += [f"sel_{r}_{j}" for j in range(n_levels)] + [f"selb_{r}_{j}" for j in range(n_levels)]
-    # Per-row supply and VCM nets (each with its own source): a single net touching every
-    # cell makes Sparse 1.3's reordering dominate the run time (SPEC section 7).
-    ports += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
-    ports += ["vss", "rst", "rstb", "smp", "smpb"]
+        nets += [f"sel_{r}_{j}" for j in range(n_levels)] + [f"selb_{r}_{j}" for j in range(n_levels)]
+    nets += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
+    nets += ["rst", "rstb", "smp", "smpb"]
     if spec.fidelity == "transistor":
-        ports.append("prog")
-    if spec.cell == "lcc":  # SRAM row selects, per row for the same reason as the supplies
-        g = spec.sram_rows_per_lcc
+        nets.append("prog")
+    if spec.cell == "lcc":
+        g, n = spec.sram_rows_per_lcc, spec.n_bits
         for r in range(spec.rows):
-            ports += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-    return ports + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
+            if spec.fidelity == "transistor":
+                nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
+            else:
+                for j in range(spec.cols):
+                    nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
+                    nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+    return nets + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
 
 
 def build_netlist(
@@ -260,15 +260,14 @@ def build_netlist(
         wire_r=validate.fmt(design.wire_r_per_row_ohm),
         c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
     )
-    col_ports = _column_ports(spec)
-    column_tpl = env.get_template("column.sp.j2")
-    columns = "".join(
-        column_tpl.render(common, j=j, col_ports=col_ports, **nets) for j, nets in enumerate(_bit_nets(spec, codes))
-    )
-    ports = array_ports(spec, design.levels)
-    col_connections = [
-        [p if not p.startswith("out_") else f"out_{j}_{p[4:]}" for p in col_ports] for j in range(spec.cols)
+    n_levels = 2 * design.levels + 1
+    siu_nets = [
+        [f"ref_{k}" for k in range(n_levels)] + [f"sel_{r}_{k}" for k in range(n_levels)]
+        + [f"selb_{r}_{k}" for k in range(n_levels)]
+        for r in range(spec.rows)
     ]
+    slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
+    ports = array_nets(spec, design.levels)
     text = env.get_template("library.sp.j2").render(
         common,
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
@@ -288,9 +287,9 @@ def build_netlist(
         + [f"sel_{j}" for j in range(2 * design.levels + 1)]
         + [f"selb_{j}" for j in range(2 * design.levels + 1)]
         + ["vdd", "vss"],
-        columns=columns,
-        array_ports=ports,
-        col_connections=col_connections,
+        slice_ports=slice_ports(spec),
+        siu_nets=siu_nets,
+        slice_nets=slices,
     )
     if scale is None:
         scale = np.ones(spec.cols)

@@ -33,13 +33,32 @@ class Source:
     pwl: tuple[str, ...] = ()
 
 
+def lcc_local_bits(netlist: Netlist, k: int) -> dict[str, int]:
+    """Ideal-bits LCC: the bit on every lw/lwb/ls/lsb port when SRAM row k of each
+    group is selected (the rails the selected latch would pass)."""
+    spec, codes = netlist.spec, netlist.codes
+    g = spec.sram_rows_per_lcc
+    bits: dict[str, int] = {}
+    for r in range(spec.rows):
+        wr = r * g + k
+        for j in range(spec.cols):
+            s = int(codes.sign[wr, j])
+            bits[f"ls_{r}_{j}"], bits[f"lsb_{r}_{j}"] = s, 1 - s
+            for i in range(spec.n_bits):
+                b = int(codes.bits[wr, j, i])
+                bits[f"lw_{r}_{j}_{i}"], bits[f"lwb_{r}_{j}_{i}"] = b, 1 - b
+    return bits
+
+
 def static_levels(netlist: Netlist) -> dict[str, float]:
-    """DC value of every driven array port for the reset/hold state (m = 0 everywhere)."""
+    """DC value of every driven array port for the reset/hold state (m = 0 everywhere,
+    first SRAM row of each LCC group selected)."""
     spec, dp = netlist.spec, netlist.design
     vdd, levels = dp.vdd_v, dp.levels
     values: dict[str, float] = {}
-    for port in netlist.array_ports:
-        if port.startswith("out_") or port == "vss":
+    local = lcc_local_bits(netlist, 0) if spec.cell == "lcc" and spec.fidelity != "transistor" else {}
+    for port in netlist.array_nets:
+        if port.startswith("out_"):
             continue
         if port.startswith("ref_"):
             values[port] = dp.vcm_v + (int(port[4:]) - levels) * dp.dv_v
@@ -53,6 +72,8 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
             values[port] = vdd
         elif port in ("rstb", "smpb"):
             values[port] = 0.0
+        elif port in local:
+            values[port] = vdd * local[port]
         elif port.startswith("rsel_"):
             values[port] = vdd if port.endswith("_0") else 0.0
         elif port.startswith("rselb_"):
@@ -64,12 +85,7 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
 
 
 def output_nodes(netlist: Netlist) -> list[str]:
-    return [p for p in netlist.array_ports if p.startswith("out_")]
-
-
-def instance_nets(netlist: Netlist) -> list[str]:
-    """Top-level nets of the array instance: port names, with vss on ground."""
-    return ["0" if p == "vss" else p for p in netlist.array_ports]
+    return [p for p in netlist.array_nets if p.startswith("out_")]
 
 
 def op_deck(netlist: Netlist, library_path: str) -> str:
@@ -79,7 +95,6 @@ def op_deck(netlist: Netlist, library_path: str) -> str:
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         model_statements=netlist.tech.model_statements(netlist.corner),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
-        instance_nets=instance_nets(netlist),
         sources=sources,
         probes=[f"v({n})" for n in output_nodes(netlist)],
     )
@@ -259,7 +274,15 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing) -> tuple
             waves[f"sel_{r}_{j}"] = wave
             waves[f"selb_{r}_{j}"] = [(t, vdd - v) for t, v in wave]
 
-    if spec.cell == "lcc":  # SRAM row select changes early in each reset phase
+    if spec.cell == "lcc" and not transistor:  # selected bits change early in each reset phase
+        per_row = [lcc_local_bits(netlist, k) for k in range(spec.sram_rows_per_lcc)]
+        for port in per_row[0]:
+            edges = []
+            for c in range(stim.cycles):
+                ts = sched.cycle_start(c)
+                edges += [(ts + 2 * e, bool(per_row[int(stim.sram_row[c])][port]))]
+            waves[port] = _digital(edges, bool(per_row[int(stim.sram_row[0])][port]), vdd, 2 * e)
+    if spec.cell == "lcc" and transistor:  # SRAM row select changes early in each reset phase
         for k in range(spec.sram_rows_per_lcc):
             edges = []
             for c in range(stim.cycles):
@@ -310,7 +333,6 @@ def transient_deck(
         cycle_ns=f"{timing.cycle_s * 1e9:g}",
         model_statements=netlist.tech.model_statements(netlist.corner),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
-        instance_nets=instance_nets(netlist),
         sources=sources,
         options=[],
         tstep=validate.fmt(max_step_s),
