@@ -128,6 +128,75 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, timeout_s: float) -> list:
+    """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
+    from .simulate import Job
+    from .testbench import random_stimulus
+
+    jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
+    if energy_cycles:
+        jobs.append(Job(label + "-energy", netlist, random_stimulus(netlist, energy_cycles, seed + 1),
+                        energy=True, timeout_s=timeout_s))
+    return jobs
+
+
+def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
+    import time
+
+    from . import validate
+    from .report import summarize, table, write_report
+    from .simulate import run_jobs
+
+    cycles = validate.integer(args.cycles, "cycles", minimum=2, maximum=10000)
+    energy_cycles = validate.integer(args.energy_cycles, "energy-cycles", minimum=0, maximum=1000)
+    seed = validate.integer(args.stim_seed, "stim-seed", minimum=0, maximum=2**31)
+    timeout = validate.number(args.timeout, "timeout", minimum=1.0)
+    jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
+    out = Path(args.out)
+    start = time.perf_counter()
+    print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
+    results, errors = run_jobs(jobs, out / "jobs", workers=int(args.jobs) if args.jobs else None)
+    for name, msg in errors.items():
+        print(f"FAILED {name}: {msg}", file=sys.stderr)
+    rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
+            if label in results]
+    if rows:
+        paths = write_report(rows, results, out)
+        print(table(rows))
+        print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}; plots: "
+              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown")))
+    return 1 if errors else 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .generate import build
+
+    opts = _options(args)
+    netlist = build(opts)
+    label = f"{netlist.spec.pattern_set.name}-{netlist.spec.rows}x{netlist.spec.cols}"
+    return _run_and_report([(label, netlist)], args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The main job: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
+    from .generate import GenerateOptions, build
+
+    cases = []
+    for scheme in ("int8", "zebra-i", "zebra-ii"):
+        opts = GenerateOptions(scheme=scheme, technology=args.technology, rows=args.rows, cols=args.cols)
+        cases.append((scheme, build(opts)))
+    return _run_and_report(cases, args)
+
+
+def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> None:
+    p.add_argument("--cycles", default=cycles, help=f"compute cycles sampled (default {cycles})")
+    p.add_argument("--energy-cycles", default=energy_cycles,
+                   help=f"cycles of the 10 ps energy run, 0 to skip (default {energy_cycles})")
+    p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
@@ -136,6 +205,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="generate an array netlist, its op-point deck and manifest")
     _generate_args(p)
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("simulate", help="generate an array, run transient cycles, report metrics and plots")
+    _generate_args(p)
+    _sim_args(p, "24", "4")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("demo", help="main job: baseline LCC 8-8 vs ZEBRA I/II, metrics table and plots")
+    p.add_argument("--tech", dest="technology", default="ptm45")
+    p.add_argument("--rows", default="8")
+    p.add_argument("--cols", default="1")
+    p.add_argument("--out", default="out/demo")
+    _sim_args(p, "24", "4")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")
     p.add_argument("dir")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from .config import check_keys, existing_file, load_mapping
 from .design import ArraySpec, DesignPoint, default_cell, default_levels
 from .encoding import PatternSet, get_pattern_set, load_pattern_sets, quantize
 from .errors import NetlistgenError
+from .files import write_atomic
 from .netlist import Netlist, build_netlist, manifest_json
 from .technology import load_technology
 from .testbench import op_deck, spiceinit
@@ -128,21 +128,6 @@ def _check_writable(out: Path) -> None:
         raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror}") from None
     if not out.is_dir() or not os.access(out, os.W_OK):
         raise NetlistgenError(f"output directory {str(out)!r} is not writable")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write through a temporary file in the same directory, then rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
