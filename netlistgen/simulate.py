@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -36,12 +36,14 @@ class Job:
     name: str
     netlist: Netlist
     stimulus: Stimulus
-    timing: Timing = field(default_factory=Timing)
+    timing: Timing | None = None  # None: Timing.for_technology(netlist.tech)
     energy: bool = False
     timeout_s: float = 1800.0
 
     def __post_init__(self) -> None:
         validate.identifier(self.name.replace("-", "_"), "job name")
+        if self.timing is None:
+            object.__setattr__(self, "timing", Timing.for_technology(self.netlist.tech))
 
 
 @dataclass(frozen=True)

@@ -503,7 +503,8 @@ class _Models:
     base_dir: Path | None  # files source: the descriptor's folder
 
 
-_TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "capacitor", "wire", "mismatch", "area", "sources")
+_TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "capacitor", "wire", "mismatch", "area",
+             "timing", "sources")
 _MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep")
 
 
@@ -543,6 +544,8 @@ class Technology:
     avt_p_v_m: float
     sram6t_area_m2: float
     transistor_area_per_wl: float  # layout area of a logic transistor ~ this * W * L
+    t_reset_s: float  # default reset phase: plates and GBL must settle to VCM within it
+    t_settle_s: float  # default apply -> sample phase
     corners: tuple[str, ...]
     default_corner: str
     mismatch_corners: tuple[str, ...]
@@ -847,6 +850,8 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
     d.check_keys("mismatch", mm, ("avt_v_m", "avt_p_v_m"))
     ar = d.table("area")
     d.check_keys("area", ar, ("sram6t_m2", "transistor_area_per_wl"))
+    tm = d.table("timing", required=False)
+    d.check_keys("timing", tm, ("t_reset_s", "t_settle_s"))
     src = d.table("sources", required=False)
     notes = tuple((k, d.string(src, f"sources.{k}")) for k in src)
     avt = d.num(mm, "mismatch.avt_v_m", allow_zero=True, maximum=1e-6)
@@ -875,6 +880,8 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
         avt_p_v_m=d.num(mm, "mismatch.avt_p_v_m", required=False, default=avt, allow_zero=True, maximum=1e-6),
         sram6t_area_m2=d.num(ar, "area.sram6t_m2", maximum=1e-6),
         transistor_area_per_wl=d.num(ar, "area.transistor_area_per_wl", maximum=1e4),
+        t_reset_s=d.num(tm, "timing.t_reset_s", required=False, default=2e-9, maximum=1e-3),
+        t_settle_s=d.num(tm, "timing.t_settle_s", required=False, default=2e-9, maximum=1e-3),
         corners=corners,
         default_corner=default_corner,
         mismatch_corners=tuple(mismatch),

@@ -125,6 +125,12 @@ class Timing:
         if 4 * self.t_edge_s >= min(self.t_reset_s, self.t_settle_s):
             raise NetlistgenError(f"invalid t_edge_s {self.t_edge_s!r}: must be well below t_reset_s and t_settle_s")
 
+    @classmethod
+    def for_technology(cls, tech, **overrides: float) -> "Timing":
+        """Phases long enough for the technology's switches (descriptor [timing])."""
+        values = {"t_reset_s": tech.t_reset_s, "t_settle_s": tech.t_settle_s, **overrides}
+        return cls(**values)
+
     @property
     def cycle_s(self) -> float:
         return self.t_reset_s + self.t_gap_s + self.t_settle_s + self.t_hold_s
