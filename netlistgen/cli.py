@@ -197,6 +197,47 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
 
 
+def cmd_regress(args: argparse.Namespace) -> int:
+    import time
+
+    from . import regress
+
+    cases = regress.select(regress.load_suite(args.suite), args.k)
+    if args.update_golden and not args.golden:
+        raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
+    golden = regress.load_golden(args.golden)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    print(f"running {len(cases)} regression cases ...", flush=True)
+    rows, errors = regress.measure(cases, out / "jobs", workers=int(args.jobs) if args.jobs else None)
+    seconds = time.perf_counter() - start
+    if args.update_golden:
+        for name, msg in errors.items():
+            print(f"ERROR {name}: {msg}", file=sys.stderr)
+        if errors:
+            print("golden values not updated: some cases failed to simulate", file=sys.stderr)
+            return 1
+        diff = regress.update_golden(rows, args.golden)
+        print("\n".join(diff) if diff else "golden values unchanged")
+        print(f"wrote {args.golden}")
+        return 0
+    results = regress.verdicts(cases, rows, errors, golden)
+    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds)
+    print(f"| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |")
+    print("|---|---|---|---|---|---|---|")
+    for r in results:
+        m = r["metrics"]
+        cell = lambda k, f: f.format(m[k]["value"]) if k in m and m[k]["value"] is not None else "—"  # noqa: E731
+        print(f"| {r['name']} | {r['status'].upper()} | {cell('gain_mv_per_lsb', '{:.4f}')} | "
+              f"{cell('offset_mv', '{:.3f}')} | {cell('inl_lsb', '{:.3f}')} | {cell('snr_db', '{:.1f}')} | "
+              f"{r['message'][:120]} |")
+    bad = [r for r in results if r["status"] != "pass"]
+    print(f"\n{len(results) - len(bad)} passed, {len(bad)} failed in {seconds:.1f} s; "
+          f"reports: {out / 'report.json'}, {out / 'junit.xml'}")
+    return 1 if bad else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
@@ -218,6 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/demo")
     _sim_args(p, "24", "4")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("regress", help="run the ngspice regression suite against golden values")
+    p.add_argument("--suite", help="suite file (default: the shipped testbenches/regression.yaml)")
+    p.add_argument("--golden", help="golden values (default: the shipped testbenches/golden.json)")
+    p.add_argument("-k", help="run only cases whose name contains (or glob-matches) this")
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
+    p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
+    p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")
     p.add_argument("dir")

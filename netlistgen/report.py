@@ -37,6 +37,7 @@ def summarize(label: str, sampled: SimResult, energy: SimResult | None = None) -
         "gain_spread_rel": overall["gain_spread_rel"],
         "offset_mv": overall["offset_v_mean"] * 1e3,
         "inl_lsb": overall["inl_lsb_max"],
+        "dnl_lsb": overall["dnl_lsb_max"],
         "snr_db": overall["snr_db"],
         "enob_bits": overall["enob_bits"],
         "sample_hold_step_mv_mean": float(np.mean(hold_step) * 1e3),

@@ -176,6 +176,16 @@ def random_stimulus(netlist: Netlist, cycles: int, seed: int) -> Stimulus:
     return Stimulus(inputs.astype(int), sram_row.astype(int))
 
 
+def sweep_stimulus(netlist: Netlist, cycles: int) -> Stimulus:
+    """Every row steps through all input levels together (-L..L, or 0/1 for the LCC):
+    a monotonic sweep of the ML-SIU transfer, so DNL is defined."""
+    spec, levels = netlist.spec, netlist.design.levels
+    cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
+    steps = np.arange(0, 2) if spec.cell == "lcc" else np.arange(-levels, levels + 1)
+    inputs = np.repeat(steps[np.arange(cycles) % steps.size][:, None], spec.rows, axis=1)
+    return Stimulus(inputs.astype(int), np.zeros(cycles, dtype=int))
+
+
 def ideal_outputs(netlist: Netlist, stim: Stimulus) -> np.ndarray:
     """Ideal per-bit-column values y (cycles, bit_cols) from the encoding library: the
     reference every sampled GBL voltage is compared with (units of C1*dV)."""

@@ -1,0 +1,95 @@
+"""Regression suite: strict suite parsing, verdicts against golden values, reports."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from netlistgen import regress
+from netlistgen.cli import main
+from netlistgen.errors import NetlistgenError
+
+from conftest import needs_ngspice
+
+
+def write(tmp_path, text: str):
+    p = tmp_path / "suite.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_default_suite_has_golden_values_for_every_case():
+    cases = regress.load_suite()
+    golden = regress.load_golden()
+    assert len(cases) >= 12
+    assert {c.name for c in cases} <= set(golden)
+    techs = {c.options.technology for c in cases}
+    schemes = {c.options.scheme for c in cases}
+    assert techs == {"ptm45", "sky130"} and {"int4", "int8", "zebra-i", "zebra-ii"} <= schemes
+    assert any(c.stimulus == "sweep" for c in cases)
+    assert {c.options.corner for c in cases} >= {None, "ss", "ff"}
+
+
+@pytest.mark.parametrize(
+    "text,needle",
+    [
+        ("cases:\n  - {name: a, scheme: zebra-i, rowz: 2}\n", "rowz"),
+        ("defaults: {tolerances: {snr_db: {abs: -1}}}\ncases:\n  - {name: a}\n", "-1"),
+        ("defaults: {tolerances: {noise_db: {abs: 1}}}\ncases:\n  - {name: a}\n", "noise_db"),
+        ("cases:\n  - {name: a}\n  - {name: a}\n", "duplicate"),
+        ("cases: []\n", "non-empty"),
+        ("defaults: {}\n", "cases"),
+        ("cases:\n  - {name: a, stimulus: chirp}\n", "chirp"),
+        ("cases:\n  - {name: \"a\\n.control\"}\n", "case name"),
+        ("cases:\n  - {name: a\n", "not valid"),
+    ],
+)
+def test_bad_suites_are_rejected(tmp_path, text, needle):
+    with pytest.raises(NetlistgenError, match=needle.replace("\\", "")) as exc:
+        regress.load_suite(write(tmp_path, text))
+    assert "\n" not in str(exc.value)
+
+
+def test_unknown_case_selection_exits_2(tmp_path, capsys):
+    assert main(["regress", "-k", "no-such-case", "--out", str(tmp_path / "r")]) == 2
+    assert "no-such-case" in capsys.readouterr().err
+
+
+def test_update_golden_needs_explicit_file(tmp_path, capsys):
+    assert main(["regress", "-k", "mlsiu-sweep-ptm45", "--update-golden", "--out", str(tmp_path / "r")]) == 2
+
+
+def test_verdicts_use_tolerances():
+    case = regress.Case("c", regress.GenerateOptions(), 4, 1, "random",
+                        {"gain_mv_per_lsb": regress.Tolerance(rel=0.01), "snr_db": regress.Tolerance(abs=1.0)})
+    row = {"gain_mv_per_lsb": 2.0, "snr_db": 50.0}
+    ok = regress.verdicts([case], {"c": row}, {}, {"c": {"gain_mv_per_lsb": 2.019, "snr_db": 50.9}})
+    assert ok[0]["status"] == "pass"
+    bad = regress.verdicts([case], {"c": row}, {}, {"c": {"gain_mv_per_lsb": 2.03, "snr_db": 50.9}})
+    assert bad[0]["status"] == "fail" and "gain_mv_per_lsb" in bad[0]["message"]
+    err = regress.verdicts([case], {}, {"c": "job 'c' failed: boom"}, {})
+    assert err[0]["status"] == "error"
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, capsys):
+    out = tmp_path / "r"
+    assert main(["regress", "-k", "mlsiu-sweep-ptm45", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"] == {"pass": 1, "fail": 0, "error": 0}
+    assert report["cases"][0]["metrics"]["dnl_lsb"]["ok"] is True
+    suite = ET.parse(out / "junit.xml").getroot()
+    assert suite.get("tests") == "1" and suite.get("failures") == "0"
+
+    golden = json.loads(regress.default_golden().read_text())
+    golden["cases"]["mlsiu-sweep-ptm45"]["gain_mv_per_lsb"] *= 1.05
+    tampered = tmp_path / "golden.json"
+    tampered.write_text(json.dumps(golden))
+    assert main(["regress", "-k", "mlsiu-sweep-ptm45", "--golden", str(tampered), "--out", str(out)]) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["cases"][0]["status"] == "fail"
+    assert ET.parse(out / "junit.xml").getroot().get("failures") == "1"
+    assert "FAIL" in capsys.readouterr().out
