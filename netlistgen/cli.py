@@ -164,7 +164,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
         paths = write_report(rows, results, out)
         print(table(rows))
         print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}; plots: "
-              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown")))
+              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown", "samples")))
     return 1 if errors else 0
 
 
@@ -195,6 +195,25 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from . import plots
+    from .report import transfer_series
+
+    if args.kind == "waveform":
+        if len(args.source) != 1:
+            raise NetlistgenError("plot waveform takes one job directory, e.g. out/demo/jobs/zebra-i")
+        from .waves import cycle_waveforms
+
+        path = cycle_waveforms(args.source[0], int(args.cycle), args.out or "waveform.png",
+                               row=int(args.row), col=int(args.col), bit=int(args.bit))
+    else:
+        series = transfer_series(args.source)
+        out = args.out or f"{args.kind}.png"
+        path = (plots.transfer_curve if args.kind == "transfer" else plots.residual_plot)(series, out)
+    print(f"wrote {path}")
+    return 0
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
@@ -268,6 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
     p.set_defaults(func=cmd_regress)
+
+    p = sub.add_parser("plot", help="transfer curve / residual of result dirs, or a cycle's waveforms")
+    p.add_argument("kind", choices=["transfer", "residual", "waveform"])
+    p.add_argument("source", nargs="+", help="result directories (transfer/residual) or one job directory (waveform)")
+    p.add_argument("--out", help="output file: .png, .svg or .pdf (default KIND.png)")
+    p.add_argument("--cycle", default="0", help="waveform: cycle index (default 0)")
+    p.add_argument("--row", default="0")
+    p.add_argument("--col", default="0")
+    p.add_argument("--bit", default="0")
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")
     p.add_argument("dir")

@@ -92,6 +92,12 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
     paths = {"json": out / "results.json", "markdown": out / "results.md"}
     write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
     write_atomic(paths["markdown"], table(rows) + "\n\n" + ENERGY_BOOKKEEPING + ".\n" + MACS_NOTE + ".\n")
+    write_atomic(out / "samples.json", json.dumps({
+        r["label"]: {"y_ideal": results[r["label"]].y_ideal.tolist(),
+                     "v_sample_v": results[r["label"]].v_sample_v.tolist(),
+                     "technology": r["technology"], "inl_lsb": r["inl_lsb"]}
+        for r in rows}) + "\n")
+    paths["samples"] = out / "samples.json"
     series = []
     for row in rows:
         res = results[row["label"]]
@@ -107,3 +113,25 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
     if bars:
         paths["energy"] = energy_bar(bars, out / "energy.png")
     return paths
+
+
+def transfer_series(result_dirs: list[str | Path]) -> list[dict]:
+    """Transfer-curve series from one or more report directories (their samples.json)."""
+    from .errors import NetlistgenError
+
+    series = []
+    for d in result_dirs:
+        path = Path(d) / "samples.json"
+        if not path.is_file():
+            raise NetlistgenError(f"no results in {str(d)!r}: expected {path} (run `netlistgen simulate` or `demo`)")
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise NetlistgenError(f"cannot read {str(path)!r}: {exc}") from None
+        for label, item in data.items():
+            y, v = np.asarray(item["y_ideal"]).ravel(), np.asarray(item["v_sample_v"]).ravel()
+            gain, offset = np.polyfit(y, v, 1)
+            tag = f"{label} ({item['technology']})" if len(result_dirs) > 1 else label
+            series.append({"label": tag, "y_ideal": y, "v_meas_v": v, "gain_v_per_lsb": float(gain),
+                           "offset_v": float(offset), "inl_lsb": item.get("inl_lsb")})
+    return series

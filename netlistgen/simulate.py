@@ -8,6 +8,7 @@ a failed job is reported with its reason while the others go on.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -94,6 +95,17 @@ def run_job(job: Job, workdir: str | Path) -> SimResult:
     )
     deck_path = workdir / "tran.sp"
     write_atomic(deck_path, deck)
+    write_atomic(workdir / "job.json", json.dumps({
+        "name": job.name,
+        "windows_s": sched.windows(),
+        "sample_times_s": [sched.sample_time(c) for c in range(job.stimulus.cycles)],
+        "inputs": job.stimulus.inputs.tolist(),
+        "sram_row": job.stimulus.sram_row.tolist(),
+        "rows": nl.spec.rows,
+        "cols": nl.spec.cols,
+        "n_bits": nl.spec.n_bits,
+        "vcm_v": nl.design.vcm_v,
+    }) + "\n")
     start = time.perf_counter()
     run_deck(deck_path, timeout_s=job.timeout_s, name=job.name)
     seconds = time.perf_counter() - start

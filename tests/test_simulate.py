@@ -87,3 +87,30 @@ def test_energy_run_reports_every_source_group(tmp_path, installed):
     assert {"ml-siu references", "ml-siu selects", "vdd (cells, drivers)"} <= set(e["groups_delivered_j"])
     row = summarize("zebra-ii", res, res)
     assert row["tops_per_w"] == pytest.approx(2 * 2 / (row["energy_per_cycle_fj"] * 1e-15) / 1e12)
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_simulate_and_plot_commands(tmp_path, installed, capsys):
+    from netlistgen.cli import main
+
+    out = tmp_path / "sim"
+    code = main(["simulate", "--scheme", "zebra-i", "--rows", "2", "--cols", "1", "--cycles", "6",
+                 "--energy-cycles", "2", "--out", str(out)])
+    assert code == 0
+    results = json.loads((out / "results.json").read_text())
+    row = results["results"][0]
+    assert row["cycles"] == 6 and row["energy_cycles"] == 2 and row["tops_per_w"] > 0
+    assert "delivered" in results["bookkeeping"]["energy"]
+    for name in ("transfer.png", "residual.png", "energy.png", "results.md"):
+        assert (out / name).stat().st_size > 1000 or name == "results.md"
+    assert main(["plot", "transfer", str(out), "--out", str(tmp_path / "t.svg")]) == 0
+    assert (tmp_path / "t.svg").read_text().startswith("<?xml")
+    job = out / "jobs" / "zebra-i-2x1"
+    assert main(["plot", "waveform", str(job), "--cycle", "1", "--out", str(tmp_path / "w.png")]) == 0
+    assert (tmp_path / "w.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["plot", "waveform", str(job), "--cycle", "99"]) == 2
+    assert "cycle 99" in capsys.readouterr().err
+    assert main(["plot", "transfer", str(tmp_path / "missing")]) == 2
+    assert main(["plot", "transfer", str(out), "--out", str(tmp_path / "t.bmp")]) == 2
