@@ -214,7 +214,6 @@ def _is_fatal(line: str) -> bool:
         or "timestep too small" in low
         or "singular matrix" in low
         or "simulation(s) aborted" in low
-        or "cannot recover" in low
         or ("no such" in low and "file" in low)
     )
 
@@ -225,6 +224,7 @@ class RunLog:
 
     tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
     fatal: list[str] = field(default_factory=list)
+    first_err: str | None = None  # e.g. "Expression err: 1/" before a controlled exit
 
     def add(self, stream: str, line: str) -> None:
         line = line.rstrip()
@@ -233,6 +233,8 @@ class RunLog:
         self.tail.append(line)
         if len(self.fatal) < 5 and _is_fatal(line):
             self.fatal.append(line.strip())
+        if self.first_err is None and stream == "stderr" and "err" in line.lower():
+            self.first_err = line.strip()
 
     def tail_text(self) -> str:
         return " | ".join(list(self.tail)[-LOG_TAIL_LINES:])
@@ -487,6 +489,8 @@ class SharedNgspice:
                 self.runs += 1
 
     def _fail(self, name: str, log: RunLog, reason: str | None = None) -> SimulationError:
+        if reason is None and self._broken:
+            reason = log.first_err or "ngspice could not recover"
         reason = reason or (log.fatal[0] if log.fatal else "ngspice reported an error")
         if self._broken:
             reason += " (ngspice asked to be unloaded; a fresh copy is loaded for the next run)"
