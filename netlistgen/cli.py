@@ -243,7 +243,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
         return 0
     results = regress.verdicts(cases, rows, errors, golden)
     regress.write_reports(results, out / "report.json", out / "junit.xml", seconds)
-    print(f"| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |")
+    print("| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |")
     print("|---|---|---|---|---|---|---|")
     for r in results:
         m = r["metrics"]

@@ -80,7 +80,6 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
             values[port] = 0.0 if port.endswith("_0") else vdd
         else:  # pragma: no cover - a new port kind must be given a level here
             raise AssertionError(f"no static level for port {port}")
-    del spec
     return values
 
 
