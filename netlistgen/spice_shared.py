@@ -12,7 +12,7 @@ in memory.  ngspice keeps global state, so:
   sky130 runs otherwise) and shell variables the run changed are put back (sky130's
   `.option scale` lands in a global variable and breaks the next PTM-45 circuit);
 - `.spiceinit` is read by ngspice only at library start-up, so `set num_threads=1` and the
-  technology's lines are applied with commands before each run instead;
+  technology's lines are sent as commands (again whenever they change between runs);
 - after an unrecoverable error ngspice asks to be unloaded (controlled exit): its state is
   then corrupt (the next load fails or crashes), so a private copy of the library is loaded.
 """
@@ -150,7 +150,7 @@ def _binding_class():
     class _Binding(pyspice_shared.NgSpiceShared):
         def __init__(self, library_path: str) -> None:
             self.ng_path = library_path
-            self.ng_sink = None  # RunLog receiving output, or None (PySpice's own buffers)
+            self.ng_sink = None  # None during PySpice's start-up (it reads its own buffers), then a RunLog
             self.ng_bg_done = threading.Event()
             self.ng_exit: tuple[int, bool] | None = None  # (status, quit) of a controlled exit
             super().__init__(ngspice_id=0, send_data=False)
@@ -225,6 +225,7 @@ class RunLog:
     tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
     fatal: list[str] = field(default_factory=list)
     first_err: str | None = None  # e.g. "Expression err: 1/" before a controlled exit
+    unrecoverable: bool = False  # ngspice printed that it awaits to be unloaded
 
     def add(self, stream: str, line: str) -> None:
         line = line.rstrip()
@@ -235,6 +236,8 @@ class RunLog:
             self.fatal.append(line.strip())
         if self.first_err is None and stream == "stderr" and "err" in line.lower():
             self.first_err = line.strip()
+        if "cannot recover" in line:
+            self.unrecoverable = True
 
     def tail_text(self) -> str:
         return " | ".join(list(self.tail)[-LOG_TAIL_LINES:])
@@ -282,11 +285,12 @@ def parse_deck(text: str, workdir: str | Path | None = None) -> ParsedDeck:
             continue
         if not low:
             continue
+        if low.split()[0] == ".end":
+            break  # ngspice ignores the rest; fed line by line it would start a new circuit
         if workdir is not None:
             line = _absolute_include(line, Path(workdir))
         circuit.append(line)
-    if not any(ln.strip().lower() == ".end" for ln in circuit[1:]):
-        circuit.append(".end")
+    circuit.append(".end")
     return ParsedDeck(circuit, commands)
 
 
@@ -330,7 +334,9 @@ def _clean_lines(lines: Sequence[str]) -> tuple[str, ...]:
 
 class SharedNgspice:
     """One ngspice shared-library instance (create at most one per process: see
-    `shared_ngspice`).  `run` is thread-safe but serialized."""
+    `shared_ngspice`).  `run` is thread-safe but serialized.  The library is loaded by the
+    first `run`; do that in the main thread, where Python's Ctrl-C handler can be put back
+    after ngSpice_Init replaces it."""
 
     def __init__(self, spiceinit_lines: Sequence[str] = (), *, library_path: str | None = None) -> None:
         self.spiceinit_lines = _clean_lines(spiceinit_lines)
@@ -344,6 +350,7 @@ class SharedNgspice:
         self._baseline: dict[str, str] = {}
         self._applied: tuple[str, ...] | None = None
         self.runs = 0
+        self.last_seconds: dict[str, float] = {}  # phases of the last run: settings, load, commands, cleanup
 
     # -- life cycle
 
@@ -422,7 +429,7 @@ class SharedNgspice:
 
     def _variables(self) -> dict[str, str]:
         """Global shell variables (`set` listing), without plot (`*`) and circuit (`+`) ones."""
-        sink, previous = RunLog(), self._ng.ng_sink
+        sink, previous = RunLog(tail=collections.deque()), self._ng.ng_sink
         self._ng.ng_sink = sink
         try:
             self._command("set")
@@ -477,18 +484,24 @@ class SharedNgspice:
         deck = parse_deck(deck_text, workdir)
         lines = self.spiceinit_lines if spiceinit_lines is None else _clean_lines(spiceinit_lines)
         with self._lock:
+            t0 = time.perf_counter()
             self._ensure()
             self._apply_settings(lines)
+            self.last_seconds = {"settings": time.perf_counter() - t0}
             log = RunLog()
             self._ng.ng_sink = log
             try:
                 return self._run_locked(deck, name, float(timeout_s), deadline, log)
             finally:
                 self._ng.ng_sink = RunLog()
+                t1 = time.perf_counter()
                 self._cleanup()
+                self.last_seconds["cleanup"] = time.perf_counter() - t1
                 self.runs += 1
 
     def _fail(self, name: str, log: RunLog, reason: str | None = None) -> SimulationError:
+        if log.unrecoverable and not self._broken:
+            self._broken = "ngspice cannot recover"  # printed before the exit callback arrives
         if reason is None and self._broken:
             reason = log.first_err or "ngspice could not recover"
         reason = reason or (log.fatal[0] if log.fatal else "ngspice reported an error")
@@ -501,12 +514,15 @@ class SharedNgspice:
 
     def _run_locked(self, deck: ParsedDeck, name: str, timeout_s: float, deadline: float, log: RunLog):
         ng, ffi = self._ng, self._ffi
+        t0 = time.perf_counter()
         keep = [ffi.new("char[]", line.encode("utf-8")) for line in deck.circuit]
         rc = ng._ngspice_shared.ngSpice_Circ(ffi.new("char *[]", keep + [ffi.NULL]))
+        t1 = time.perf_counter()
+        self.last_seconds["load"] = t1 - t0
         if rc or ng.ng_exit is not None:
             self._broken = f"controlled exit {ng.ng_exit} while loading the circuit"
             raise self._fail(name, log)
-        if log.fatal:
+        if log.fatal or log.unrecoverable:
             raise self._fail(name, log)
         if time.monotonic() > deadline:
             raise self._timeout(name, timeout_s, log)
@@ -531,10 +547,11 @@ class SharedNgspice:
                 self._background(cmd, name, timeout_s, deadline, log)
             else:
                 self._command(cmd)
-            if self._broken or log.fatal:
+            if self._broken or log.fatal or log.unrecoverable:
                 raise self._fail(name, log)
         if not wrote:
             results = self._fetch([], name, log)
+        self.last_seconds["commands"] = time.perf_counter() - t1
         return results
 
     def _save(self, vectors: list[str]) -> None:

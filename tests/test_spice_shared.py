@@ -15,11 +15,13 @@ from netlistgen.spice_shared import parse_deck, run_deck_shared, shared_ngspice
 
 
 def _shared_available() -> bool:
-    try:
-        import PySpice  # noqa: F401
+    import importlib.util
 
+    if importlib.util.find_spec("PySpice") is None:
+        return False
+    try:
         spice_shared.find_libngspice()
-    except (ImportError, NetlistgenError):
+    except NetlistgenError:
         return False
     return True
 
@@ -81,6 +83,12 @@ def test_parse_deck_adds_end_and_keeps_absolute_paths(tmp_path):
     deck = parse_deck('t\n.include "/abs/m.inc"\nR1 a 0 1', tmp_path)
     assert deck.circuit == ["t", '.include "/abs/m.inc"', "R1 a 0 1", ".end"]
     assert deck.commands == []
+
+
+def test_parse_deck_stops_at_end():
+    # fed line by line, text after `.end` would open a second, never-finished circuit
+    deck = parse_deck("t\nR1 a 0 1\n.subckt s a\n.ends s\n.END\nR2 b 0 1\n")
+    assert deck.circuit == ["t", "R1 a 0 1", ".subckt s a", ".ends s", ".end"]
 
 
 def test_missing_library_is_a_clear_error(monkeypatch):
