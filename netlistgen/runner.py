@@ -61,15 +61,16 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
         raise SimulationError(f"job {job!r} timed out after {timeout_s:g} s; log tail: {_tail(out)}") from None
     seconds = time.perf_counter() - start
     log = proc.stdout + "\n" + proc.stderr
-    fatal = [ln for ln in log.splitlines() if _is_fatal(ln)]
+    fatal = [ln for ln in log.splitlines() if is_fatal(ln)]
     if proc.returncode != 0 or fatal:
         reason = fatal[0].strip() if fatal else f"exit code {proc.returncode}"
         raise SimulationError(f"job {job!r} failed: {reason}; log tail: {_tail(log)}")
     return RunResult(deck, proc.stdout, proc.stderr, seconds)
 
 
-def _is_fatal(line: str) -> bool:
-    low = line.lower()
+def is_fatal(line: str) -> bool:
+    """Does this ngspice output line mean the job failed? (shared by every backend)"""
+    low = line.strip().lower()
     return (
         low.startswith("error")
         or "fatal" in low
@@ -77,6 +78,7 @@ def _is_fatal(line: str) -> bool:
         or "could not find" in low
         or "timestep too small" in low
         or "singular matrix" in low
+        or "simulation(s) aborted" in low
         or ("no such" in low and "file" in low)
     )
 

@@ -38,6 +38,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import NetlistgenError, SimulationError
+from .runner import is_fatal
 
 __all__ = [
     "LIBRARY_NAME",
@@ -203,19 +204,7 @@ def _binding_class():
 # ---------------------------------------------------------------------------- output
 
 
-def _is_fatal(line: str) -> bool:
-    """Same classification as the subprocess runner, plus aborted analyses."""
-    low = line.strip().lower()
-    return (
-        low.startswith("error")
-        or "fatal" in low
-        or "unknown subckt" in low
-        or "could not find" in low
-        or "timestep too small" in low
-        or "singular matrix" in low
-        or "simulation(s) aborted" in low
-        or ("no such" in low and "file" in low)
-    )
+
 
 
 @dataclass
@@ -232,7 +221,7 @@ class RunLog:
         if not line:
             return
         self.tail.append(line)
-        if len(self.fatal) < 5 and _is_fatal(line):
+        if len(self.fatal) < 5 and is_fatal(line):
             self.fatal.append(line.strip())
         if self.first_err is None and stream == "stderr" and "err" in line.lower():
             self.first_err = line.strip()

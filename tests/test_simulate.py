@@ -116,19 +116,18 @@ def test_simulate_and_plot_commands(tmp_path, installed, capsys):
     assert main(["plot", "transfer", str(out), "--out", str(tmp_path / "t.bmp")]) == 2
 
 
-def gbl_capacitance_f(nl, tmp_path, node: str) -> float:
-    """Small-signal capacitance of a GBL in the evaluate state (reset open, sample closed,
-    plates driven to VCM), from an ngspice AC analysis: C = Im(Y)/(2 pi f)."""
+def ac_capacitance_f(nl, tmp_path, node: str, overrides: dict) -> float:
+    """Small-signal capacitance of `node` from an ngspice AC analysis, C = Im(Y)/(2 pi f),
+    with the array's static sources (overridden by `overrides`) and a 1 GOhm DC path."""
     from netlistgen import validate
     from netlistgen.runner import run_deck
     from netlistgen.testbench import spiceinit, static_levels
 
-    levels = static_levels(nl)
-    levels.update(rst=0.0, rstb=nl.design.vdd_v)
+    levels = {**static_levels(nl), **overrides}
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "array.sp").write_text(nl.text)
     (tmp_path / ".spiceinit").write_text(spiceinit(nl))
-    lines = ["* GBL capacitance", *nl.tech.model_statements(nl.corner), f'.include "{tmp_path / "array.sp"}"']
+    lines = ["* node capacitance", *nl.tech.model_statements(nl.corner), f'.include "{tmp_path / "array.sp"}"']
     lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
     lines += [f"Rdc {node} vcm 1e9", f"Iac 0 {node} DC 0 AC 1", ".control", "ac lin 1 1e8 1e8",
               f"print vr({node}) vi({node})", "quit 0", ".endc", ".end"]
@@ -136,8 +135,12 @@ def gbl_capacitance_f(nl, tmp_path, node: str) -> float:
     out = run_deck(tmp_path / "cap.sp").stdout
     vr = float(next(ln for ln in out.splitlines() if ln.startswith(f"vr({node})")).split("=")[1])
     vi = float(next(ln for ln in out.splitlines() if ln.startswith(f"vi({node})")).split("=")[1])
-    y = 1 / complex(vr, vi)
-    return y.imag / (2 * np.pi * 1e8)
+    return (1 / complex(vr, vi)).imag / (2 * np.pi * 1e8)
+
+
+def gbl_capacitance_f(nl, tmp_path, node: str) -> float:
+    """A GBL in the evaluate state: reset open, sample closed, plates driven to VCM."""
+    return ac_capacitance_f(nl, tmp_path, node, {"rst": 0.0, "rstb": nl.design.vdd_v})
 
 
 @needs_ngspice
@@ -163,25 +166,8 @@ def test_sampled_voltage_matches_analytic_charge_sharing(tmp_path, installed, te
 
 
 def line_capacitance_f(nl, tmp_path, node: str, row_levels: dict) -> float:
-    """Small-signal capacitance of an input line with its ML-SIU driver off, the cells as
-    stored, the GBL reset closed (AC analysis; C = Im(Y)/(2 pi f))."""
-    from netlistgen import validate
-    from netlistgen.runner import run_deck
-    from netlistgen.testbench import spiceinit, static_levels
-
-    levels = {**static_levels(nl), **row_levels}
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "array.sp").write_text(nl.text)
-    (tmp_path / ".spiceinit").write_text(spiceinit(nl))
-    lines = ["* line capacitance", *nl.tech.model_statements(nl.corner), f'.include "{tmp_path / "array.sp"}"']
-    lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
-    lines += [f"Rdc {node} vcm 1e9", f"Iac 0 {node} DC 0 AC 1", ".control", "ac lin 1 1e8 1e8",
-              f"print vr({node}) vi({node})", "quit 0", ".endc", ".end"]
-    (tmp_path / "cap.sp").write_text("\n".join(lines) + "\n")
-    out = run_deck(tmp_path / "cap.sp").stdout
-    vr = float(next(ln for ln in out.splitlines() if ln.startswith(f"vr({node})")).split("=")[1])
-    vi = float(next(ln for ln in out.splitlines() if ln.startswith(f"vi({node})")).split("=")[1])
-    return (1 / complex(vr, vi)).imag / (2 * np.pi * 1e8)
+    """An input line with its ML-SIU driver off and the cells as stored."""
+    return ac_capacitance_f(nl, tmp_path, node, row_levels)
 
 
 @needs_ngspice
