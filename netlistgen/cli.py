@@ -155,7 +155,8 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     out = Path(args.out)
     start = time.perf_counter()
     print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
-    results, errors = run_jobs(jobs, out / "jobs", workers=int(args.jobs) if args.jobs else None)
+    results, errors = run_jobs(jobs, out / "jobs", workers=int(args.jobs) if args.jobs else None,
+                               backend=args.backend)
     for name, msg in errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
@@ -195,6 +196,7 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    _backend_arg(p)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -229,7 +231,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
-    rows, errors = regress.measure(cases, out / "jobs", workers=int(args.jobs) if args.jobs else None)
+    rows, errors = regress.measure(cases, out / "jobs", workers=int(args.jobs) if args.jobs else None,
+                                   backend=args.backend)
     seconds = time.perf_counter() - start
     if args.update_golden:
         for name, msg in errors.items():
@@ -255,6 +258,11 @@ def cmd_regress(args: argparse.Namespace) -> int:
     print(f"\n{len(results) - len(bad)} passed, {len(bad)} failed in {seconds:.1f} s; "
           f"reports: {out / 'report.json'}, {out / 'junit.xml'}")
     return 1 if bad else 0
+
+
+def _backend_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["subprocess", "shared"], default="subprocess",
+                   help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -286,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
+    _backend_arg(p)
     p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("plot", help="transfer curve / residual of result dirs, or a cycle's waveforms")

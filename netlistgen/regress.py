@@ -139,7 +139,8 @@ def load_golden(path: str | Path | None = None) -> dict:
     return {name: {k: float(v) if isinstance(v, str) else v for k, v in vals.items()} for name, vals in cases.items()}
 
 
-def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True):
+def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True,
+            backend: str = "subprocess"):
     """Simulate the cases; returns ({name: metrics row}, {name: error})."""
     jobs = []
     for case in cases:
@@ -150,7 +151,7 @@ def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = Non
     # longest first: rows x bit columns x cycles is a fair proxy for run time
     jobs.sort(key=lambda j: -(j.netlist.spec.rows * j.netlist.spec.bit_cols * j.stimulus.cycles
                               * (j.timing.cycle_s if j.timing else 1)))
-    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress)
+    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend)
     rows = {name: summarize(name, res) for name, res in results.items()}
     return rows, errors
 

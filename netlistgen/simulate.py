@@ -77,8 +77,16 @@ def _source_group(name: str) -> str:
     }.get(head, "other")
 
 
-def run_job(job: Job, workdir: str | Path) -> SimResult:
-    """Write the job's files, run ngspice, read back samples (and energy)."""
+BACKENDS = ("subprocess", "shared")
+
+
+def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimResult:
+    """Write the job's files, run ngspice, read back samples (and energy).
+
+    backend "subprocess" runs `ngspice -b` and reads its raw file; "shared" runs the deck
+    in this process's libngspice (PySpice binding, spice_shared.py)."""
+    if backend not in BACKENDS:
+        raise NetlistgenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     nl = job.netlist
@@ -107,9 +115,14 @@ def run_job(job: Job, workdir: str | Path) -> SimResult:
         "vcm_v": nl.design.vcm_v,
     }) + "\n")
     start = time.perf_counter()
-    run_deck(deck_path, timeout_s=job.timeout_s, name=job.name)
+    if backend == "shared":
+        from .spice_shared import run_deck_shared
+
+        raw = run_deck_shared(deck_path, timeout_s=job.timeout_s, name=job.name)
+    else:
+        run_deck(deck_path, timeout_s=job.timeout_s, name=job.name)
+        raw = read_raw(workdir / "tran.raw")
     seconds = time.perf_counter() - start
-    raw = read_raw(workdir / "tran.raw")
     return _collect(job, raw, sched, seconds, workdir)
 
 
@@ -142,10 +155,18 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(jobs: list[Job], root: str | Path, *, workers: int | None = None, progress: bool = True):
-    """Run jobs in parallel; returns ({name: SimResult}, {name: error message})."""
+def run_jobs(jobs: list[Job], root: str | Path, *, workers: int | None = None, progress: bool = True,
+             backend: str = "subprocess"):
+    """Run jobs in parallel; returns ({name: SimResult}, {name: error message}).
+
+    The subprocess backend uses threads (each starts its own ngspice process); the
+    shared backend uses worker processes, one libngspice instance each."""
+    from concurrent.futures import ProcessPoolExecutor
+
     from tqdm import tqdm
 
+    if backend not in BACKENDS:
+        raise NetlistgenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     root = Path(root)
     names = [j.name for j in jobs]
     if len(set(names)) != len(names):
@@ -153,8 +174,9 @@ def run_jobs(jobs: list[Job], root: str | Path, *, workers: int | None = None, p
     workers = validate.integer(workers or default_workers(), "workers", minimum=1, maximum=256)
     results: dict[str, SimResult] = {}
     errors: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(run_job, job, root / job.name): job for job in jobs}
+    executor = ProcessPoolExecutor if backend == "shared" else ThreadPoolExecutor
+    with executor(max_workers=workers) as pool:
+        futures = {pool.submit(run_job, job, root / job.name, backend): job for job in jobs}
         bar = tqdm(total=len(jobs), desc="ngspice", unit="job", disable=not progress, leave=False)
         for fut in as_completed(futures):
             job = futures[fut]

@@ -190,3 +190,19 @@ def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
     swing = L * dp.dv_v
     analytic = (dp.vcm_v + swing) * c_p * swing + dp.vcm_v * c_n * swing
     assert measured == pytest.approx(analytic, rel=0.2)
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, installed):
+    from netlistgen.simulate import run_jobs
+
+    jobs = []
+    for scheme in ("zebra-i", "int8"):
+        nl = build(GenerateOptions(scheme=scheme, rows=2, cols=1, sram_rows_per_lcc=2))
+        jobs.append(Job(scheme, nl, random_stimulus(nl, 4, seed=2)))
+    a, err_a = run_jobs(jobs, tmp_path / "sub", workers=2, progress=False)
+    b, err_b = run_jobs(jobs, tmp_path / "shared", workers=2, progress=False, backend="shared")
+    assert not err_a and not err_b
+    for name in a:
+        np.testing.assert_allclose(b[name].v_sample_v, a[name].v_sample_v, atol=1e-6)
