@@ -68,15 +68,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the operating-point deck of a generated directory and check outputs sit at VCM."""
+    from . import validate
     from .runner import parse_print, run_deck
 
     out = Path(args.dir)
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
-        raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out {out}`")
+        raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out DIR`")
+    tolerance_v = validate.number(args.tolerance_v, "tolerance-v", minimum=0.0)
+    timeout_s = validate.number(args.timeout, "timeout", minimum=0.0, exclusive_minimum=True)
     manifest = json.loads(manifest_path.read_text())
     vcm = manifest["design"]["vcm_v"]
-    result = run_deck(out / "op.sp", timeout_s=float(args.timeout))
+    result = run_deck(out / "op.sp", timeout_s=timeout_s)
     values = parse_print(result.stdout)
     outputs = {k: v for k, v in values.items() if k.startswith("out_")}
     expected = manifest["spec"]["bit_cols"]
@@ -84,9 +87,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"FAIL: ngspice printed {len(outputs)} of {expected} outputs", file=sys.stderr)
         return 1
     worst = max(abs(v - vcm) for v in outputs.values())
-    ok = worst <= float(args.tolerance_v)
+    ok = worst <= tolerance_v
     print(f"{'PASS' if ok else 'FAIL'}: {len(outputs)} outputs, max |V - VCM| = {worst * 1e3:.3f} mV "
-          f"(tolerance {float(args.tolerance_v) * 1e3:g} mV), ngspice {result.seconds:.2f} s")
+          f"(tolerance {tolerance_v * 1e3:g} mV), ngspice {result.seconds:.2f} s")
     return 0 if ok else 1
 
 
@@ -114,13 +117,16 @@ def cmd_pdk(args: argparse.Namespace) -> int:
 def cmd_sqnr(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from . import validate
     from .encoding import sqnr_report
     from .generate import load_weights
 
     if args.weights:
         x = load_weights(args.weights)
     else:
-        x = np.random.default_rng(int(args.seed)).normal(size=(int(args.rows), int(args.cols)))
+        shape = (validate.integer(args.rows, "rows", minimum=1, maximum=100_000),
+                 validate.integer(args.cols, "cols", minimum=1, maximum=100_000))
+        x = np.random.default_rng(validate.integer(args.seed, "seed", minimum=0)).normal(size=shape)
     report = sqnr_report(x, granularity=args.granularity, clip=args.clip, channel_axis=1)
     print(f"SQNR ({args.granularity}, {args.clip} clip, tensor {x.shape[0]}x{x.shape[1]}):")
     for name, db in report.items():
@@ -151,12 +157,12 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     energy_cycles = validate.integer(args.energy_cycles, "energy-cycles", minimum=0, maximum=1000)
     seed = validate.integer(args.stim_seed, "stim-seed", minimum=0, maximum=2**31)
     timeout = validate.number(args.timeout, "timeout", minimum=1.0)
+    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
     out = Path(args.out)
     start = time.perf_counter()
     print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
-    results, errors = run_jobs(jobs, out / "jobs", workers=int(args.jobs) if args.jobs else None,
-                               backend=args.backend)
+    results, errors = run_jobs(jobs, out / "jobs", workers=workers, backend=args.backend)
     for name, msg in errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
@@ -200,7 +206,7 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plots
+    from . import plots, validate
     from .report import transfer_series
 
     if args.kind == "waveform":
@@ -208,8 +214,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
             raise NetlistgenError("plot waveform takes one job directory, e.g. out/demo/jobs/zebra-i")
         from .waves import cycle_waveforms
 
-        path = cycle_waveforms(args.source[0], int(args.cycle), args.out or "waveform.png",
-                               row=int(args.row), col=int(args.col), bit=int(args.bit))
+        idx = {k: validate.integer(getattr(args, k), k, minimum=0) for k in ("cycle", "row", "col", "bit")}
+        path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
+                               row=idx["row"], col=idx["col"], bit=idx["bit"])
     else:
         series = transfer_series(args.source)
         out = args.out or f"{args.kind}.png"
@@ -221,8 +228,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_regress(args: argparse.Namespace) -> int:
     import time
 
-    from . import regress
+    from . import regress, validate
 
+    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     cases = regress.select(regress.load_suite(args.suite), args.k)
     if args.update_golden and not args.golden:
         raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
@@ -231,8 +239,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
-    rows, errors = regress.measure(cases, out / "jobs", workers=int(args.jobs) if args.jobs else None,
-                                   backend=args.backend)
+    rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend)
     seconds = time.perf_counter() - start
     if args.update_golden:
         for name, msg in errors.items():
@@ -265,8 +272,20 @@ def _backend_arg(p: argparse.ArgumentParser) -> None:
                    help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the same one-line error format as every other bad input (exit 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"netlistgen: error: {self.prog}: {_one_line(message)} (see --help)\n")
+
+
+def _one_line(message: object) -> str:
+    """A message as one line: newlines from user values are shown escaped."""
+    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="netlistgen", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -336,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except NetlistgenError as exc:
-        print(f"netlistgen: error: {exc}", file=sys.stderr)
+        print(f"netlistgen: error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("netlistgen: interrupted", file=sys.stderr)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from .encoding import _UniqueKeyLoader
 from .errors import NetlistgenError
 
 
@@ -38,12 +39,13 @@ def load_mapping(path: str | Path) -> dict:
         if suffix == ".toml":
             data = tomllib.loads(text)
         elif suffix in (".yaml", ".yml"):
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # safe loader; duplicate keys are errors
         else:
             raise NetlistgenError(f"config file {str(p)!r}: unknown format {suffix!r} (use .toml, .yaml or .yml)")
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NetlistgenError(f"config file {str(p)!r} is not valid {suffix[1:].upper()}: {first}") from None
+        # YAML messages span lines (problem, then "in <unicode string>, line 3, column 9"): keep one line
+        detail = " ".join(str(exc).replace('in "<unicode string>", ', "").split()) or type(exc).__name__
+        raise NetlistgenError(f"config file {str(p)!r} is not valid {suffix[1:].upper()}: {detail[:300]}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -7,6 +7,7 @@ succeeded, each through a temporary file and an atomic rename.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from dataclasses import dataclass, field
@@ -16,8 +17,9 @@ import numpy as np
 
 from . import validate
 from .config import check_keys, existing_file, load_mapping
-from .design import ArraySpec, DesignPoint, default_cell, default_levels
-from .encoding import PatternSet, get_pattern_set, load_pattern_sets, quantize
+from .design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
+                     DesignPoint, default_cell, default_levels)
+from .encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from .errors import NetlistgenError
 from .files import write_atomic
 from .netlist import Netlist, build_netlist, manifest_json
@@ -25,6 +27,8 @@ from .technology import load_technology
 from .testbench import op_deck, spiceinit
 
 MAX_CELLS = 4_000_000
+DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
+STRING_KEYS = {"scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,61 @@ class GenerateOptions:
         data = load_mapping(path)
         names = {f.name for f in dataclasses.fields(cls)}
         check_keys(data, names, f"config file {str(path)!r}")
-        if "design" in data and not isinstance(data["design"], dict):
-            raise NetlistgenError(f"config file {str(path)!r}: key 'design' must be a table, got {data['design']!r}")
-        for key in ("scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"):
-            if key in data and not isinstance(data[key], str):
-                raise NetlistgenError(f"config file {str(path)!r}: key {key!r} must be a string, got {data[key]!r}")
-        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
-        return cls(**data)
+        if not data:
+            raise NetlistgenError(f"config file {str(path)!r} sets no options (empty or truncated file?)")
+        merged = cls(**{**data, **{k: v for k, v in overrides.items() if v is not None}})
+        check_values(merged, set(data) - {k for k, v in overrides.items() if v is not None}, f"config file {str(path)!r}")
+        return merged
+
+
+@contextlib.contextmanager
+def _blame(where: str, key: str):
+    """Prefix an error raised while checking `key` with the config file that set it."""
+    try:
+        yield
+    except NetlistgenError as exc:
+        raise NetlistgenError(f"{where}: key {key!r}: {exc}") from None
+
+
+def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
+    """Validate the option values a file set (`keys`), so each error names file, key and value.
+
+    Runs the same resolvers as `build` (cheap ones only, nothing rendered)."""
+    if "design" in keys and not isinstance(opts.design, dict):
+        raise NetlistgenError(f"{where}: key 'design' must be a table, got {opts.design!r}")
+    for key in STRING_KEYS & keys:
+        if not isinstance(getattr(opts, key), str):
+            raise NetlistgenError(f"{where}: key {key!r} must be a string, got {getattr(opts, key)!r}")
+    limits = {"rows": MAX_ROWS, "cols": MAX_COLS, "sram_rows_per_lcc": MAX_SRAM_ROWS_PER_LCC, "seed": 2**32 - 1}
+    for key, maximum in limits.items():
+        if key in keys:
+            with _blame(where, key):
+                validate.integer(getattr(opts, key), key, minimum=0 if key == "seed" else 1, maximum=maximum)
+    choices = {"cell": CELL_KINDS, "fidelity": FIDELITIES, "clip": CLIP_METHODS}
+    for key, known in choices.items():
+        if key in keys and getattr(opts, key) not in known:
+            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
+    if keys & {"scheme", "pattern_sets"}:
+        with _blame(where, "pattern_sets" if "pattern_sets" in keys else "scheme"):
+            resolve_pattern_set(opts)
+    if keys & {"technology", "corner", "design"}:
+        with _blame(where, "technology" if "technology" in keys else "corner" if "corner" in keys else "design"):
+            tech = load_technology(opts.technology)
+            tech._check_corner(opts.corner)
+        if "design" in keys:
+            cell = opts.cell or default_cell(opts.scheme)
+            overrides = dict(opts.design)
+            for name, value in overrides.items():
+                with _blame(where, f"design.{name}"):
+                    if name == "levels":
+                        validate.integer(value, "levels", minimum=1, maximum=MAX_LEVELS)
+                    elif name in DESIGN_FIELDS:
+                        validate.number(value, name)
+            with _blame(where, "design"):
+                DesignPoint.for_technology(tech, levels=overrides.pop("levels", default_levels(cell)), **overrides)
+    if "weights" in keys:
+        with _blame(where, "weights"):
+            existing_file(opts.weights, "weights file")
 
 
 def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
@@ -79,8 +131,8 @@ def load_weights(path: str | Path) -> np.ndarray:
     except (ValueError, OSError) as exc:
         raise NetlistgenError(f"weights file {str(p)!r} cannot be read: {str(exc).splitlines()[0]}") from None
     w = np.asarray(w)
-    if w.ndim != 2 or not np.issubdtype(w.dtype, np.number):
-        raise NetlistgenError(f"weights file {str(p)!r}: expected a 2-D numeric matrix, got shape {w.shape}")
+    if w.ndim != 2 or not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):  # no complex
+        raise NetlistgenError(f"weights file {str(p)!r}: expected a 2-D real matrix, got shape {w.shape} of {w.dtype}")
     bad = ~np.isfinite(w)
     if bad.any():
         r, c = np.argwhere(bad)[0]

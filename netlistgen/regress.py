@@ -21,7 +21,7 @@ from . import validate
 from .config import check_keys, load_mapping
 from .errors import NetlistgenError
 from .files import write_atomic
-from .generate import GenerateOptions, build
+from .generate import GenerateOptions, build, check_values
 from .metrics import to_jsonable
 from .report import summarize
 from .resources import data_dir
@@ -95,7 +95,7 @@ def load_suite(path: str | Path | None = None) -> list[Case]:
             raise NetlistgenError(f"{where}: case {k} must be a mapping, got {raw!r}")
         cw = f"{where} case {raw.get('name', k)!r}"
         check_keys(raw, CASE_KEYS, cw, required={"name"})
-        name = validate.identifier(str(raw["name"]).replace("-", "_"), "case name") and str(raw["name"])
+        name = validate.identifier(str(raw["name"]).replace("-", "_"), f"{where} case name") and str(raw["name"])
         if name in seen:
             raise NetlistgenError(f"{where}: duplicate case name {name!r}")
         seen.add(name)
@@ -105,9 +105,11 @@ def load_suite(path: str | Path | None = None) -> list[Case]:
         stimulus = merged.get("stimulus", "random")
         if stimulus not in STIMULI:
             raise NetlistgenError(f"{cw}: unknown stimulus {stimulus!r}; known: {', '.join(STIMULI)}")
+        options = GenerateOptions(**opts)
+        check_values(options, set(opts), cw)  # bad values name the suite file and case, not only the value
         cases.append(Case(
             name=name,
-            options=GenerateOptions(**opts),
+            options=options,
             cycles=validate.integer(merged.get("cycles", 16), f"{cw} cycles", minimum=2, maximum=10000),
             stim_seed=validate.integer(merged.get("stim_seed", 1), f"{cw} stim_seed", minimum=0),
             stimulus=stimulus,

@@ -715,7 +715,9 @@ class Technology:
 
 
 def _builtin_dir():
-    return importlib.resources.files("netlistgen.pdk_models")
+    from .resources import data_dir  # falls back to the source tree's pdk_models/ when not installed
+
+    return data_dir("pdk_models")
 
 
 def list_technologies() -> list[str]:
