@@ -267,6 +267,42 @@ def cmd_regress(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def cmd_mc(args: argparse.Namespace) -> int:
+    """Monte Carlo mismatch: N seeded samples per scheme, distributions and raw results."""
+    import dataclasses
+    import time
+
+    from . import validate
+    from .montecarlo import run_mc_many, summary_table, write_mc
+
+    base = _options(argparse.Namespace(**{**vars(args), "scheme": None}))
+    schemes = [s.strip() for s in (args.scheme or base.scheme).split(",")]
+    if not all(schemes) or len(set(schemes)) != len(schemes):
+        raise NetlistgenError(f"invalid --scheme {args.scheme!r}: expected distinct comma-separated names")
+    configs = {s: dataclasses.replace(base, scheme=s) for s in schemes}
+    mismatch = {"vt": not args.no_vt, "cap": not args.no_cap}
+    if args.vt_scale is not None:
+        mismatch["vt_scale"] = validate.number(args.vt_scale, "vt-scale")
+    if args.cap_scale is not None:
+        mismatch["cap_scale"] = validate.number(args.cap_scale, "cap-scale")
+    n = validate.integer(args.n, "n", minimum=1, maximum=10_000)
+    only = None if args.sample is None else [validate.integer(args.sample, "sample", minimum=0, maximum=n - 1)]
+    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
+    out = Path(args.out or "out/mc")
+    start = time.perf_counter()
+    print(f"Monte Carlo: {', '.join(schemes)} x {1 if only else n} samples ...", flush=True)
+    result = run_mc_many(configs, n, validate.integer(args.base_seed, "base-seed", minimum=0), out / "jobs",
+                         mismatch=mismatch, cycles=args.cycles, stim_seed=args.stim_seed, only=only,
+                         noise=args.noise_temp, workers=workers, backend=args.backend,
+                         timeout_s=validate.number(args.timeout, "timeout", minimum=1.0))
+    for name, msg in result.errors.items():
+        print(f"FAILED {name}: {msg}", file=sys.stderr)
+    paths = write_mc(result, out)
+    print(summary_table(result))
+    print(f"\nwall time {time.perf_counter() - start:.1f} s; " + ", ".join(str(p) for p in paths.values()))
+    return 1 if result.errors else 0
+
+
 def _backend_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=["subprocess", "shared"], default="subprocess",
                    help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
@@ -315,6 +351,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
     _backend_arg(p)
     p.set_defaults(func=cmd_regress)
+
+    p = sub.add_parser("mc", help="Monte Carlo mismatch (and kT/C noise): seeded samples, distributions, histograms")
+    _generate_args(p)
+    p.add_argument("--n", default="20", help="samples per scheme (default 20); --scheme takes a comma list")
+    p.add_argument("--base-seed", default="1", help="sample k uses mismatch seed base+k (default 1)")
+    p.add_argument("--sample", help="rerun only sample K (same numbers as in the full run)")
+    p.add_argument("--no-vt", action="store_true", help="no threshold-voltage mismatch")
+    p.add_argument("--no-cap", action="store_true", help="no capacitor mismatch")
+    p.add_argument("--vt-scale", help="multiply the technology's sigma(VT) (delvto technologies)")
+    p.add_argument("--cap-scale", help="multiply the technology's sigma(C)/C")
+    p.add_argument("--noise-temp", help="also inject kT/C reset noise at this temperature (K)")
+    p.add_argument("--cycles", default="16", help="compute cycles per sample (default 16)")
+    p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    _backend_arg(p)
+    p.set_defaults(func=cmd_mc)
 
     p = sub.add_parser("plot", help="transfer curve / residual of result dirs, or a cycle's waveforms")
     p.add_argument("kind", choices=["transfer", "residual", "waveform"])

@@ -25,6 +25,7 @@ from .files import write_atomic
 from .netlist import Netlist, build_netlist, manifest_json
 from .technology import load_technology
 from .testbench import op_deck, spiceinit
+from .variation import Mismatch
 
 MAX_CELLS = 4_000_000
 DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
@@ -48,6 +49,9 @@ class GenerateOptions:
     clip: str = "max-abs"
     pattern_sets: str | None = None  # config file with custom pattern sets
     design: dict = field(default_factory=dict)  # DesignPoint overrides, e.g. {"c_unit_f": 2e-15}
+    mismatch_seed: int | None = None  # Monte Carlo sample: per-instance VT/capacitor draws (variation.py)
+    mismatch: dict = field(default_factory=dict)  # variation.Mismatch options: vt, cap, vt_scale, cap_scale
+    reset_noise: bool = False  # per-GBL reset references, so a job can inject kT/C noise
     out: str = "out"
 
     @classmethod
@@ -169,8 +173,13 @@ def build(opts: GenerateOptions) -> Netlist:
             f"weights have shape {weights.shape}, expected ({spec.weight_rows}, {spec.cols}) for this array"
         )
     qt = quantize(weights, ps, granularity="per-channel", clip=opts.clip, channel_axis=1)
+    if opts.mismatch and opts.mismatch_seed is None:
+        raise NetlistgenError(f"mismatch options {opts.mismatch!r} given without a mismatch_seed")
+    mismatch = Mismatch.from_options(opts.mismatch_seed, opts.mismatch) if opts.mismatch_seed is not None else None
+    if not isinstance(opts.reset_noise, bool):
+        raise NetlistgenError(f"invalid reset_noise {opts.reset_noise!r}: expected true or false")
     return build_netlist(spec, design, tech, qt.codes, scale=np.broadcast_to(qt.scale, (1, spec.cols)).ravel(),
-                         corner=opts.corner)
+                         corner=opts.corner, mismatch=mismatch, reset_noise=opts.reset_noise)
 
 
 def _check_writable(out: Path) -> None:

@@ -23,6 +23,7 @@ from .design import ArraySpec, DesignPoint, as_dict
 from .encoding import Codes, decode
 from .errors import NetlistgenError
 from .technology import Technology
+from .variation import Mismatch, Variation, resolve
 
 
 def plus_lines(names: list[str], per_line: int = 12) -> str:
@@ -58,8 +59,9 @@ class Device:
     params: str
 
 
-def _device(tech: Technology, model: str, w_m: float, l_m: float) -> Device:
-    """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own)."""
+def _device(tech: Technology, model: str, w_m: float, l_m: float, var: Variation | None = None) -> Device:
+    """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own),
+    plus a per-instance VT draw when `var` puts VT mismatch on instance lines."""
     unit = tech.length_unit_m
     w, l_ = w_m / unit, l_m / unit
     ext = 2.5 * tech.lmin_m / unit  # source/drain extension used for AD/AS/PD/PS
@@ -67,6 +69,8 @@ def _device(tech: Technology, model: str, w_m: float, l_m: float) -> Device:
         f"w={validate.fmt(w)} l={validate.fmt(l_)} ad={validate.fmt(w * ext)} as={validate.fmt(w * ext)} "
         f"pd={validate.fmt(2 * (w + ext))} ps={validate.fmt(2 * (w + ext))}"
     )
+    if var is not None:
+        params += var.device_suffix(model == tech.pmos_model, w_m, l_m)
     return Device(prefix=tech.device_kind, model=model, params=params)
 
 
@@ -94,17 +98,17 @@ def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
     }
 
 
-def devices(tech: Technology, dp: DesignPoint) -> dict[str, Device]:
+def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None) -> dict[str, Device]:
     """The transistor roles of the cells."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     return {
-        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m),
-        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m),
-        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m),
+        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var),
+        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var),
+        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var),
     }
 
 
-def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float]) -> list[dict]:
+def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], var: Variation | None = None) -> list[dict]:
     """The transmission-gate subcircuits: cell switches and the widened drivers."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     variants = [("tg", 1.0, "Transmission gate: a <-> b while en=1 (enb is its complement).")]
@@ -117,8 +121,8 @@ def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float]) ->
         {
             "name": name,
             "comment": f"{text} Width {validate.fmt(f)} x the unit switch.",
-            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m),
-            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m),
+            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var),
+            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var),
         }
         for name, f, text in variants
     ]
@@ -191,7 +195,13 @@ def slice_nets(spec: ArraySpec, codes: Codes, r: int, j: int) -> list[str]:
     return nets + [f"g_{j}_{i}_{r}" for i in range(n)]
 
 
-def array_nets(spec: ArraySpec, levels: int) -> list[str]:
+def reset_refs(spec: ArraySpec, reset_noise: bool) -> list[list[str]]:
+    """Net each GBL's reset switch returns to, [weight column][bit]: the shared VCM, or
+    with injected reset noise a reference of its own (variation.py)."""
+    return [[f"vcm_rst_{j}_{i}" if reset_noise else "vcm" for i in range(spec.n_bits)] for j in range(spec.cols)]
+
+
+def array_nets(spec: ArraySpec, levels: int, reset_noise: bool = False) -> list[str]:
     """Top-level nets the testbench drives (every one of them) or observes (out_*).
 
     Supplies, VCM and SRAM row selects are per row: one net touching every cell makes
@@ -202,6 +212,8 @@ def array_nets(spec: ArraySpec, levels: int) -> list[str]:
         nets += [f"sel_{r}_{j}" for j in range(n_levels)] + [f"selb_{r}_{j}" for j in range(n_levels)]
     nets += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
     nets += ["rst", "rstb", "smp", "smpb"]
+    if reset_noise:
+        nets += [net for col in reset_refs(spec, True) for net in col]
     if spec.fidelity == "transistor":
         nets.append("prog")
     if spec.cell == "lcc":
@@ -224,8 +236,14 @@ def build_netlist(
     *,
     scale: np.ndarray | None = None,
     corner: str | None = None,
+    mismatch: Mismatch | None = None,
+    reset_noise: bool = False,
 ) -> Netlist:
-    """Render the array library for `codes` (shape (spec.weight_rows, spec.cols))."""
+    """Render the array library for `codes` (shape (spec.weight_rows, spec.cols)).
+
+    `mismatch`: per-instance VT and capacitor draws with its seed (variation.py);
+    `reset_noise`: a reset reference per GBL so the testbench can inject kT/C noise.
+    Both off (the default) leave the library exactly as without them."""
     if codes.shape != (spec.weight_rows, spec.cols):
         raise NetlistgenError(
             f"weights have shape {codes.shape}, expected ({spec.weight_rows}, {spec.cols}) for {spec.rows} rows x {spec.cols} cols"
@@ -236,12 +254,16 @@ def build_netlist(
     corner = corner or tech.default_corner
     if corner not in tech.corners + tech.mismatch_corners:
         raise NetlistgenError(f"unknown corner {corner!r} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
+    var = resolve(mismatch, tech, corner) if mismatch is not None else None
+    if var is not None:
+        corner = var.corner
+    cap = var.cap if var is not None else validate.fmt
     env = _env()
     transistor = spec.fidelity == "transistor"
     factors = drive_factors(spec, design)
     common = dict(
-        dev=devices(tech, design),
-        tg_variants=tg_variants(tech, design, factors),
+        dev=devices(tech, design, var),
+        tg_variants=tg_variants(tech, design, factors, var),
         rows=spec.rows,
         cols=spec.cols,
         n_bits=spec.n_bits,
@@ -252,10 +274,10 @@ def build_netlist(
         g=spec.sram_rows_per_lcc,
         levels=design.levels,
         n_levels=2 * design.levels + 1,
-        c1=validate.fmt(design.c_unit_f),
-        c2=validate.fmt(design.c_unit_f * spec.c2_ratio),
+        c1=cap(design.c_unit_f),
+        c2=cap(design.c_unit_f * spec.c2_ratio),
         c2_ratio=spec.c2_ratio,
-        c_sample=validate.fmt(design.c_sample_f),
+        c_sample=cap(design.c_sample_f),
         wire_c=validate.fmt(design.wire_c_per_row_f) if design.wire_c_per_row_f > 0 else "",
         wire_r=validate.fmt(design.wire_r_per_row_ohm),
         c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
@@ -267,7 +289,7 @@ def build_netlist(
         for r in range(spec.rows)
     ]
     slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
-    ports = array_nets(spec, design.levels)
+    ports = array_nets(spec, design.levels, reset_noise)
     text = env.get_template("library.sp.j2").render(
         common,
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
@@ -276,6 +298,8 @@ def build_netlist(
         corner=corner,
         fidelity=spec.fidelity,
         pattern_set=spec.pattern_set.spice_name,
+        seed_line=var.seed_line if var is not None else "",
+        rst_refs=reset_refs(spec, reset_noise),
         prog_vt=validate.fmt(design.vdd_v / 2),
         prog_ron=validate.fmt(design.r_prog_on_ohm),
         rowsel_ports=[f"q_{k}" for k in range(spec.sram_rows_per_lcc)]
@@ -295,7 +319,24 @@ def build_netlist(
         scale = np.ones(spec.cols)
     manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
     manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
+    if var is not None:
+        manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
+    if reset_noise:
+        manifest["reset_noise_refs"] = [net for col in reset_refs(spec, True) for net in col]
     return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest)
+
+
+def _mismatch_targets(spec: ArraySpec, dp: DesignPoint, tech: Technology, factors: dict[str, float]):
+    """Capacitor values and device sizes (pmos?, W, L) by role, for the manifest's sigmas."""
+    caps = {"c1": dp.c_unit_f, "c_sample": dp.c_sample_f}
+    if spec.has_pattern_bit:
+        caps["c2"] = dp.c_unit_f * spec.c2_ratio
+    sizes = {"sram_pd": (False, dp.w_sram_pd_m, dp.l_m), "sram_pg": (False, dp.w_sram_pg_m, dp.l_m),
+             "sram_pu": (True, dp.w_sram_pu_m, dp.l_m)}
+    for name, f in (("tg", 1.0), ("tgdrv", factors["siu"]), ("tgrst", factors["reset"]), ("tgsmp", factors["sample"])):
+        sizes[f"{name}_n"] = (False, dp.w_switch_n_m * f, dp.l_m)
+        sizes[f"{name}_p"] = (True, dp.w_switch_p_m * f, dp.l_m)
+    return caps, sizes
 
 
 def make_manifest(

@@ -29,7 +29,9 @@ from .simulate import Job, run_jobs
 from .testbench import random_stimulus, sweep_stimulus
 
 METRICS = ("gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db", "dnl_lsb")
-CASE_KEYS = {f.name for f in dataclasses.fields(GenerateOptions)} - {"out", "weights", "pattern_sets"}
+# mismatch_seed (+ mismatch options) makes a case one Monte Carlo sample (variation.py);
+# reset_noise only matters with injected noise, which regression cases do not use.
+CASE_KEYS = {f.name for f in dataclasses.fields(GenerateOptions)} - {"out", "weights", "pattern_sets", "reset_noise"}
 CASE_KEYS |= {"name", "cycles", "stim_seed", "stimulus", "tolerances"}
 STIMULI = ("random", "sweep")
 

@@ -24,6 +24,7 @@ from .metrics import energy_per_cycle
 from .netlist import Netlist
 from .rawfile import read_raw
 from .runner import run_deck
+from .variation import ResetNoise
 from .testbench import Schedule, Stimulus, Timing, ideal_outputs, output_nodes, spiceinit, transient_deck
 
 ENERGY_MAX_STEP_S = 10e-12  # SPEC section 5: energy needs a max step <= 10 ps
@@ -40,6 +41,7 @@ class Job:
     timing: Timing | None = None  # None: Timing.for_technology(netlist.tech)
     energy: bool = False
     timeout_s: float = 1800.0
+    reset_noise: ResetNoise | None = None  # injected kT/C per GBL (variation.py); needs reset_noise netlist
 
     def __post_init__(self) -> None:
         validate.identifier(self.name.replace("-", "_"), "job name")
@@ -100,6 +102,7 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimRe
         job.timing,
         max_step_s=ENERGY_MAX_STEP_S if job.energy else SAMPLE_MAX_STEP_S,
         save_currents=job.energy,
+        reset_noise=job.reset_noise,
     )
     deck_path = workdir / "tran.sp"
     write_atomic(deck_path, deck)
@@ -113,6 +116,8 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimRe
         "cols": nl.spec.cols,
         "n_bits": nl.spec.n_bits,
         "vcm_v": nl.design.vcm_v,
+        **({"reset_noise": {"seed": job.reset_noise.seed, "sigma_v": list(job.reset_noise.sigma_v)}}
+           if job.reset_noise is not None else {}),
     }) + "\n")
     start = time.perf_counter()
     if backend == "shared":

@@ -15,7 +15,8 @@ import numpy as np
 from . import validate
 from .encoding import Codes, ideal_column_mac
 from .errors import NetlistgenError
-from .netlist import Netlist, spice_env
+from .netlist import Netlist, reset_refs, spice_env
+from .variation import ResetNoise
 
 
 @lru_cache(maxsize=1)
@@ -252,7 +253,29 @@ def _digital(edges: list[tuple[float, bool]], initial: bool, high_v: float, edge
     return pts
 
 
-def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing) -> tuple[list[Source], Schedule]:
+def reset_noise_waves(netlist: Netlist, sched: Schedule, noise: ResetNoise) -> dict[str, list[tuple[float, float]]]:
+    """PWL of each GBL's reset reference: VCM + that cycle's kT/C draw, stepping early in
+    the reset phase, so the GBL is released holding the draw (variation.py)."""
+    spec, vcm, e = netlist.spec, netlist.design.vcm_v, sched.timing.t_edge_s
+    nets = [net for col in reset_refs(spec, True) for net in col]
+    if len(noise.sigma_v) != len(nets):
+        raise NetlistgenError(f"reset noise has {len(noise.sigma_v)} sigmas for {len(nets)} GBLs")
+    missing = [n for n in nets if n not in netlist.array_nets]
+    if missing:
+        raise NetlistgenError("reset noise needs a netlist built with reset_noise=True (per-GBL reset references)")
+    off = noise.offsets_v(sched.cycles)
+    waves = {}
+    for g, net in enumerate(nets):
+        pts = [(0.0, vcm + off[0, g])]
+        for c in range(1, sched.cycles):
+            t = sched.cycle_start(c) + e
+            pts += [(t, vcm + off[c - 1, g]), (t + e, vcm + off[c, g])]
+        waves[net] = pts
+    return waves
+
+
+def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
+                      reset_noise: ResetNoise | None = None) -> tuple[list[Source], Schedule]:
     """Every array port's source: static supplies/references, and PWL controls."""
     spec, dp = netlist.spec, netlist.design
     transistor = spec.fidelity == "transistor"
@@ -309,6 +332,8 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing) -> tuple
                 waves[f"rselb_{r}_{k}"] = [(t, vdd - v) for t, v in wave]
     if transistor:
         waves["prog"] = _digital([(timing.t_prog_s, False)], True, vdd, e)
+    if reset_noise is not None:
+        waves.update(reset_noise_waves(netlist, sched, reset_noise))
 
     sources = []
     for port, value in static.items():
@@ -331,14 +356,15 @@ def transient_deck(
     save_currents: bool = False,
     save_internal: tuple[str, ...] = (),
     rusage: bool = False,
+    reset_noise: ResetNoise | None = None,
 ) -> tuple[str, Schedule]:
     """The transient deck and its schedule. Energy runs pass save_currents=True and a
-    max step <= 10 ps (SPEC section 5)."""
+    max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL."""
     check_stimulus(netlist, stim)
     max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
     if not all(validate.IDENTIFIER_RE.match(n.replace(".", "_")) for n in save_internal):
         raise NetlistgenError(f"invalid node name in {save_internal!r}")
-    sources, sched = transient_sources(netlist, stim, timing)
+    sources, sched = transient_sources(netlist, stim, timing, reset_noise)
     saved = [f"v({n})" for n in output_nodes(netlist)] + [f"v({n})" for n in save_internal]
     if save_currents:
         saved += [f"v({s.node})" for s in sources] + [f"i(v{s.name})" for s in sources]
