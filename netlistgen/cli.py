@@ -146,6 +146,14 @@ def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, t
     return jobs
 
 
+def _require_ngspice(args: argparse.Namespace) -> None:
+    """A missing or unsupported local ngspice stops a run before any job starts (exit 2)."""
+    if args.backend == "subprocess" and getattr(args, "executor", "local") == "local":
+        from .runner import ngspice_version
+
+        ngspice_version()
+
+
 def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
     import time
 
@@ -158,6 +166,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     seed = validate.integer(args.stim_seed, "stim-seed", minimum=0, maximum=2**31)
     timeout = validate.number(args.timeout, "timeout", minimum=1.0)
     workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
+    _require_ngspice(args)
     jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
     out = Path(args.out)
     start = time.perf_counter()
@@ -232,6 +241,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
     workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     cases = regress.select(regress.load_suite(args.suite), args.k)
+    _require_ngspice(args)
     if args.update_golden and not args.golden:
         raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
     golden = regress.load_golden(args.golden)

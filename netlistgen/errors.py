@@ -12,3 +12,10 @@ class NetlistgenError(Exception):
 
 class SimulationError(NetlistgenError):
     """ngspice failed for one job (non-convergence, crash, timeout)."""
+
+
+class OutputError(SimulationError):
+    """A file could not be written (disk full, read-only or vanished directory, quota).
+
+    A SimulationError, so a job that cannot write its files fails alone and the others
+    go on; outside a job it is a one-line error with exit code 2 like any other."""

@@ -6,11 +6,19 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import OutputError
+
 
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write through a temporary file in the same directory, then rename."""
+    """Write through a temporary file in the same directory, then rename.
+
+    Any OS failure (ENOSPC, EROFS, EFBIG, ...) becomes an OutputError naming the file;
+    the temporary file is removed and an existing `path` is left as it was."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -18,6 +26,9 @@ def write_atomic(path: str | Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -20,7 +20,7 @@ from .config import check_keys, existing_file, load_mapping
 from .design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
                      DesignPoint, default_cell, default_levels)
 from .encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
-from .errors import NetlistgenError
+from .errors import NetlistgenError, OutputError
 from .files import write_atomic
 from .netlist import Netlist, build_netlist, manifest_json
 from .technology import load_technology
@@ -201,9 +201,20 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
     }
+    created = not out.exists()
     _check_writable(out)
-    for path, text in files.values():
-        write_atomic(path, text)
+    written: list[Path] = []
+    try:
+        for path, text in files.values():
+            write_atomic(path, text)
+            written.append(path)
+    except OutputError:  # disk full halfway: leave no partial set of files behind
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     return {key: path for key, (path, _) in files.items()}
 
 

@@ -15,7 +15,17 @@ from .errors import SimulationError
 
 def read_raw(path: str | Path) -> dict[str, np.ndarray]:
     """Vectors of the first plot in `path`, keyed by lower-case name (`time`, `v(out_0_0)`, `i(vvdd)`)."""
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SimulationError(f"raw file {str(path)!r} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return _parse(data, path)
+    except (KeyError, ValueError, IndexError) as exc:  # a raw file cut short or garbled (disk full, killed job)
+        raise SimulationError(f"raw file {str(path)!r} is malformed: {exc!r}") from None
+
+
+def _parse(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
     pos = 0
     header: dict[str, str] = {}
     names: list[str] = []
