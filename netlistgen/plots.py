@@ -25,7 +25,9 @@ from netlistgen.errors import NetlistgenError
 
 __all__ = [
     "FORMATS",
+    "accuracy_vs_noise",
     "energy_bar",
+    "ratio_bars",
     "residual_plot",
     "snr_vs_noise",
     "transfer_curve",
@@ -408,4 +410,78 @@ def snr_vs_noise(
     enob_ax = ax.secondary_yaxis("right", functions=(lambda s: (s - 1.76) / 6.02,
                                                      lambda b: 6.02 * b + 1.76))
     enob_ax.set_ylabel("ENOB (bits)")
+    return _save(fig, target, fmt)
+
+
+def ratio_bars(rows: list[dict], path, *, title: str | None = None) -> Path:
+    """Ratios between columns of a comparison, ours beside a reference's, one group per row.
+
+    rows: {"label", "ours", "reference"}; a dashed line marks 1 (no difference)."""
+    target, fmt = _target(path)
+    if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
+        raise NetlistgenError("rows must be a non-empty list of dicts")
+    labels, ours, ref = [], [], []
+    for k, row in enumerate(rows):
+        if not isinstance(row, Mapping) or "ours" not in row or "reference" not in row:
+            raise NetlistgenError(f"rows[{k}] must be a dict with 'ours' and 'reference'")
+        labels.append(str(row.get("label", f"row {k}")))
+        ours.append(_number(f"rows[{k}] ours", row["ours"]))
+        ref.append(_number(f"rows[{k}] reference", row["reference"]))
+    fig = _figure(title or "Ratios: ours vs reference", width_in=max(6.0, 0.7 * len(rows) + 3.0))
+    ax = fig.add_subplot()
+    x = np.arange(len(rows))
+    c_ours, c_ref = _colors(2)
+    ax.bar(x - 0.2, ours, width=0.4, color=c_ours, label="ours (SPICE + area model)")
+    ax.bar(x + 0.2, ref, width=0.4, color=c_ref, label="seeds (28 nm)")
+    ax.axhline(1.0, color="0.3", linestyle="--", linewidth=0.8)
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
+    ax.set_ylabel("ratio")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(fig, target, fmt)
+
+
+def accuracy_vs_noise(
+    series: list[dict],
+    path,
+    *,
+    noise_label: str,
+    float_accuracy: float | None = None,
+    title: str | None = None,
+) -> Path:
+    """Classification accuracy (%) against noise, mean with ±std error bars per series.
+
+    series: {"label", "noise": array, "mean": array, "std": array, "clean": float};
+    the clean (noise-free) accuracy is drawn at the left edge as a hollow marker, the
+    float network's accuracy as a dashed line. A log x axis when every noise is > 0.
+    """
+    target, fmt = _target(path)
+    if isinstance(series, Mapping) or not isinstance(series, Sequence) or not series:
+        raise NetlistgenError("series must be a non-empty list of dicts")
+    fig = _figure(title or "Accuracy against noise")
+    ax = fig.add_subplot()
+    all_noise = []
+    for k, (s, color) in enumerate(zip(series, _colors(len(series)))):
+        if not isinstance(s, Mapping) or any(key not in s for key in ("noise", "mean", "std")):
+            raise NetlistgenError(f"series[{k}] must be a dict with 'noise', 'mean' and 'std'")
+        label = str(s.get("label", f"series {k}"))
+        noise = _array(f"series {label!r} noise", s["noise"])
+        mean = 100 * np.asarray(s["mean"], dtype=float)
+        std = 100 * np.asarray(s["std"], dtype=float)
+        if mean.shape != noise.shape or std.shape != noise.shape:
+            raise NetlistgenError(f"series {label!r}: noise, mean and std differ in length")
+        all_noise.append(noise)
+        ax.errorbar(noise, mean, yerr=std, marker="o", markersize=4, capsize=3, color=color, label=label)
+        if s.get("clean") is not None:
+            ax.plot([noise.min()], [100 * _number(f"series {label!r} clean", s["clean"])], marker="D",
+                    markerfacecolor="none", color=color, linestyle="none")
+    if float_accuracy is not None:
+        ax.axhline(100 * _number("float_accuracy", float_accuracy), color="k", linestyle="--", linewidth=0.8,
+                   label="float network")
+    if all(np.all(n > 0) for n in all_noise):
+        ax.set_xscale("log")
+    ax.set_xlabel(noise_label)
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
     return _save(fig, target, fmt)

@@ -1,0 +1,85 @@
+"""The seeds' comparison table: area/throughput model and the report assembled from real ngspice runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from netlistgen import paper
+from netlistgen.errors import NetlistgenError
+from netlistgen.technology import load_technology
+
+from conftest import needs_ngspice
+
+
+def test_input_cycles_follow_input_precision_and_levels():
+    assert paper.input_cycles("int8", 1) == 7  # bit-serial magnitude bits of a signed 8-bit input
+    assert paper.input_cycles("int4", 1) == 3
+    assert paper.input_cycles("zebra-i", 3) == 4  # 7 levels carry 2 magnitude bits per cycle
+    assert paper.input_cycles("zebra-ii", 7) == 3  # 15 levels: 3 bits per cycle
+
+
+@pytest.mark.parametrize("tech_name", ["ptm45", "sky130"])
+def test_area_model_orders_cells_like_the_seeds(tech_name):
+    tech = load_technology(tech_name)
+    a = {s: paper.scheme_area(s, tech) for s in paper.SCHEMES}
+    # ML-LCU with C2 = 4 C1 > with C2 = 2 C1 > the LCC's single unit capacitor
+    assert a["zebra-i"].computing_cell_m2 > a["zebra-ii"].computing_cell_m2 > a["int8"].computing_cell_m2
+    assert a["int4"].computing_cell_m2 == a["int8"].computing_cell_m2
+    # same SRAM capacity: 4-bit weights are twice as dense as 8-bit ones, ZEBRA's 6 bits in between
+    dens = {s: x.parameter_density_m_per_mm2 for s, x in a.items()}
+    assert dens["int4"] / dens["int8"] == pytest.approx(2.0, rel=0.1)
+    assert dens["int8"] < dens["zebra-i"] < dens["zebra-ii"] < dens["int4"]
+    for x in a.values():  # the breakdown adds up to the macro area
+        assert sum(x.breakdown_m2.values()) == pytest.approx(x.macro.total_area_m2, rel=1e-9)
+        assert x.macro.weights_stored * x.bits_per_weight <= paper.MacroPlan().sram_bits
+
+
+def test_cell_area_is_switches_plus_capacitors():
+    tech = load_technology("ptm45")
+    z = paper.scheme_area("zebra-i", tech)
+    tg = (tech.w_switch_n_m + tech.w_switch_p_m) * tech.lmin_m * tech.transistor_area_per_wl
+    assert z.computing_cell_breakdown_m2["switches"] == pytest.approx(8 * tg)
+    assert z.computing_cell_breakdown_m2["capacitors"] == pytest.approx(5e-15 / tech.cap_density_f_per_m2)
+
+
+def test_throughput_arithmetic():
+    thr = paper.throughput_from_energy("zebra-i", 100e-15, rows=10, cols=1, timing_cycle_s=5e-9, levels=3)
+    assert thr.energy_per_mac_j == pytest.approx(100e-15 * 4 / 10)
+    assert thr.tops_per_w == pytest.approx(2 / 40e-15 / 1e12)
+    with pytest.raises(NetlistgenError, match="energy_per_cycle_j"):
+        paper.throughput_from_energy("int8", -1.0, rows=1, cols=1, timing_cycle_s=1e-9, levels=1)
+
+
+def test_ratio_rows_compare_with_the_seeds():
+    ours = {"tops_per_w": {"int4": 8.0, "int8": 2.0, "zebra-i": 8.0, "zebra-ii": 4.0}}
+    rows = {r["pair"]: r for r in paper.ratio_rows(ours)}
+    assert rows["zebra-i / int8"]["ours"] == pytest.approx(4.0)
+    assert rows["zebra-i / int8"]["seeds"] == pytest.approx(64.3 / 15.9)
+    assert rows["zebra-ii / int8"]["ours_over_seeds"] == pytest.approx(2.0 / (64.6 / 15.9))
+
+
+def test_bad_plan_is_rejected():
+    with pytest.raises(NetlistgenError, match="compute_rows"):
+        paper.MacroPlan(compute_rows=0)
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_paper_report_from_real_runs(tmp_path, installed):
+    opts = paper.PaperOptions(rows=4, cycles=12, energy_cycles=1, accuracy_seeds=0)
+    doc = paper.build(opts, tmp_path / "work", progress=False)
+    paths = paper.write(doc, tmp_path)
+    data = json.loads(paths["json"].read_text())
+    for s in paper.SCHEMES:
+        assert data["table"]["tops_per_w"][s] > 0
+        assert data["measured"][s]["inl_lsb"] < 0.5
+        assert data["table"]["dot_snr_db"][s] > 10
+    # the recombined 8-bit dot product is finer than the 4-bit one: more MAC energy per op
+    assert data["measured"]["int8"]["energy_per_mac_fj"] > data["measured"]["int4"]["energy_per_mac_fj"]
+    md = paths["markdown"].read_text()
+    assert "ZEBRA I 8-8" in md and "ours / seeds" in md
+    assert paths["html"].read_text().startswith("<!doctype html>")
+    for key in ("ratios", "transfer", "energy"):
+        assert paths[key].stat().st_size > 1000
