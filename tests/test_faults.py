@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import json
 import os
 import shutil
 import signal
@@ -295,3 +296,24 @@ def test_write_error_names_the_file(tmp_path, monkeypatch):
         files.write_atomic(tmp_path / "x.sp", "* hi\n")
     assert list(tmp_path.iterdir()) == []  # the temporary file is gone too
     assert issubclass(OutputError, SimulationError)
+
+
+def test_regress_reports_each_failed_case_and_finishes_the_others(tmp_path, installed, monkeypatch):
+    """A regression case whose ngspice crashes is an "error" in report.json and junit.xml;
+    the other case is still simulated and compared; exit code 1."""
+    body = 'case "$PWD" in *bad_case*) kill -SEGV $$;; esac; exec "$REAL" "$@"'
+    monkeypatch.setenv("NETLISTGEN_NGSPICE", fake_ngspice(tmp_path, "** ngspice-39 : Circuit level", body=body))
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("defaults: {scheme: zebra-i, rows: 2, cols: 1, cycles: 4}\n"
+                     "cases:\n  - {name: bad_case}\n  - {name: good_case}\n")
+    golden = tmp_path / "golden.json"
+    golden.write_text('{"cases": {}}\n')
+    out = tmp_path / "rep"
+    code, stdout, err = run_cli(["regress", "--suite", str(suite), "--golden", str(golden), "--jobs", "2",
+                                 *NO_CACHE, "--out", str(out)])
+    assert code == 1, err
+    report = {c["name"]: c for c in json.loads((out / "report.json").read_text())["cases"]}
+    assert report["bad_case"]["status"] == "error" and "SIGSEGV" in report["bad_case"]["message"]
+    assert report["good_case"]["status"] == "fail"  # simulated; no golden values to compare with
+    assert report["good_case"]["metrics"]["gain_mv_per_lsb"]["value"] > 1.0
+    assert '<error message="job \'bad_case\' failed: ngspice killed by signal SIGSEGV' in (out / "junit.xml").read_text()
