@@ -1,0 +1,168 @@
+"""Scheduling (longest first, column split), the local executor and a loopback Dask cluster."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from conftest import needs_ngspice
+from netlistgen.errors import NetlistgenError
+from netlistgen.executor import Task, column_job, job_cost, make_executor, plan, split_reason
+from netlistgen.simulate import Job, run_jobs
+from netlistgen.testbench import random_stimulus
+
+
+def _job(build_small, name, cycles=3, energy=False, **kw):
+    nl = build_small(**kw)
+    return Job(name, nl, random_stimulus(nl, cycles, 1), energy=energy)
+
+
+def test_plan_splits_columns_and_runs_longest_first(build_small, tmp_path):
+    small = _job(build_small, "small", rows=2, cols=1)
+    wide = _job(build_small, "wide", rows=4, cols=3)
+    energy = _job(build_small, "energy", rows=4, cols=3, energy=True)
+    tasks = plan([small, wide, energy], tmp_path, split_columns=True)
+    names = [t.name for t, _ in tasks]
+    costs = [c for _, c in tasks]
+    assert costs == sorted(costs, reverse=True)
+    assert names[0] == "energy"  # 10 ps energy run: the longest, not split
+    assert sorted(names[1:4]) == ["wide-col0", "wide-col1", "wide-col2"]
+    assert names[-1] == "small"
+    assert costs[1] == pytest.approx(job_cost(wide) / 3)
+    assert [t.workdir.name for t, _ in tasks if t.column is not None] == ["col0", "col1", "col2"]
+    assert len(plan([wide], tmp_path, split_columns=False)) == 1
+
+
+def test_split_conditions(build_small):
+    assert split_reason(_job(build_small, "a", cols=2)) is None
+    assert split_reason(_job(build_small, "b", cols=1)) == "single column"
+    assert split_reason(_job(build_small, "c", cols=2, energy=True)) == "energy run"
+    mm = _job(build_small, "d", cols=2, technology="sky130", corner="tt_mm")
+    assert "mismatch corner" in split_reason(mm)
+
+
+def test_column_job_keeps_rows_codes_and_stimulus(build_small):
+    job = _job(build_small, "w", rows=3, cols=3, seed=7)
+    sub = column_job(job, 1)
+    nl, snl = job.netlist, sub.netlist
+    assert (snl.spec.rows, snl.spec.cols) == (3, 1)
+    assert np.array_equal(snl.codes.bits[:, 0], nl.codes.bits[:, 1])
+    assert np.array_equal(snl.codes.sign[:, 0], nl.codes.sign[:, 1])
+    assert np.array_equal(sub.stimulus.inputs, job.stimulus.inputs)
+    assert sub.name == "w-col1" and sub.timing == job.timing
+
+
+def test_executor_choice_is_checked():
+    with pytest.raises(NetlistgenError, match="needs --scheduler"):
+        make_executor("dask", workers=1, processes=False, scheduler=None)
+    with pytest.raises(NetlistgenError, match="only used with --executor dask"):
+        make_executor("local", workers=1, processes=False, scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(NetlistgenError, match="unknown executor"):
+        make_executor("slurm", workers=1, processes=False, scheduler=None)
+    with pytest.raises(NetlistgenError, match="invalid Dask scheduler"):
+        make_executor("dask", workers=1, processes=False, scheduler="127.0.0.1:8786")
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+@pytest.mark.parametrize("tech", ["ptm45"])  # sky130 2x3: 50 uV (0.005 LSB), 47 s: benchmarks/RESULTS.md
+def test_column_split_matches_whole_array(build_small, tmp_path, tech):
+    """Exactness of the split: the row drivers settle to DC references, so each column
+    sampled alone equals the same column in the whole array to settling accuracy
+    (measured: 4.3 uV on ptm45 2x2; the bound leaves margin and stays < 0.01 LSB)."""
+    job = _job(build_small, "arr", rows=2, cols=3, technology=tech, cycles=3)
+    whole, e1 = run_jobs([job], tmp_path / "whole", progress=False)
+    split, e2 = run_jobs([job], tmp_path / "split", progress=False, split_columns=True)
+    assert not e1 and not e2
+    a, b = whole["arr"], split["arr"]
+    assert b.v_sample_v.shape == a.v_sample_v.shape == (3, 12)
+    assert np.array_equal(a.y_ideal, b.y_ideal)
+    diff = np.abs(a.v_sample_v - b.v_sample_v).max()
+    lsb_v = np.abs(np.polyfit(a.y_ideal.ravel(), a.v_sample_v.ravel(), 1)[0])
+    assert diff < 20e-6 and diff < 0.01 * lsb_v, (diff, lsb_v)
+    assert (tmp_path / "split" / "arr" / "col2" / "tran.sp").is_file()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(args: list[str]) -> subprocess.Popen:
+    """A dask CLI process in its own session, so killing it takes its ngspice children too."""
+    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+@pytest.fixture
+def dask_cluster():
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])]
+    workers = {}
+    for _ in range(2):
+        wport = _free_port()
+        workers[f"tcp://127.0.0.1:{wport}"] = _start(
+            ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+             "--worker-port", str(wport)])
+    client = Client(address, timeout=60)
+    client.wait_for_workers(2, timeout=60)
+    try:
+        yield address, client, workers
+    finally:
+        client.close()
+        for p in [*procs, *workers.values()]:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_dask_cluster_same_results_and_survives_a_killed_worker(build_small, tmp_path, dask_cluster):
+    address, client, workers = dask_cluster
+    jobs = [_job(build_small, f"j{k}", rows=2, cols=1, cycles=6, seed=k) for k in range(4)]
+    local, lerr = run_jobs(jobs, tmp_path / "local", progress=False)
+    killed = {}
+
+    def kill_a_busy_worker():
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            busy = [addr for addr, keys in client.processing().items() if keys]
+            if busy:
+                time.sleep(0.3)  # let its ngspice start
+                os.killpg(workers[busy[0]].pid, signal.SIGKILL)
+                killed["worker"] = busy[0]
+                return
+            time.sleep(0.05)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    remote, rerr = run_jobs(jobs, tmp_path / "dask", progress=False, executor="dask", scheduler=address)
+    killer.join()
+    assert killed, "no worker was busy to kill"
+    assert not lerr and not rerr
+    assert sorted(remote) == sorted(local) == [f"j{k}" for k in range(4)]
+    assert len(client.scheduler_info()["workers"]) == 1  # the killed worker stayed dead
+    for name in local:
+        assert np.abs(remote[name].v_sample_v - local[name].v_sample_v).max() <= 1e-9
+        assert np.array_equal(remote[name].y_ideal, local[name].y_ideal)
+
+
+def test_task_names():
+    job = dataclasses.make_dataclass("J", ["name"])("x")
+    assert Task(job, None).name == "x" and Task(job, None, 2).name == "x-col2"
