@@ -171,7 +171,8 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     out = Path(args.out)
     start = time.perf_counter()
     print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
-    results, errors = run_jobs(jobs, out / "jobs", workers=workers, backend=args.backend)
+    results, errors = run_jobs(jobs, out / "jobs", workers=workers, backend=args.backend,
+                               split_columns=args.split_columns, **_executor_kwargs(args))
     for name, msg in errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
@@ -211,7 +212,10 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    p.add_argument("--split-columns", action="store_true",
+                   help="simulate each weight column as its own job (exact to settling accuracy; faster on many cores)")
     _backend_arg(p)
+    _executor_args(p)
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
@@ -249,7 +253,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
-    rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend)
+    rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend,
+                                   **_executor_kwargs(args))
     seconds = time.perf_counter() - start
     if args.update_golden:
         for name, msg in errors.items():
@@ -330,6 +335,24 @@ def _one_line(message: object) -> str:
     return str(message).replace("\r", "\\r").replace("\n", "\\n")
 
 
+def _executor_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", action="store_true", help="simulate every job even if its result is cached")
+    p.add_argument("--cache-dir", help="result cache directory (default: <user cache>/netlistgen/results)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="run jobs on this machine (default) or on a Dask cluster (needs --scheduler)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+
+
+def _executor_kwargs(args: argparse.Namespace) -> dict:
+    """run_jobs keywords of the cache/executor flags (checked before any work starts)."""
+    from .cache import ResultCache
+
+    if args.no_cache and args.cache_dir:
+        raise NetlistgenError("--no-cache and --cache-dir contradict each other")
+    cache = None if args.no_cache else ResultCache(args.cache_dir)
+    return {"cache": cache, "executor": args.executor, "scheduler": args.scheduler}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
@@ -360,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
     _backend_arg(p)
+    _executor_args(p)
     p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("mc", help="Monte Carlo mismatch (and kT/C noise): seeded samples, distributions, histograms")

@@ -144,18 +144,19 @@ def load_golden(path: str | Path | None = None) -> dict:
 
 
 def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True,
-            backend: str = "subprocess"):
-    """Simulate the cases; returns ({name: metrics row}, {name: error})."""
+            backend: str = "subprocess", cache=None, executor: str = "local", scheduler: str | None = None,
+            split_columns: bool = True):
+    """Simulate the cases; returns ({name: metrics row}, {name: error}). Multi-column
+    cases run one job per weight column (executor.split_reason); with a result cache,
+    unchanged cases are not re-simulated and an interrupted run resumes."""
     jobs = []
     for case in cases:
         nl = build(case.options)
         stim = (sweep_stimulus(nl, case.cycles) if case.stimulus == "sweep"
                 else random_stimulus(nl, case.cycles, case.stim_seed))
         jobs.append(Job(case.name, nl, stim))
-    # longest first: rows x bit columns x cycles is a fair proxy for run time
-    jobs.sort(key=lambda j: -(j.netlist.spec.rows * j.netlist.spec.bit_cols * j.stimulus.cycles
-                              * (j.timing.cycle_s if j.timing else 1)))
-    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend)
+    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,
+                               executor=executor, scheduler=scheduler, split_columns=split_columns)
     rows = {name: summarize(name, res) for name, res in results.items()}
     return rows, errors
 

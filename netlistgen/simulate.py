@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import validate
-from .errors import NetlistgenError, SimulationError
+from .errors import NetlistgenError
 from .files import write_atomic
 from .metrics import energy_per_cycle
 from .netlist import Netlist
@@ -60,6 +59,7 @@ class SimResult:
     energy: dict | None  # metrics.energy_per_cycle output (+ "groups_delivered_j"), if requested
     seconds: float
     workdir: Path
+    cached: bool = False  # True: read from the result cache, ngspice not run
 
 
 def _source_group(name: str) -> str:
@@ -82,11 +82,13 @@ def _source_group(name: str) -> str:
 BACKENDS = ("subprocess", "shared")
 
 
-def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimResult:
+def run_job(job: Job, workdir: str | Path, backend: str = "subprocess", cache=None) -> SimResult:
     """Write the job's files, run ngspice, read back samples (and energy).
 
     backend "subprocess" runs `ngspice -b` and reads its raw file; "shared" runs the deck
-    in this process's libngspice (PySpice binding, spice_shared.py)."""
+    in this process's libngspice (PySpice binding, spice_shared.py). With a
+    cache.ResultCache, a job whose deck, library, models and settings are unchanged is
+    read from the cache instead of simulated, and a simulated one is stored."""
     if backend not in BACKENDS:
         raise NetlistgenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     workdir = Path(workdir)
@@ -119,6 +121,15 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimRe
         **({"reset_noise": {"seed": job.reset_noise.seed, "sigma_v": list(job.reset_noise.sigma_v)}}
            if job.reset_noise is not None else {}),
     }) + "\n")
+    key = None
+    if cache is not None:
+        from .cache import job_key
+
+        key = job_key(deck=deck, library=nl.text, spiceinit=spiceinit(nl), workdir=workdir, backend=backend)
+        hit = cache.get(key)
+        if hit is not None:
+            return SimResult(job, ideal_outputs(nl, job.stimulus), hit["v_sample_v"], hit["v_hold_v"],
+                             hit.get("energy"), float(hit["seconds"]), workdir, cached=True)
     start = time.perf_counter()
     if backend == "shared":
         from .spice_shared import run_deck_shared
@@ -128,7 +139,11 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess") -> SimRe
         run_deck(deck_path, timeout_s=job.timeout_s, name=job.name)
         raw = read_raw(workdir / "tran.raw")
     seconds = time.perf_counter() - start
-    return _collect(job, raw, sched, seconds, workdir)
+    result = _collect(job, raw, sched, seconds, workdir)
+    if key is not None:
+        cache.put(key, {"v_sample_v": result.v_sample_v, "v_hold_v": result.v_hold_v, "energy": result.energy,
+                        "seconds": seconds})
+    return result
 
 
 def _collect(job: Job, raw: dict[str, np.ndarray], sched: Schedule, seconds: float, workdir: Path) -> SimResult:
@@ -160,35 +175,21 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_jobs(jobs: list[Job], root: str | Path, *, workers: int | None = None, progress: bool = True,
-             backend: str = "subprocess"):
-    """Run jobs in parallel; returns ({name: SimResult}, {name: error message}).
+def run_jobs(jobs: list, root: str | Path, *, workers: int | None = None, progress: bool = True,
+             backend: str = "subprocess", cache=None, split_columns: bool = False, executor: str = "local",
+             scheduler: str | None = None):
+    """Run jobs in parallel, longest first; returns ({name: SimResult}, {name: error message}).
 
     The subprocess backend uses threads (each starts its own ngspice process); the
-    shared backend uses worker processes, one libngspice instance each."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tqdm import tqdm
+    shared backend uses worker processes, one libngspice instance each. `cache` (a
+    cache.ResultCache) skips unchanged jobs and keeps finished ones across interrupted
+    runs; `split_columns` runs multi-column sampling jobs one weight column per job
+    (executor.split_reason); executor "dask" submits to the scheduler at `scheduler`.
+    `jobs` may mix Jobs and executor.LazyJobs (netlist built in the worker)."""
+    from .executor import run_tasks
 
     if backend not in BACKENDS:
         raise NetlistgenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-    root = Path(root)
-    names = [j.name for j in jobs]
-    if len(set(names)) != len(names):
-        raise NetlistgenError(f"duplicate job names in {names}")
-    workers = validate.integer(workers or default_workers(), "workers", minimum=1, maximum=256)
-    results: dict[str, SimResult] = {}
-    errors: dict[str, str] = {}
-    executor = ProcessPoolExecutor if backend == "shared" else ThreadPoolExecutor
-    with executor(max_workers=workers) as pool:
-        futures = {pool.submit(run_job, job, root / job.name, backend): job for job in jobs}
-        bar = tqdm(total=len(jobs), desc="ngspice", unit="job", disable=not progress, leave=False)
-        for fut in as_completed(futures):
-            job = futures[fut]
-            try:
-                results[job.name] = fut.result()
-            except SimulationError as exc:
-                errors[job.name] = str(exc)
-            bar.update(1)
-        bar.close()
-    return results, errors
+    return run_tasks(jobs, root, workers=workers or default_workers(), backend=backend,
+                     cache_root=str(cache.root) if cache is not None else None, split_columns=split_columns,
+                     executor=executor, scheduler=scheduler, progress=progress)
