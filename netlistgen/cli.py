@@ -309,13 +309,38 @@ def cmd_mc(args: argparse.Namespace) -> int:
     result = run_mc_many(configs, n, validate.integer(args.base_seed, "base-seed", minimum=0), out / "jobs",
                          mismatch=mismatch, cycles=args.cycles, stim_seed=args.stim_seed, only=only,
                          noise=args.noise_temp, workers=workers, backend=args.backend,
-                         timeout_s=validate.number(args.timeout, "timeout", minimum=1.0))
+                         timeout_s=validate.number(args.timeout, "timeout", minimum=1.0), **_executor_kwargs(args))
     for name, msg in result.errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     paths = write_mc(result, out)
     print(summary_table(result))
     print(f"\nwall time {time.perf_counter() - start:.1f} s; " + ", ".join(str(p) for p in paths.values()))
     return 1 if result.errors else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """`report paper`: the seeds' comparison table recomputed with SPICE on one technology."""
+    import time
+
+    from . import paper, validate
+
+    opts = paper.PaperOptions(
+        technology=args.technology,
+        rows=validate.integer(args.rows, "rows", minimum=1, maximum=256),
+        cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
+        energy_cycles=validate.integer(args.energy_cycles, "energy-cycles", minimum=1, maximum=100),
+        workers=validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None,
+        accuracy_seeds=validate.integer(args.accuracy_seeds, "accuracy-seeds", minimum=0, maximum=100),
+    )
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    print(f"paper report on {opts.technology}: 8 ngspice jobs, behavioural SNR and accuracy ...", flush=True)
+    doc = paper.build(opts, out / "work")
+    paths = paper.write(doc, out)
+    print(paths["markdown"].read_text())
+    print(f"wall time {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
 
 
 def _backend_arg(p: argparse.ArgumentParser) -> None:
@@ -351,6 +376,98 @@ def _executor_kwargs(args: argparse.Namespace) -> dict:
         raise NetlistgenError("--no-cache and --cache-dir contradict each other")
     cache = None if args.no_cache else ResultCache(args.cache_dir)
     return {"cache": cache, "executor": args.executor, "scheduler": args.scheduler}
+
+
+def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: str):
+    """({scheme: behavioural model}, {scheme: SimResult}): loaded from --models (no SimResults),
+    else fitted to ngspice runs and saved under OUT/models."""
+    from . import validate
+    from .behavioral import characterize, load_mismatch, load_models, save_models
+
+    schemes = args.schemes or ["int4", "int8", "zebra-i", "zebra-ii"]
+    if args.models:
+        return load_models(args.models, schemes), {}
+    mismatch = load_mismatch(args.mc) if args.mc else None
+    rows = validate.integer(args.rows or rows_default, "rows", minimum=1, maximum=4096)
+    cycles = validate.integer(args.spice_cycles or cycles_default, "spice-cycles", minimum=4, maximum=10000)
+    print(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {args.technology}, {cycles} cycles "
+          "(ngspice) ...", flush=True)
+    chars = characterize(schemes, technology=args.technology, corner=args.corner, rows=rows, cycles=cycles,
+                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None,
+                         mismatch=mismatch)
+    models = {s: c.model for s, c in chars.items()}
+    save_models(models, Path(args.out) / "models")
+    return models, {s: c.fit for s, c in chars.items()}
+
+
+def cmd_snr(args: argparse.Namespace) -> int:
+    """SPICE-measured SNR per scheme, then behavioural SNR against injected noise."""
+    from . import snr_study, validate
+
+    models, fits = _scheme_models(args, "8", "24")
+    noise = [validate.number(x, "noise-v", minimum=0.0) for x in args.noise_v] if args.noise_v \
+        else list(snr_study.DEFAULT_NOISE_V)
+    study = {**snr_study.run_study(technology=args.technology, rows=next(iter(models.values())).rows,
+                                   noise_v=noise, cycles=validate.integer(args.cycles, "cycles", minimum=4),
+                                   adc_bits=validate.integer(args.adc_bits, "adc-bits", minimum=1, maximum=24),
+                                   models=models),
+             "spice": snr_study.spice_snr(fits)}
+    paths = snr_study.write_study(study, args.out)
+    print(snr_study.table(study))
+    print("\nSPICE rows: measured in ngspice; behavioural rows: fitted models + injected Gaussian noise.")
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_accuracy(args: argparse.Namespace) -> int:
+    """digits MLP through each scheme's behavioural column: accuracy table and plot."""
+    from . import accuracy, validate
+
+    models, _ = _scheme_models(args, "64", "16")
+    adc = validate.integer(args.adc_bits, "adc-bits", minimum=0, maximum=24)
+    doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0) for x in args.noise_var],
+                            noise_ref=args.noise_ref, adc_bits=adc or None,
+                            seeds=validate.integer(args.seeds, "seeds", minimum=1, maximum=1000),
+                            hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096))
+    paths = accuracy.write_accuracy(doc, args.out)
+    print(accuracy.table(doc))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    """Fit and export one scheme's behavioural model (JSON, usable without ngspice)."""
+    from . import validate
+    from .behavioral import characterize, load_mismatch
+
+    mismatch = load_mismatch(args.mc) if args.mc else None
+    out = Path(args.out)
+    chars = characterize([args.scheme], technology=args.technology, corner=args.corner,
+                         rows=validate.integer(args.rows, "rows", minimum=1, maximum=4096),
+                         cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
+                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch)
+    model = chars[args.scheme].model
+    model.save(out)
+    for c in model.columns:
+        print(f"column {c.index} (2^{c.bit_position}): gain {c.gain_v_per_lsb * 1e3:.4f} mV/LSB, offset "
+              f"{c.offset_v * 1e3:.3f} mV, C_total {c.c_total_f * 1e15:.2f} fF, kT/C {c.noise_sigma_v * 1e6:.1f} uV, "
+              f"SPICE SNR {c.spice_snr_db:.1f} dB")
+    print(f"wrote {out}")
+    return 0
+
+
+def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: str) -> None:
+    p.add_argument("--tech", dest="technology", default="ptm45")
+    p.add_argument("--corner", help="process corner (default: the technology's)")
+    p.add_argument("--rows", help=f"rows of the simulated column (default {rows})")
+    p.add_argument("--spice-cycles", help=f"random compute cycles simulated per scheme (default {cycles})")
+    p.add_argument("--schemes", nargs="+", choices=["int4", "int8", "zebra-i", "zebra-ii"],
+                   help="default: all four")
+    p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
+    p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
+    p.add_argument("--adc-bits", default="8", help="ADC resolution (default 8)")
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    p.add_argument("--out", default=out)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,7 +518,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
     _backend_arg(p)
+    _executor_args(p)
     p.set_defaults(func=cmd_mc)
+
+    p = sub.add_parser("report", help="paper: the seeds' comparison table recomputed on a technology")
+    p.add_argument("kind", choices=["paper"])
+    p.add_argument("--tech", dest="technology", default="ptm45")
+    p.add_argument("--rows", default="16", help="compute rows of each simulated column (default 16)")
+    p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
+    p.add_argument("--energy-cycles", default="4", help="10 ps energy cycles per scheme (default 4)")
+    p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("plot", help="transfer curve / residual of result dirs, or a cycle's waveforms")
     p.add_argument("kind", choices=["transfer", "residual", "waveform"])
@@ -433,6 +562,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--granularity", choices=["per-tensor", "per-channel"], default="per-channel")
     p.add_argument("--clip", choices=["max-abs", "mse"], default="mse")
     p.set_defaults(func=cmd_sqnr)
+
+    p = sub.add_parser("snr", help="compute SNR per scheme: ngspice-measured, then behavioural vs injected noise")
+    _behavioural_args(p, "8", "24", "out/snr")
+    p.add_argument("--noise-v", nargs="+", help="noise sigmas at the GBL in V (default 0 1e-4 ... 5e-3)")
+    p.add_argument("--cycles", default="400", help="behavioural workload cycles (default 400)")
+    p.set_defaults(func=cmd_snr)
+
+    p = sub.add_parser("accuracy", help="digits MLP through each scheme's behavioural column: accuracy vs noise")
+    _behavioural_args(p, "64", "16", "out/accuracy")
+    p.add_argument("--noise-var", nargs="+", default=["0.03", "0.3", "3"], help="noise variances in LSB^2")
+    p.add_argument("--noise-ref", choices=["lsb-fs", "lsb-int", "v"], default="lsb-fs",
+                   help="LSB of the column full-scale ADC (default), of the integer grid, or V^2 at the GBL")
+    p.add_argument("--seeds", default="5", help="noise seeds per point (default 5)")
+    p.add_argument("--hidden", default="32", help="hidden units of the MLP (default 32)")
+    p.set_defaults(func=cmd_accuracy)
+
+    p = sub.add_parser("model", help="fit one scheme's behavioural model to ngspice and export it as JSON")
+    p.add_argument("--scheme", choices=["int4", "int8", "zebra-i", "zebra-ii"], default="zebra-i")
+    p.add_argument("--tech", dest="technology", default="ptm45")
+    p.add_argument("--corner")
+    p.add_argument("--rows", default="8")
+    p.add_argument("--cycles", default="24")
+    p.add_argument("--mc", help="Monte Carlo results JSON for the mismatch distribution")
+    p.add_argument("--out", default="model.json")
+    p.set_defaults(func=cmd_model)
     return parser
 
 

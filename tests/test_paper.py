@@ -14,10 +14,10 @@ from conftest import needs_ngspice
 
 
 def test_input_cycles_follow_input_precision_and_levels():
-    assert paper.input_cycles("int8", 1) == 7  # bit-serial magnitude bits of a signed 8-bit input
-    assert paper.input_cycles("int4", 1) == 3
-    assert paper.input_cycles("zebra-i", 3) == 4  # 7 levels carry 2 magnitude bits per cycle
-    assert paper.input_cycles("zebra-ii", 7) == 3  # 15 levels: 3 bits per cycle
+    assert paper.input_cycles("int8", 1) == 8  # bit-serial: one cycle per bit of an unsigned 8-bit input
+    assert paper.input_cycles("int4", 1) == 4
+    assert paper.input_cycles("zebra-i", 3) == 4  # balanced base-7 digits: 7**3 // 2 = 171 < 255 <= 7**4 // 2
+    assert paper.input_cycles("zebra-ii", 7) == 3  # base 15: 15**2 // 2 = 112 < 255 <= 15**3 // 2
 
 
 @pytest.mark.parametrize("tech_name", ["ptm45", "sky130"])
