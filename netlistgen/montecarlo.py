@@ -179,6 +179,9 @@ def run_mc_many(
     backend: str = "subprocess",
     progress: bool = False,
     timeout_s: float = 1800.0,
+    cache=None,
+    executor: str = "local",
+    scheduler: str | None = None,
 ) -> McResult:
     """Monte Carlo of several configurations side by side (one run_jobs call).
 
@@ -209,7 +212,8 @@ def run_mc_many(
             rn = reset_noise_for(nl, Noise(seed, noise), workdir / name / "cap") if noise is not None else None
             jobs.append(Job(name, nl, stim, timeout_s=timeout_s, reset_noise=rn))
             meta[name] = (label, k, seed)
-    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend)
+    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,
+                               executor=executor, scheduler=scheduler)
     samples: dict[str, list[McSample]] = {label: [] for label in configs}
     for job in jobs:
         if job.name not in results:
