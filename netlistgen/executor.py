@@ -84,6 +84,8 @@ def split_reason(job: Job) -> str | None:
         return "single column"
     if job.netlist.corner in job.netlist.tech.mismatch_corners:
         return f"mismatch corner {job.netlist.corner!r}"
+    if "mismatch" in job.netlist.manifest or "reset_noise_refs" in job.netlist.manifest:
+        return "Monte Carlo mismatch draws or per-GBL noise references (column_job would rebuild without them)"
     for f in dataclasses.fields(job):
         if f.name not in _BASE_JOB_FIELDS and getattr(job, f.name) != f.default:
             return f"job field {f.name!r} is set"

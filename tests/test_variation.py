@@ -171,3 +171,15 @@ def test_mismatch_netlist_api_defaults_off(installed):
     again = build_netlist(nl.spec, nl.design, nl.tech, nl.codes, scale=nl.scale, corner=nl.corner,
                           mismatch=None, reset_noise=False)
     assert again.text == nl.text and "agauss" not in nl.text and ".options seed" not in nl.text
+
+
+def test_monte_carlo_jobs_are_not_split_per_column(installed):
+    """The column split rebuilds nominal one-column netlists: it must leave MC and noise jobs whole."""
+    from netlistgen.executor import split_reason
+    from netlistgen.simulate import Job
+
+    for kw in (dict(mismatch_seed=3), dict(reset_noise=True)):
+        nl = build(GenerateOptions(rows=1, cols=2, **kw))
+        assert "Monte Carlo" in split_reason(Job("a", nl, random_stimulus(nl, 2, 1)))
+    nl = build(GenerateOptions(rows=1, cols=2))
+    assert split_reason(Job("a", nl, random_stimulus(nl, 2, 1))) is None
