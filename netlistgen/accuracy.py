@@ -291,7 +291,7 @@ def write_accuracy(doc: Mapping, out: str | Path) -> dict[str, Path]:
 def paper_accuracy(
     *,
     technology: str = "ptm45",
-    rows: int = 64,
+    rows: int = 16,
     noise_lsb_var: float = 0.03,
     noise_ref: str = "lsb-fs",
     adc_bits: int = DEFAULT_ADC_BITS,

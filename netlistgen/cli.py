@@ -423,7 +423,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     """digits MLP through each scheme's behavioural column: accuracy table and plot."""
     from . import accuracy, validate
 
-    models, _ = _scheme_models(args, "64", "16")
+    models, _ = _scheme_models(args, "16", "16")
     adc = validate.integer(args.adc_bits, "adc-bits", minimum=0, maximum=24)
     doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0) for x in args.noise_var],
                             noise_ref=args.noise_ref, adc_bits=adc or None,
@@ -570,7 +570,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_snr)
 
     p = sub.add_parser("accuracy", help="digits MLP through each scheme's behavioural column: accuracy vs noise")
-    _behavioural_args(p, "64", "16", "out/accuracy")
+    _behavioural_args(p, "16", "16", "out/accuracy")
     p.add_argument("--noise-var", nargs="+", default=["0.03", "0.3", "3"], help="noise variances in LSB^2")
     p.add_argument("--noise-ref", choices=["lsb-fs", "lsb-int", "v"], default="lsb-fs",
                    help="LSB of the column full-scale ADC (default), of the integer grid, or V^2 at the GBL")

@@ -128,3 +128,11 @@ def test_model_reproduces_spice_snr_on_heldout_vectors(tmp_path, installed):
         assert 40 < cmp["spice_snr_db"] < 80, scheme  # a real, finite measurement
         assert abs(cmp["model_snr_db"] - cmp["spice_snr_db"]) < 1.0, (scheme, cmp)
         assert ch.model.provenance["netlist_sha256"] == ch.heldout.job.netlist.content_hash
+
+
+def test_model_command_rejects_bad_rows(tmp_path, capsys):
+    from netlistgen.cli import main
+
+    assert main(["model", "--scheme", "int4", "--rows", "0", "--out", str(tmp_path / "m.json")]) == 2
+    assert "rows" in capsys.readouterr().err
+    assert not (tmp_path / "m.json").exists()
