@@ -277,14 +277,14 @@ def _pooled_fit(y: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 def mismatch_from_samples(samples: Sequence[Mapping], source: str) -> dict:
     """Gain/offset spread across Monte Carlo samples.
 
-    samples: one mapping per sample with "columns": [{"gain_v_per_lsb", "offset_v"}, ...]
-    (the per-column entries of `report.summarize` / metrics.ColumnMetrics). The spread
-    is taken per bit column across samples, then averaged over columns: gain as a
-    relative std, offset in volts."""
+    samples: one mapping per sample with "columns" (or "metrics": {"columns"}) =
+    [{"gain_v_per_lsb", "offset_v"}, ...], the per-column entries of report.summarize
+    as montecarlo.write_mc stores them. The spread is taken per bit column across
+    samples, then averaged over columns: gain as a relative std, offset in volts."""
     gains, offsets = [], []
     for k, s in enumerate(samples):
         try:
-            cols = s["columns"]
+            cols = s["columns"] if "columns" in s else s["metrics"]["columns"]
             gains.append([float(c["gain_v_per_lsb"]) for c in cols])
             offsets.append([float(c["offset_v"]) for c in cols])
         except (KeyError, TypeError, ValueError):
@@ -302,18 +302,29 @@ def mismatch_from_samples(samples: Sequence[Mapping], source: str) -> dict:
     }
 
 
-def load_mismatch(path: str | Path) -> dict:
-    """Mismatch distribution from a JSON file of Monte Carlo results: a list of samples,
-    or an object with "samples" or "results" holding them (e.g. `simulate`'s results.json)."""
+def load_mismatch(path: str | Path, label: str | None = None) -> dict:
+    """Mismatch distribution from a JSON file of Monte Carlo results: `netlistgen mc`'s
+    samples.json ({"samples": {label: [...]}}: the entry `label`, or the only one), a
+    list of samples, or an object with "samples"/"results" holding such a list."""
     try:
         doc = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise NetlistgenError(f"cannot read Monte Carlo results {str(path)!r}: {exc}") from None
+    source = str(path)
     if isinstance(doc, Mapping):
         doc = doc.get("samples", doc.get("results"))
+    if isinstance(doc, Mapping):
+        if label in doc:
+            chosen = label
+        elif len(doc) == 1:
+            chosen = next(iter(doc))
+        else:
+            raise NetlistgenError(f"Monte Carlo results {source!r} hold labels {', '.join(map(str, doc))}; "
+                                  f"none is {label!r}")
+        doc, source = doc[chosen], f"{source} [{chosen}]"
     if not isinstance(doc, list):
-        raise NetlistgenError(f"Monte Carlo results {str(path)!r}: expected a list of samples")
-    return mismatch_from_samples(doc, source=str(path))
+        raise NetlistgenError(f"Monte Carlo results {source!r}: expected a list of samples")
+    return mismatch_from_samples(doc, source=source)
 
 
 def fit_model(

@@ -381,21 +381,22 @@ def _executor_kwargs(args: argparse.Namespace) -> dict:
 def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: str):
     """({scheme: behavioural model}, {scheme: SimResult}): loaded from --models (no SimResults),
     else fitted to ngspice runs and saved under OUT/models."""
+    import dataclasses
+
     from . import validate
     from .behavioral import characterize, load_mismatch, load_models, save_models
 
     schemes = args.schemes or ["int4", "int8", "zebra-i", "zebra-ii"]
     if args.models:
         return load_models(args.models, schemes), {}
-    mismatch = load_mismatch(args.mc) if args.mc else None
+    mismatch = {s: load_mismatch(args.mc, label=s) for s in schemes} if args.mc else {}
     rows = validate.integer(args.rows or rows_default, "rows", minimum=1, maximum=4096)
     cycles = validate.integer(args.spice_cycles or cycles_default, "spice-cycles", minimum=4, maximum=10000)
     print(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {args.technology}, {cycles} cycles "
           "(ngspice) ...", flush=True)
     chars = characterize(schemes, technology=args.technology, corner=args.corner, rows=rows, cycles=cycles,
-                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None,
-                         mismatch=mismatch)
-    models = {s: c.model for s, c in chars.items()}
+                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None)
+    models = {s: dataclasses.replace(c.model, mismatch=mismatch.get(s)) for s, c in chars.items()}
     save_models(models, Path(args.out) / "models")
     return models, {s: c.fit for s, c in chars.items()}
 
@@ -440,7 +441,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     from . import validate
     from .behavioral import characterize, load_mismatch
 
-    mismatch = load_mismatch(args.mc) if args.mc else None
+    mismatch = load_mismatch(args.mc, label=args.scheme) if args.mc else None
     out = Path(args.out)
     chars = characterize([args.scheme], technology=args.technology, corner=args.corner,
                          rows=validate.integer(args.rows, "rows", minimum=1, maximum=4096),

@@ -72,3 +72,17 @@ def test_accuracy_command_with_saved_models(tmp_path, net):
     assert (out / "accuracy.png").stat().st_size > 1000
     assert main(["accuracy", "--models", str(tmp_path / "models"), "--schemes", "int4", "--noise-var", "-1",
                  "--out", str(out)]) == 2
+
+
+def test_mismatch_draws_are_static_per_seed(net):
+    import dataclasses
+
+    base = ideal_model("zebra-i", rows=64, gain_v_per_lsb=4e-3)
+    model = dataclasses.replace(base, mismatch={"gain_rel_std": 0.3, "offset_std_v": 4e-3, "n_samples": 10,
+                                                "source": "test"})
+    sn = SchemeNet(net, model, adc_bits=None)
+    clean = np.mean(sn.predict(net.x_test) == net.y_test)
+    a = sn.predict(net.x_test, mismatch_rng=np.random.default_rng(1))
+    assert np.array_equal(a, sn.predict(net.x_test, mismatch_rng=np.random.default_rng(1)))
+    assert not np.array_equal(a, sn.predict(net.x_test, mismatch_rng=np.random.default_rng(2)))
+    assert np.mean(a == net.y_test) < clean

@@ -114,6 +114,14 @@ def test_mismatch_from_monte_carlo_samples(tmp_path):
     assert mm["n_samples"] == 400
     with pytest.raises(NetlistgenError, match=">= 2"):
         mismatch_from_samples(samples[:1], "x")
+    # `netlistgen mc` samples.json: samples by label, metrics under "metrics".
+    mc = {"samples": {"zebra-i": [{"sample": k, "metrics": s} for k, s in enumerate(samples)],
+                      "int8": [{"sample": k, "metrics": s} for k, s in enumerate(samples[:50])]}}
+    (tmp_path / "samples.json").write_text(json.dumps(mc))
+    assert load_mismatch(tmp_path / "samples.json", label="int8")["n_samples"] == 50
+    assert load_mismatch(tmp_path / "samples.json", label="zebra-i")["gain_rel_std"] == mm["gain_rel_std"]
+    with pytest.raises(NetlistgenError, match="none is 'int4'"):
+        load_mismatch(tmp_path / "samples.json", label="int4")
 
 
 @needs_ngspice
