@@ -269,26 +269,33 @@ def write_mc(result: McResult, out: str | Path, *, plot: bool = True) -> dict[st
 
 
 def histogram_plot(result: McResult, path: str | Path) -> Path:
-    """One panel per metric, the labels' sample distributions overlaid."""
+    """Side-by-side distributions: one row per metric, one column per label (schemes
+    differ in scale by 10x, so each panel gets its own range)."""
     from matplotlib.figure import Figure
 
     from .plots import _save, _target
 
     target, fmt = _target(path)
-    fig = Figure(figsize=(9, 6), layout="constrained")
+    labels = list(result.samples)
+    fig = Figure(figsize=(3.2 * len(labels) + 1, 8), layout="constrained")
     fig.suptitle(f"Monte Carlo mismatch, seeds {result.base_seed}..{result.base_seed + result.n - 1}")
-    axes = fig.subplots(2, 2).ravel()
+    axes = np.atleast_2d(fig.subplots(len(METRICS), len(labels), squeeze=False))
     titles = {"gain_mv_per_lsb": "gain (mV/LSB)", "offset_mv": "offset (mV)", "inl_lsb": "INL (LSB)",
               "snr_db": "SNR (dB)"}
-    for ax, metric in zip(axes, METRICS):
-        for label in result.samples:
+    for r, metric in enumerate(METRICS):
+        for c, label in enumerate(labels):
+            ax = axes[r, c]
             x = result.values(label, metric)
             x = x[np.isfinite(x)]
             if x.size:
-                ax.hist(x, bins=max(5, min(30, x.size // 2)), alpha=0.5, label=f"{label} (n={x.size})")
-        ax.set_xlabel(titles[metric])
-        ax.set_ylabel("samples")
-    axes[0].legend(fontsize="small")
+                ax.hist(x, bins=max(5, min(30, x.size // 2)), color=f"C{c}")
+                ax.axvline(float(np.mean(x)), color="k", lw=0.8)
+            ax.set_xlabel(titles[metric], fontsize="small")
+            ax.tick_params(labelsize="small")
+            if r == 0:
+                ax.set_title(f"{label} (n={len(result.samples[label])})", fontsize="medium")
+            if c == 0:
+                ax.set_ylabel("samples")
     return _save(fig, target, fmt)
 
 
