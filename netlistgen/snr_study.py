@@ -105,19 +105,24 @@ def sweep(
     """Behavioural SNR per scheme at each noise sigma (V at the GBL) plus at kT/C.
 
     Every scheme sees its own random workload of `cycles` x `wcols` weight columns and
-    the same noise draws' seed; a point per sigma gives the three noise references."""
+    the same noise draws' seed; a point per sigma gives the three noise references.
+    A model with a mismatch distribution adds one static gain/offset draw per column."""
     cycles = validate.integer(cycles, "cycles", minimum=4, maximum=1_000_000)
     wcols = validate.integer(wcols, "wcols", minimum=1, maximum=4096)
     out: dict[str, list[dict]] = {}
     for scheme, model in models.items():
         y, ps = workload(model, cycles, wcols, seed)
         y2 = y.reshape(-1, model.n_bits)
+        # Static mismatch (when the model has a Monte Carlo spread): one draw per physical
+        # column, the same for every noise level; the per-bit-column fit pools the
+        # weight columns, so their spread counts as error.
+        gain, offset = model.draw_mismatch(np.random.default_rng([seed, 999]), (wcols,))
         points = []
         levels = [("kT/C", model.noise_sigma_v)] + [(f"{s:g} V", np.full(model.n_bits, float(s))) for s in noise_v]
         for k, (label, sigma) in enumerate(levels):
             rng = np.random.default_rng([seed, k])
-            v = model.predict_v(y2, noise_sigma_v=sigma, rng=rng)
-            snr = snr_from_samples(y2, v, ps)
+            v = model.predict_v(y, noise_sigma_v=sigma, rng=rng, column_gain=gain, column_offset_v=offset)
+            snr = snr_from_samples(y2, v.reshape(-1, model.n_bits), ps)
             s_mean = float(np.mean(sigma))
             points.append({
                 "label": label,

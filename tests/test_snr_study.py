@@ -73,3 +73,16 @@ def test_snr_command_with_saved_models(tmp_path, capsys):
     assert "behavioural" in capsys.readouterr().out
     assert main(["snr", "--models", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert PRESETS["int4"].n_bits == len(doc["sweep"]["int4"][0]["column_snr_db"])
+
+
+def test_mismatch_lowers_the_noiseless_snr():
+    import dataclasses
+
+    base = ideal_model("zebra-i", rows=8, gain_v_per_lsb=3e-3)
+    spread = dataclasses.replace(base, mismatch={"gain_rel_std": 0.01, "offset_std_v": 0.0, "n_samples": 2,
+                                                 "source": "test"})
+    clean = sweep({"a": base}, (0.0,), cycles=200, wcols=8)["a"][1]
+    mm = sweep({"a": spread}, (0.0,), cycles=200, wcols=8)["a"][1]
+    assert clean["dot_snr_db"] == math.inf
+    # 1 % gain spread between columns: about -20 log10(0.01) = 40 dB, give or take the draw.
+    assert 30 < mm["dot_snr_db"] < 50
