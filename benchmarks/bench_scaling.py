@@ -89,7 +89,7 @@ def run_isolated(args: list[str], timeout_s: float) -> dict:
                           timeout=timeout_s + 120)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["?"]
-        return {"status": "error", "note": tail[0][:200]}
+        return {"status": "timeout" if "timed out" in tail[0] else "error", "note": tail[0][:200]}
     return {"status": "ok", **json.loads(proc.stdout.strip().splitlines()[-1])}
 
 
@@ -155,7 +155,7 @@ def markdown(rows: list[dict]) -> str:
         lines.append(f"| {r['technology']} | {r['fidelity']} | {r['rows']}x{r['cols']} | {r['bit_cells']} | {r['mode']} "
                      f"| {r['status']} | {f(r['wall_s'], '{:.1f}')} | {f(r['ngspice_peak_mb'] or r['child_maxrss_mb'], '{:.0f}')} "
                      f"| {f(r['equations'], '{:.0f}')} | {f(r['timepoints'], '{:.0f}')} | {f(r['s_per_timepoint'], '{:.3f}')} "
-                     f"| {f(r['load_s'], '{:.1f}')} | {f(r['reorder_s'], '{:.1f}')} | {r['note']} |")
+                     f"| {f(r['load_s'], '{:.1f}')} | {f(r['reorder_s'], '{:.1f}')} | {r['note'][:80]} |")
     return "\n".join(lines)
 
 

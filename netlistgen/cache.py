@@ -17,16 +17,15 @@ import hashlib
 import io
 import os
 import re
-import subprocess
 import tempfile
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from .errors import NetlistgenError
 from .runner import ngspice_path
+from .runner import ngspice_version as runner_ngspice_version
 from .technology import cache_dir
 
 KEY_VERSION = 1  # bump when the stored fields or the key recipe change
@@ -40,18 +39,19 @@ def default_cache_dir() -> Path:
     return cache_dir() / "results"
 
 
-@lru_cache(maxsize=8)
-def ngspice_version(exe: str | None = None) -> str:
-    """First non-banner line of `ngspice -v` naming the version (part of every key)."""
-    exe = exe or ngspice_path()
-    try:
-        out = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=30).stdout
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise NetlistgenError(f"cannot run {exe!r} -v to read the ngspice version: {exc}") from None
-    lines = [ln.strip("* ").strip() for ln in out.splitlines() if "ngspice" in ln.lower()]
-    return lines[0] if lines else out.strip()
+def ngspice_version() -> str:
+    """The simulator's identity in every key: its major version (asked once per process,
+    shared with the runner's check) and the sha256 of the executable itself, so a
+    rebuilt or patched ngspice of the same version does not reuse old results."""
+    exe = ngspice_path()
+    st = os.stat(exe)
+    memo = (exe, st.st_mtime_ns, st.st_size)
+    if memo not in _EXE_HASHES:
+        _EXE_HASHES[memo] = hashlib.sha256(Path(exe).read_bytes()).hexdigest()
+    return f"ngspice-{runner_ngspice_version(exe)} {_EXE_HASHES[memo]}"
 
 
+_EXE_HASHES: dict[tuple[str, int, int], str] = {}
 _FILE_HASHES: dict[tuple[str, int, int], tuple[str, tuple[Path, ...]]] = {}
 
 

@@ -219,7 +219,7 @@ class DaskExecutor:
             fut = self.client.submit(fn, *a, pure=False, priority=ranks[prio], key=f"netlistgen-{run}-{k}")
             futures[fut] = k
         try:
-            for fut in as_completed(list(futures)):
+            for fut in as_completed(list(futures), loop=self.client.loop):
                 yield futures[fut], fut.result()
         finally:
             for fut in futures:

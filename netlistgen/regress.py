@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import functools
 import json
 import math
 import xml.etree.ElementTree as ET
@@ -21,12 +22,13 @@ from . import validate
 from .config import check_keys, load_mapping
 from .errors import NetlistgenError
 from .files import write_atomic
-from .generate import GenerateOptions, build, check_values
+from .generate import GenerateOptions, build, check_values, resolve_pattern_set
 from .metrics import to_jsonable
 from .report import summarize
 from .resources import data_dir
 from .simulate import Job, run_jobs
-from .testbench import random_stimulus, sweep_stimulus
+from .technology import load_technology
+from .testbench import Timing, random_stimulus, sweep_stimulus
 
 METRICS = ("gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db", "dnl_lsb")
 # mismatch_seed (+ mismatch options) makes a case one Monte Carlo sample (variation.py);
@@ -143,18 +145,31 @@ def load_golden(path: str | Path | None = None) -> dict:
     return {name: {k: float(v) if isinstance(v, str) else v for k, v in vals.items()} for name, vals in cases.items()}
 
 
+def case_job(case: Case) -> Job:
+    """The simulation job of one case (a module-level function: built lazily in a worker)."""
+    nl = build(case.options)
+    stim = (sweep_stimulus(nl, case.cycles) if case.stimulus == "sweep"
+            else random_stimulus(nl, case.cycles, case.stim_seed))
+    return Job(case.name, nl, stim)
+
+
 def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True,
             backend: str = "subprocess", cache=None, executor: str = "local", scheduler: str | None = None,
             split_columns: bool = True):
     """Simulate the cases; returns ({name: metrics row}, {name: error}). Multi-column
     cases run one job per weight column (executor.split_reason); with a result cache,
     unchanged cases are not re-simulated and an interrupted run resumes."""
-    jobs = []
+    from .executor import LazyJob
+
+    jobs: list = []
     for case in cases:
-        nl = build(case.options)
-        stim = (sweep_stimulus(nl, case.cycles) if case.stimulus == "sweep"
-                else random_stimulus(nl, case.cycles, case.stim_seed))
-        jobs.append(Job(case.name, nl, stim))
+        if split_columns and case.options.cols != 1:  # split in the planner: needs the netlist now
+            jobs.append(case_job(case))
+            continue
+        ps = resolve_pattern_set(case.options)
+        cycle_s = Timing.for_technology(load_technology(case.options.technology)).cycle_s
+        cost = int(case.options.rows) * ps.n_bits * case.cycles * cycle_s
+        jobs.append(LazyJob(case.name, functools.partial(case_job, case), cost))
     results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,
                                executor=executor, scheduler=scheduler, split_columns=split_columns)
     rows = {name: summarize(name, res) for name, res in results.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import signal
 import socket
@@ -16,7 +17,9 @@ import pytest
 
 from conftest import needs_ngspice
 from netlistgen.errors import NetlistgenError
-from netlistgen.executor import Task, column_job, job_cost, make_executor, plan, split_reason
+from netlistgen.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
+from netlistgen.generate import build
+from netlistgen.regress import Case, case_job
 from netlistgen.simulate import Job, run_jobs
 from netlistgen.testbench import random_stimulus
 
@@ -118,7 +121,7 @@ def dask_cluster():
         workers[f"tcp://127.0.0.1:{wport}"] = _start(
             ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
              "--worker-port", str(wport)])
-    client = Client(address, timeout=60)
+    client = Client(address, timeout=60, set_as_default=False)  # run_jobs must not rely on a default client
     client.wait_for_workers(2, timeout=60)
     try:
         yield address, client, workers
@@ -166,3 +169,26 @@ def test_dask_cluster_same_results_and_survives_a_killed_worker(build_small, tmp
 def test_task_names():
     job = dataclasses.make_dataclass("J", ["name"])("x")
     assert Task(job, None).name == "x" and Task(job, None, 2).name == "x-col2"
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path):
+    from conftest import small
+
+    case = Case("lazy", small(rows=2, cols=1), cycles=3, stim_seed=1, stimulus="random")
+    built = []
+
+    def make():
+        built.append(threading.current_thread().name)
+        return case_job(case)
+
+    eager = case_job(case)
+    lazy, e1 = run_jobs([LazyJob("lazy", make, cost=1.0)], tmp_path / "lazy", progress=False, workers=1)
+    ref, e2 = run_jobs([eager], tmp_path / "eager", progress=False, workers=1)
+    assert not e1 and not e2
+    assert built and built[0] != threading.main_thread().name  # built in a pool thread, not up front
+    assert np.array_equal(lazy["lazy"].v_sample_v, ref["lazy"].v_sample_v)
+    assert lazy["lazy"].job.netlist.text == build(case.options).text
+    part = functools.partial(case_job, case)
+    assert plan([LazyJob("p", part, cost=5.0)], tmp_path, split_columns=True)[0][1] == 5.0
