@@ -223,8 +223,11 @@ def write_study(study: Mapping, out: str | Path) -> dict[str, Path]:
         series = []
         for scheme, points in study["sweep"].items():
             pts = [p for p in points if p["label"] != "kT/C" and p[key] > 0]
-            series.append({"label": f"{scheme} (dot product)", "noise": [p[key] for p in pts],
-                           "snr_db": [p["dot_snr_db"] for p in pts]})
+            if pts:  # zero noise has no place on the plot's axis (the table has it)
+                series.append({"label": f"{scheme} (dot product)", "noise": [p[key] for p in pts],
+                               "snr_db": [p["dot_snr_db"] for p in pts]})
+        if not series:
+            continue
         path = out / f"snr_vs_{key}.png"
         paths[key] = snr_vs_noise(series, path, noise_label=label + " [behavioural]",
                                   title=f"Recombined compute SNR vs noise ({study['technology']}, {study['rows']} rows)")

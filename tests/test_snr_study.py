@@ -72,6 +72,11 @@ def test_snr_command_with_saved_models(tmp_path, capsys):
         assert (out / name).stat().st_size > 1000
     assert "behavioural" in capsys.readouterr().out
     assert main(["snr", "--models", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    # Noise 0 only: table and JSON, no plot to draw.
+    rc = main(["snr", "--models", str(tmp_path / "models"), "--schemes", "int4", "--noise-v", "0",
+               "--cycles", "50", "--out", str(tmp_path / "zero")])
+    assert rc == 0 and (tmp_path / "zero" / "snr.json").is_file()
+    assert not (tmp_path / "zero" / "snr_vs_noise_v.png").exists()
     assert PRESETS["int4"].n_bits == len(doc["sweep"]["int4"][0]["column_snr_db"])
 
 
