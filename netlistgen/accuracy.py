@@ -242,8 +242,11 @@ def evaluate(
             "dataset": "scikit-learn digits (8x8, 64 features), stratified 70/30 split",
             "network": f"MLP 64-{hidden}-10 ReLU, float training (sklearn MLPClassifier, seed {train_seed})",
             "inference": "per input cycle and bit column: behavioural model of the SPICE-measured column "
-                         f"+ Gaussian noise + {adc_bits}-bit ADC (range calibrated on training data), "
-                         "digital calibration and shift-add" if adc_bits else "no ADC",
+                         "+ Gaussian noise + "
+                         + (f"{adc_bits}-bit ADC (range: max |y| on the training set)" if adc_bits else "no ADC")
+                         + ", digital calibration (nominal gain/offset) and shift-add",
+            "columns": "float: float network; quantized: quantized weights/inputs with ideal columns (ADC kept); "
+                       "behavioural clean: the measured columns' gain/offset/nonlinearity without noise",
             "noise_ref": noise_ref,
             "noise_ref_meaning": {"v": "volts rms at the GBL",
                                   "lsb-fs": f"LSB of a {ref_bits}-bit ADC spanning the column's +-full scale",
@@ -260,7 +263,7 @@ def table(doc: Mapping) -> str:
     variances = [n["lsb_variance"] for n in rows[0]["noise"]] if rows else []
     ref = doc["what"]["noise_ref"]
     head = ["scheme", "act bits", "float", "quantized", "behavioural clean", "kT/C"] + \
-        [f"{v:g} {ref} LSB²" for v in variances]
+        [f"{v:g} V²" if ref == "v" else f"{v:g} {ref} LSB²" for v in variances]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         cells = [r["scheme"], str(r["act_bits"]), f"{100 * r['float']:.1f}", f"{100 * r['quantized_ideal']:.1f}",
