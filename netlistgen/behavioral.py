@@ -304,7 +304,8 @@ def mismatch_from_samples(samples: Sequence[Mapping], source: str) -> dict:
 
 def load_mismatch(path: str | Path, label: str | None = None) -> dict:
     """Mismatch distribution from a JSON file of Monte Carlo results: `netlistgen mc`'s
-    samples.json ({"samples": {label: [...]}}: the entry `label`, or the only one), a
+    samples.json ({"samples": {label: [...]}}: the entry `label` - a scheme's spread
+    never stands in for another's - or, with label None, the only one), a
     list of samples, or an object with "samples"/"results" holding such a list."""
     try:
         doc = json.loads(Path(path).read_text())
@@ -316,7 +317,7 @@ def load_mismatch(path: str | Path, label: str | None = None) -> dict:
     if isinstance(doc, Mapping):
         if label in doc:
             chosen = label
-        elif len(doc) == 1:
+        elif label is None and len(doc) == 1:
             chosen = next(iter(doc))
         else:
             raise NetlistgenError(f"Monte Carlo results {source!r} hold labels {', '.join(map(str, doc))}; "

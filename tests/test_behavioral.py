@@ -122,6 +122,10 @@ def test_mismatch_from_monte_carlo_samples(tmp_path):
     assert load_mismatch(tmp_path / "samples.json", label="zebra-i")["gain_rel_std"] == mm["gain_rel_std"]
     with pytest.raises(NetlistgenError, match="none is 'int4'"):
         load_mismatch(tmp_path / "samples.json", label="int4")
+    (tmp_path / "one.json").write_text(json.dumps({"samples": {"zebra-i": mc["samples"]["zebra-i"]}}))
+    assert load_mismatch(tmp_path / "one.json")["n_samples"] == 400
+    with pytest.raises(NetlistgenError, match="none is 'zebra-ii'"):
+        load_mismatch(tmp_path / "one.json", label="zebra-ii")
 
 
 @needs_ngspice
