@@ -24,6 +24,9 @@ MAX_ROWS = 4096
 MAX_COLS = 4096
 MAX_LEVELS = 15
 MAX_SRAM_ROWS_PER_LCC = 64
+# Upper bounds by unit suffix: far beyond any real design, low enough that derived sizes
+# (load in F x bit columns, widths from loads) stay finite numbers in the netlist.
+MAX_BY_UNIT = {"_f": 1e-6, "_m": 1e-2, "_ohm": 1e12, "_v": 100.0, "_factor": 1e4}
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class DesignPoint:
                 continue
             # Wire capacitance may be zero (no parasitics); everything else must be positive.
             allow_zero = f.name in ("wire_c_per_row_f", "c_input_wire_per_col_f")
-            validate.number(value, f.name, minimum=0.0, exclusive_minimum=not allow_zero)
+            maximum = next((m for suffix, m in MAX_BY_UNIT.items() if f.name.endswith(suffix)), None)
+            validate.number(value, f.name, minimum=0.0, exclusive_minimum=not allow_zero, maximum=maximum)
         if not 0 < self.vcm_v < self.vdd_v:
             raise NetlistgenError(f"invalid vcm_v {self.vcm_v!r}: must lie strictly between 0 and vdd_v={self.vdd_v}")
         top = self.vcm_v + self.levels * self.dv_v

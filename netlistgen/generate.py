@@ -185,8 +185,8 @@ def build(opts: GenerateOptions) -> Netlist:
 def _check_writable(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror}") from None
+    except (OSError, ValueError) as exc:  # ValueError: embedded NUL
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {getattr(exc, 'strerror', None) or exc}") from None
     if not out.is_dir() or not os.access(out, os.W_OK):
         raise NetlistgenError(f"output directory {str(out)!r} is not writable")
 
@@ -201,7 +201,10 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
     }
-    created = not out.exists()
+    try:
+        created = not out.exists()
+    except (OSError, ValueError):  # name too long, NUL: _check_writable names the problem
+        created = False
     _check_writable(out)
     written: list[Path] = []
     try:

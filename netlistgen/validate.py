@@ -82,7 +82,7 @@ def spice_path(path: str | Path, what: str, *, must_exist: bool = True) -> str:
     p = Path(path).expanduser()
     try:
         p = p.resolve()
-    except (OSError, RuntimeError) as exc:
+    except (OSError, RuntimeError, ValueError) as exc:  # ValueError: embedded NUL
         raise NetlistgenError(f"invalid {what} {str(path)!r}: {exc}") from None
     s = str(p)
     if not SAFE_PATH_RE.match(s):

@@ -405,7 +405,8 @@ def fuzz_weights(tmp: Path, payload: object, suffix: str) -> str:
     elif suffix == ".npy":
         np.save(wfile, payload, allow_pickle=True)
     else:
-        rows = np.asarray(payload).reshape(len(payload), -1)
+        arr = np.asarray(payload)
+        rows = arr if arr.ndim == 2 else arr.reshape(arr.shape[0], -1)
         wfile.write_text("\n".join(",".join(str(x) for x in row) for row in rows) + "\n", encoding="utf-8")
     out = tmp / "out"
     code, _, err = run_cli(["generate", *BASE_ARGS, "--weights", str(wfile), "--out", str(out)])

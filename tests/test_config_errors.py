@@ -39,6 +39,8 @@ GENERATE_CONFIGS = [
     ("weights.toml", 'weights = "/nonexistent/w.npy"\n', ["'weights'", "/nonexistent/w.npy"]),
     ("design_table.toml", "design = 3\n", ["'design'", "3"]),
     ("cap_neg.toml", "[design]\nc_unit_f = -1e-15\n", ["c_unit_f", "-1e-15"]),
+    ("cap_huge.toml", "[design]\nc_unit_f = 1e308\n", ["c_unit_f", "1e+308", "<= 1e-06"]),
+    ("width_huge.yaml", "design:\n  siu_width_factor: 1.0e+9\n", ["siu_width_factor", "<= 10000"]),
     ("cap_nan.toml", "[design]\nc_unit_f = nan\n", ["'design.c_unit_f'", "nan"]),
     ("vdd_inf.yaml", "design:\n  vdd_v: .inf\n", ["'design.vdd_v'", "inf"]),
     ("vdd_str.yaml", 'design:\n  vdd_v: "1.0\\n.control"\n', ["'design.vdd_v'", "\\n.control"]),

@@ -301,7 +301,7 @@ def test_write_error_names_the_file(tmp_path, monkeypatch):
 def test_regress_reports_each_failed_case_and_finishes_the_others(tmp_path, installed, monkeypatch):
     """A regression case whose ngspice crashes is an "error" in report.json and junit.xml;
     the other case is still simulated and compared; exit code 1."""
-    body = 'case "$PWD" in *bad_case*) kill -SEGV $$;; esac; exec "$REAL" "$@"'
+    body = 'case "$PWD" in */bad_case) kill -SEGV $$;; esac; exec "$REAL" "$@"'
     monkeypatch.setenv("NETLISTGEN_NGSPICE", fake_ngspice(tmp_path, "** ngspice-39 : Circuit level", body=body))
     suite = tmp_path / "suite.yaml"
     suite.write_text("defaults: {scheme: zebra-i, rows: 2, cols: 1, cycles: 4}\n"

@@ -125,6 +125,16 @@ def test_other_commands_refuse_hostile_values(tmp_path, installed, argv):
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
 
 
+@pytest.mark.parametrize("name", ["x" * 300, "a\x00b", "a\nb", "\udcff"])
+def test_output_names_the_os_refuses(tmp_path, installed, name):
+    """Too long, NUL, newline, unencodable: one-line error, nothing written (found by the campaign)."""
+    from fuzz_support import run_cli
+
+    code, _, err = run_cli(["generate", "--rows", "1", "--cols", "1", "--out", f"{tmp_path}/{name}"])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "netlistgen: error:" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------- files
 
 
