@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,7 +130,9 @@ def load_weights(path: str | Path) -> np.ndarray:
         if p.suffix == ".npy":
             w = np.load(p, allow_pickle=False)
         elif p.suffix == ".csv":
-            w = np.loadtxt(p, delimiter=",", ndmin=2)
+            with warnings.catch_warnings():  # numpy warns on an empty file; the checks below say it in one line
+                warnings.simplefilter("ignore")
+                w = np.loadtxt(p, delimiter=",", ndmin=2)
         else:
             raise NetlistgenError(f"weights file {str(p)!r}: unknown format {p.suffix!r} (use .npy or .csv)")
     except (ValueError, OSError) as exc:
@@ -137,6 +140,8 @@ def load_weights(path: str | Path) -> np.ndarray:
     w = np.asarray(w)
     if w.ndim != 2 or not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):  # no complex
         raise NetlistgenError(f"weights file {str(p)!r}: expected a 2-D real matrix, got shape {w.shape} of {w.dtype}")
+    if w.size == 0:
+        raise NetlistgenError(f"weights file {str(p)!r} holds no values (shape {w.shape})")
     bad = ~np.isfinite(w)
     if bad.any():
         r, c = np.argwhere(bad)[0]

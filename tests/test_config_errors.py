@@ -151,6 +151,16 @@ def test_technology_descriptor_errors(tmp_path, installed, edit, needles):
         assert needle in lines[0], (needle, lines[0])
 
 
+@pytest.mark.parametrize("suffix", [".npy", ".csv"])
+def test_empty_weights_file(tmp_path, installed, suffix):
+    """An empty matrix (found by the campaign: numpy's loadtxt warning leaked a second line)."""
+    wfile = tmp_path / f"w{suffix}"
+    np.save(wfile, np.zeros((0, 1))) if suffix == ".npy" else wfile.write_text("")
+    code, _, err = run_cli(["generate", "--rows", "2", "--cols", "1", "--weights", str(wfile), "--out", str(tmp_path / "o")])
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and str(wfile) in lines[0] and "holds no values" in lines[0], err
+
+
 @pytest.mark.parametrize("value,needle", [(np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf")])
 @pytest.mark.parametrize("suffix", [".npy", ".csv"])
 def test_weights_with_non_finite_values(tmp_path, installed, value, needle, suffix):
