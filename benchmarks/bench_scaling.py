@@ -120,17 +120,18 @@ def plot(rows: list[dict], png: Path) -> None:
     for r in rows:
         if r["status"] == "ok":
             series.setdefault((r["technology"], r["fidelity"], r["mode"]), []).append(r)
+    colors = {key: f"C{k}" for k, key in enumerate(sorted(series))}  # one colour per series in every panel
     for (tech, fid, mode), rs in sorted(series.items()):
         rs.sort(key=lambda r: int(r["bit_cells"]))
         x = [int(r["bit_cells"]) for r in rs]
         label = f"{tech} {fid}" + (" (split per column)" if mode == "split" else "")
         style = "s--" if mode == "split" else "o-"
-        axes[0].plot(x, [float(r["wall_s"]) for r in rs], style, label=label)
+        axes[0].plot(x, [float(r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
         mem = [(xi, float(r["ngspice_peak_mb"] or r["child_maxrss_mb"])) for xi, r in zip(x, rs)]
-        axes[1].plot([m[0] for m in mem], [m[1] for m in mem], style, label=label)
+        axes[1].plot([m[0] for m in mem], [m[1] for m in mem], style, label=label, color=colors[(tech, fid, mode)])
         tp = [(xi, float(r["s_per_timepoint"])) for xi, r in zip(x, rs) if r["s_per_timepoint"]]
         if tp:
-            axes[2].plot([t[0] for t in tp], [t[1] for t in tp], style, label=label)
+            axes[2].plot([t[0] for t in tp], [t[1] for t in tp], style, label=label, color=colors[(tech, fid, mode)])
     for ax, title in zip(axes, ("wall time, one MAC cycle [s]", "ngspice peak memory [MB]", "time per time point [s]")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -190,6 +191,14 @@ def main() -> None:
                 if (tech, fid, str(rows), str(cols), "whole") in done:
                     continue
                 row = {"technology": tech, "fidelity": fid, "rows": rows, "cols": cols, "mode": "whole"}
+                timed_out = [r for r in load_rows(csv_path) if (r["technology"], r["fidelity"], r["mode"],
+                                                                  r["status"]) == (tech, fid, "whole", "timeout")]
+                smaller = [r for r in timed_out if int(r["rows"]) * int(r["cols"]) <= rows * cols]
+                if smaller:
+                    row.update(status="skipped", note=f"{smaller[0]['rows']}x{smaller[0]['cols']} timed out")
+                    append_row(csv_path, row)
+                    print(row, flush=True)
+                    continue
                 if finished:
                     ref = max(finished, key=lambda r: int(r["bit_cells"]))
                     cells = rows * cols * int(ref["bit_cells"]) // (int(ref["rows"]) * int(ref["cols"]))
