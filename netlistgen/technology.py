@@ -28,6 +28,8 @@ pdk_models/README.md.
     pdk_root_lib = "sky130A/..."   # optional: preferred when $PDK_ROOT/<this> exists
     trim = true                    # optional: fast=True loads a trimmed deck
     trim_keep = [...]              # optional: subcircuits kept besides nmos/pmos
+    # style = "include":
+    fast_params = ["rbodymod=0"]   # optional: fast=True loads the cards with these values
     [devices]   kind = "M"|"X", nmos, pmos, length_unit_m, lmin_m, wmin_m, supports_delvto
     [sizing]    w_sram_pd_m, w_sram_pg_m, w_sram_pu_m, w_switch_n_m, w_switch_p_m, l_m (optional)
     [capacitor] c_unit_f, mismatch_sigma_rel_1f, density_f_per_m2
@@ -42,6 +44,13 @@ what the two devices need is kept: every top-level `.param`/`.option` (in order,
 the random draws of mismatch corners are identical), the kept subcircuits (and those they
 instantiate) and top-level `.model` cards they reference. It is built once per corner and
 cached under `<cache>/fastdecks/`.
+
+The parameter-override ("fast") deck of include-style cards: the PTM-45 cards set
+rbodymod=1 and rgatemod=1, which give every BSIM4 instance ~4 internal nodes (body and
+gate resistor networks): a 64x8 array has 64,805 equations instead of ~9,000, and the
+sparse factor/solve dominates its transient. `fast_params` rewrites those flags in each
+`.model` card (same cache, same rules); sampled voltages move by < 1 uV
+(tests/test_fastdeck.py, benchmarks/RESULTS.md "64x8 transistor array").
 """
 
 from __future__ import annotations
@@ -68,6 +77,7 @@ from .errors import NetlistgenError
 
 MARKER_NAME = ".netlistgen-install.json"
 TRIM_VERSION = 1  # bump when the trimming rules change: cached fast decks are rebuilt
+_FAST_PARAM_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)=([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)$")
 _SPICEINIT_RE = re.compile(r"^set [A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.+-]+)?$")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -501,11 +511,13 @@ class _Models:
     trim: bool
     trim_keep: tuple[str, ...]
     base_dir: Path | None  # files source: the descriptor's folder
+    fast_params: tuple[tuple[str, str], ...] = ()  # include style: .model overrides of the fast deck
 
 
 _TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "capacitor", "wire", "mismatch", "area",
              "timing", "sources")
-_MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep")
+_MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep",
+                "fast_params")
 
 
 @dataclass(frozen=True)
@@ -644,6 +656,11 @@ class Technology:
         self._require_installed()
         m = self._models
         if m.style == "include":
+            if fast and m.fast_params:
+                try:
+                    return [f'.include "{validate.spice_path(self.fast_deck(corner), "fast model deck")}"']
+                except _TrimError as exc:
+                    warnings.warn(f"technology {self.name!r}: {exc}; loading the cards unchanged", stacklevel=2)
             return [f'.include "{validate.spice_path(p, "model file")}"' for p in self._corner_files(corner)]
         lib = self.lib_path()
         assert lib is not None
@@ -672,6 +689,8 @@ class Technology:
         """Build (once, cached) the trimmed deck of `corner` and return its path."""
         corner = self._check_corner(corner)
         self._require_installed()
+        if self._models.style == "include" and self._models.fast_params:
+            return self._override_deck(corner)
         if not self._models.trim or self._models.style != "lib":
             raise NetlistgenError(f"technology {self.name!r} has no trimmed deck (descriptor sets no `trim = true`)")
         keep = sorted({self.nmos_model, self.pmos_model, *self._models.trim_keep})
@@ -692,12 +711,47 @@ class Technology:
         _atomic_write(out, "\n".join(header + lines) + "\n")
         return out
 
+    def _override_deck(self, corner: str) -> Path:
+        """Build (once, cached) the corner's cards with `fast_params` set in every `.model`
+        card (rewritten where the card sets it, appended where it does not)."""
+        params = self._models.fast_params
+        exp = self._expansion(corner)
+        spec = ",".join(f"{k}={v}" for k, v in params)
+        key = hashlib.sha256(f"{TRIM_VERSION}|{exp.fingerprint}|{spec}".encode()).hexdigest()[:16]
+        out = cache_dir() / "fastdecks" / self.name / f"{corner}-{key}.spice"
+        if out.is_file():
+            return out
+        lines = [
+            "* netlistgen fast model deck: generated, do not edit",
+            f"* cards of corner {corner} ({', '.join(p.name for p in exp.files)}), sha256 {exp.fingerprint}",
+            f"* overridden in every .model card: {spec}",
+        ]
+        for kind, item in exp.items:
+            stmts = item.stmts if kind == "subckt" else [item]
+            for st in stmts:
+                phys = list(st.phys)
+                if st.head == ".model":
+                    for name, value in params:
+                        pat = re.compile(rf"(?i)(?<![A-Za-z0-9_])({re.escape(name)}\s*=\s*)[^\s)]+")
+                        hits = sum(len(pat.findall(line)) for line in phys)
+                        if hits > 1:
+                            raise _TrimError(f"model card {st.tokens[1] if len(st.tokens) > 1 else '?'!r} sets "
+                                             f"{name!r} {hits} times; cannot build the fast deck")
+                        if hits == 1:
+                            phys = [pat.sub(lambda m_: m_.group(1) + value, line) for line in phys]
+                        else:  # not set: the card would take the model's default, so say it explicitly
+                            phys.append(f"+ {name}={value}")
+                lines.extend(phys)
+        _atomic_write(out, "\n".join(lines) + "\n")
+        return out
+
     def deck_fingerprint(self, corner: str | None = None, *, fast: bool = True) -> str:
         """sha256 of the model files that `model_statements(corner, fast=fast)` loads:
         content only (no paths), so it is the same on every machine."""
         corner = self._check_corner(corner)
         self._require_installed()
-        if fast and self._models.trim and self._models.style == "lib":
+        m = self._models
+        if fast and (m.trim and m.style == "lib" or m.fast_params and m.style == "include"):
             return hashlib.sha256(self.fast_deck(corner).read_bytes()).hexdigest()
         return self._expansion(corner).fingerprint
 
@@ -778,7 +832,13 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
     lib = pdk_root_lib = None
     trim = False
     trim_keep: list[str] = []
+    fast_params: list[tuple[str, str]] = []
     if style == "include":
+        for item in d.str_list(mt, "models.fast_params", required=False, default=[]):
+            fm = _FAST_PARAM_RE.match(item)
+            if not fm:
+                raise d.fail("models.fast_params", item, "expected `name=number` (a .model parameter)")
+            fast_params.append((fm.group(1).lower(), fm.group(2)))
         for k in ("lib", "pdk_root_lib", "trim", "trim_keep"):
             if k in mt:
                 raise d.fail(f"models.{k}", mt[k], "only allowed with style = \"lib\"")
@@ -799,6 +859,8 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
         pdk_root_lib = d.rel_path("models.pdk_root_lib", pr) if pr is not None else None
         trim = d.boolean(mt, "models.trim", required=False, default=False)
         trim_keep = d.ident_list(mt, "models.trim_keep", required=False, default=[])
+        if "fast_params" in mt:
+            raise d.fail("models.fast_params", mt["fast_params"], "only allowed with style = \"include\"")
         if "corners" in mt:
             all_corners = d.ident_list(mt, "models.corners")
             if not all_corners:
@@ -900,6 +962,7 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
             trim=trim,
             trim_keep=tuple(trim_keep),
             base_dir=base_dir,
+            fast_params=tuple(fast_params),
         ),
     )
 
@@ -1095,6 +1158,7 @@ def show(name: str | os.PathLike | Technology) -> dict:
         "installed": installed,
         "model_dir": str(tech.model_dir()),
         "trimmed_fast_deck": m.trim,
+        "fast_params": [f"{k}={v}" for k, v in m.fast_params],
     }
     if m.source in WHEELS:
         w = WHEELS[m.source]
@@ -1149,7 +1213,7 @@ def show(name: str | os.PathLike | Technology) -> dict:
     }
     if installed:
         out["model_statements"] = tech.model_statements(tech.default_corner, fast=False)
-        if m.trim:
+        if m.trim or m.fast_params:
             try:
                 out["fast_model_statements"] = [f'.include "{tech.fast_deck(tech.default_corner)}"']
             except NetlistgenError as exc:

@@ -6,6 +6,7 @@ the stimulus and what to measure, so one library serves every experiment.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -345,6 +346,9 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
     return sources, sched
 
 
+_OPTION_RE = re.compile(r"^[a-z][a-z0-9_]*(=[-+]?[0-9.]+([eE][-+]?[0-9]+)?)?$")
+
+
 def transient_deck(
     netlist: Netlist,
     library_path: str,
@@ -357,13 +361,18 @@ def transient_deck(
     save_internal: tuple[str, ...] = (),
     rusage: bool = False,
     reset_noise: ResetNoise | None = None,
+    options: tuple[str, ...] = (),
 ) -> tuple[str, Schedule]:
     """The transient deck and its schedule. Energy runs pass save_currents=True and a
-    max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL."""
+    max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
+    `options` are extra `.options` words (`name` or `name=number`, e.g. bypass=1)."""
     check_stimulus(netlist, stim)
     max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
     if not all(validate.IDENTIFIER_RE.match(n.replace(".", "_")) for n in save_internal):
         raise NetlistgenError(f"invalid node name in {save_internal!r}")
+    for opt in options:
+        if not isinstance(opt, str) or not _OPTION_RE.match(opt):
+            raise NetlistgenError(f"invalid simulator option {opt!r}: expected name or name=number")
     sources, sched = transient_sources(netlist, stim, timing, reset_noise)
     saved = [f"v({n})" for n in output_nodes(netlist)] + [f"v({n})" for n in save_internal]
     if save_currents:
@@ -375,7 +384,7 @@ def transient_deck(
         model_statements=netlist.tech.model_statements(netlist.corner),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
         sources=sources,
-        options=[],
+        options=list(options),
         tstep=validate.fmt(max_step_s),
         tstop=validate.fmt(sched.t_stop_s),
         tmax=validate.fmt(max_step_s),
