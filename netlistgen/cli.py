@@ -154,6 +154,13 @@ def _require_ngspice(args: argparse.Namespace) -> None:
         ngspice_version()
 
 
+def _check_job_root(out: Path) -> None:
+    """Job decks name files under out/jobs: refuse a path they cannot hold before anything is written."""
+    from . import validate
+
+    validate.spice_path(out / "jobs", "output directory", must_exist=False)
+
+
 def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
     import time
 
@@ -169,6 +176,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     _require_ngspice(args)
     jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
     out = Path(args.out)
+    _check_job_root(out)
     start = time.perf_counter()
     print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
     results, errors = run_jobs(jobs, out / "jobs", workers=workers, backend=args.backend,
@@ -250,7 +258,11 @@ def cmd_regress(args: argparse.Namespace) -> int:
         raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
     golden = regress.load_golden(args.golden)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    _check_job_root(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
     rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend,

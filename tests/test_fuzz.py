@@ -135,6 +135,17 @@ def test_output_names_the_os_refuses(tmp_path, installed, name):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", [["simulate", "--rows", "2", "--cols", "1", "--cycles", "4"],
+                                     ["regress", "-k", "zebra-i-ptm45-8x1-ss"]])
+def test_simulation_output_dir_is_checked_before_any_job(tmp_path, installed, command):
+    """Job decks include paths under --out: an unsafe one is refused before anything is written."""
+    from fuzz_support import run_cli
+
+    code, _, err = run_cli([*command, "--out", f"{tmp_path}/a b\n.control"])
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "output directory" in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 # ---------------------------------------------------------------- files
 
 
