@@ -81,7 +81,8 @@ def test_executor_choice_is_checked():
 def test_column_split_matches_whole_array(build_small, tmp_path, tech):
     """Exactness of the split: the row drivers settle to DC references, so each column
     sampled alone equals the same column in the whole array to settling accuracy
-    (measured: 4.3 uV on ptm45 2x2; the bound leaves margin and stays < 0.01 LSB)."""
+    (measured on ptm45: 4.3 uV on 2x2 before sampling runs used `bypass=1`, 22.6 uV =
+    0.004 LSB on this 2x3 with it; the bound leaves margin and stays < 0.01 LSB)."""
     job = _job(build_small, "arr", rows=2, cols=3, technology=tech, cycles=3)
     whole, e1 = run_jobs([job], tmp_path / "whole", progress=False)
     split, e2 = run_jobs([job], tmp_path / "split", progress=False, split_columns=True)
@@ -91,7 +92,7 @@ def test_column_split_matches_whole_array(build_small, tmp_path, tech):
     assert np.array_equal(a.y_ideal, b.y_ideal)
     diff = np.abs(a.v_sample_v - b.v_sample_v).max()
     lsb_v = np.abs(np.polyfit(a.y_ideal.ravel(), a.v_sample_v.ravel(), 1)[0])
-    assert diff < 20e-6 and diff < 0.01 * lsb_v, (diff, lsb_v)
+    assert diff < 50e-6 and diff < 0.01 * lsb_v, (diff, lsb_v)
     assert (tmp_path / "split" / "arr" / "col2" / "tran.sp").is_file()
 
 
