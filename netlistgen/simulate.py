@@ -28,9 +28,11 @@ from .testbench import Schedule, Stimulus, Timing, ideal_outputs, output_nodes, 
 
 ENERGY_MAX_STEP_S = 10e-12  # SPEC section 5: energy needs a max step <= 10 ps
 SAMPLE_MAX_STEP_S = 100e-12  # sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7)
-# Sampling runs skip re-evaluating devices whose terminal voltages did not move (BSIM4
-# bypass): a 64x8 transistor array's CPU time 57 -> 41 s, sampled values within 0.02 LSB
-# (benchmarks/RESULTS.md "64x8 transistor array"). Energy runs keep every evaluation.
+# Transistor-fidelity sampling runs skip re-evaluating devices whose terminal voltages
+# did not move (BSIM4 bypass; the 6T cells are static): a 64x8 array's ngspice CPU time
+# 57 -> 41 s, sampled values within 0.02 LSB (benchmarks/RESULTS.md "64x8 transistor
+# array"). Not used for ideal-bits decks (small; sky130 regression SNR moved 0.6 dB with
+# it) nor for energy runs, which keep every evaluation.
 SAMPLE_OPTIONS: tuple[str, ...] = ("bypass=1",)
 # Transistor fidelity: the direct Newton operating point failed on every array measured
 # (16x2, 64x8: ~100 wasted iterations) before gmin stepping; start with gmin stepping.
@@ -39,10 +41,9 @@ TRANSISTOR_OPTIONS: tuple[str, ...] = ("noopiter",)
 
 def deck_options(job: "Job") -> tuple[str, ...]:
     """Extra `.options` of a job's transient deck."""
-    opts = () if job.energy else SAMPLE_OPTIONS
-    if job.netlist.spec.fidelity == "transistor":
-        opts += TRANSISTOR_OPTIONS
-    return opts
+    if job.netlist.spec.fidelity != "transistor":
+        return ()
+    return TRANSISTOR_OPTIONS + (() if job.energy else SAMPLE_OPTIONS)
 
 
 @dataclass(frozen=True)
