@@ -99,7 +99,7 @@ def test_fast_cards_and_options_keep_sampled_voltages(installed, tmp_path, monke
     full = ref.v_sample_v
     gain = abs(fit_linearity(ref.y_ideal.ravel(), full.ravel()).gain_v_per_lsb)
     deck = (tmp_path / "shipped" / "tran.sp").read_text()
-    assert "fastdecks" in deck and re.search(r"^\.options method=trap bypass=1 noopiter$", deck, re.M)
+    assert "fastdecks" in deck and re.search(r"^\.options method=trap noopiter bypass=1$", deck, re.M)
     assert np.ptp(full) > 0.05  # the cycles really differ (so equality below means something)
     d_fast, d_shipped = np.max(np.abs(fast - full)), np.max(np.abs(shipped - full))
     print(f"max |dV| fast cards {d_fast * 1e6:.2f} uV, shipped {d_shipped * 1e6:.2f} uV = {d_shipped / gain:.4f} LSB")
@@ -114,3 +114,12 @@ def test_transient_deck_rejects_bad_option(build_small, opt):
     nl = build_small(rows=1, cols=1)
     with pytest.raises(NetlistgenError, match="invalid simulator option"):
         transient_deck(nl, "/tmp/array.sp", random_stimulus(nl, 1, seed=1), Timing(), options=(opt,))
+
+
+def test_bypass_only_for_transistor_sampling_runs(build_small):
+    ideal = build_small(rows=1, cols=1)
+    trans = build_small(rows=1, cols=1, fidelity="transistor")
+    stim = random_stimulus(ideal, 1, seed=1)
+    assert simulate.deck_options(simulate.Job("a", ideal, stim)) == ()
+    assert simulate.deck_options(simulate.Job("b", trans, stim)) == ("noopiter", "bypass=1")
+    assert simulate.deck_options(simulate.Job("c", trans, stim, energy=True)) == ("noopiter",)
