@@ -65,8 +65,8 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
     return out
 
 
-def split_case(rows: int, cols: int, timeout_s: float) -> dict:
-    """The ideal-bits ptm45 array split per weight column, on all cores."""
+def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
+    """The ideal-bits ptm45 array split into blocks of `width` weight columns, on all cores."""
     from netlistgen.generate import GenerateOptions, build
     from netlistgen.simulate import Job, run_jobs
     from netlistgen.testbench import random_stimulus
@@ -75,13 +75,13 @@ def split_case(rows: int, cols: int, timeout_s: float) -> dict:
     job = Job("split", nl, random_stimulus(nl, 1, 1), timeout_s=timeout_s)
     with tempfile.TemporaryDirectory(prefix="scaling-split-") as tmp:
         start = time.perf_counter()
-        results, errors = run_jobs([job], tmp, split_columns=True, progress=False)
+        results, errors = run_jobs([job], tmp, split_columns=width, progress=False)
         wall = time.perf_counter() - start
     if errors:
         raise RuntimeError("; ".join(errors.values()))
     return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols,
             "child_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "note": f"{cols} column jobs on {os.cpu_count()} workers"}
+            "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers"}
 
 
 def run_isolated(args: list[str], timeout_s: float) -> dict:
@@ -124,8 +124,8 @@ def plot(rows: list[dict], png: Path) -> None:
     for (tech, fid, mode), rs in sorted(series.items()):
         rs.sort(key=lambda r: int(r["bit_cells"]))
         x = [int(r["bit_cells"]) for r in rs]
-        label = f"{tech} {fid}" + (" (split per column)" if mode == "split" else "")
-        style = "s--" if mode == "split" else "o-"
+        label = f"{tech} {fid}" + (f" ({mode} columns)" if mode.startswith("split") else "")
+        style = "s--" if mode.startswith("split") else "o-"
         axes[0].plot(x, [float(r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
         mem = [(xi, float(r["ngspice_peak_mb"] or r["child_maxrss_mb"])) for xi, r in zip(x, rs)]
         axes[1].plot([m[0] for m in mem], [m[1] for m in mem], style, label=label, color=colors[(tech, fid, mode)])
@@ -168,13 +168,14 @@ def main() -> None:
     ap.add_argument("--cols", default="1,4,16,64")
     ap.add_argument("--techs", default="ptm45,sky130")
     ap.add_argument("--fidelities", default="ideal-bits,transistor")
-    ap.add_argument("--split", action="append", default=[], help="ROWSxCOLS ideal-bits ptm45 split per column")
+    ap.add_argument("--split", action="append", default=[],
+                    help="ROWSxCOLS[/W]: ideal-bits ptm45 split into jobs of W weight columns (default 1)")
     ap.add_argument("--csv", default=str(Path(__file__).with_name("scaling.csv")))
     ap.add_argument("--png", default=str(Path(__file__).with_name("scaling.png")))
     args = ap.parse_args()
     if args.one:
         if args.one[0] == "split":
-            print(json.dumps(split_case(int(args.one[1]), int(args.one[2]), float(args.one[3]))))
+            print(json.dumps(split_case(int(args.one[1]), int(args.one[2]), float(args.one[3]), int(args.one[4]))))
         else:
             tech, fid, rows, cols, cap = args.one
             print(json.dumps(one_case(tech, fid, int(rows), int(cols), float(cap))))
@@ -214,11 +215,13 @@ def main() -> None:
                 if row["status"] == "ok":
                     finished.append({k: str(v) for k, v in row.items()})
     for spec in args.split:
-        rows, cols = (int(x) for x in spec.lower().split("x"))
-        if ("ptm45", "ideal-bits", str(rows), str(cols), "split") in done:
+        size, _, w = spec.lower().partition("/")
+        rows, cols = (int(x) for x in size.split("x"))
+        mode = "split" if not w or w == "1" else f"split/{w}"
+        if ("ptm45", "ideal-bits", str(rows), str(cols), mode) in done:
             continue
-        row = {"technology": "ptm45", "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": "split"}
-        row.update(run_isolated(["split", str(rows), str(cols), str(args.cap_s)], 4 * args.cap_s))
+        row = {"technology": "ptm45", "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": mode}
+        row.update(run_isolated(["split", str(rows), str(cols), str(args.cap_s), w or "1"], 4 * args.cap_s))
         append_row(csv_path, row)
         print(row, flush=True)
     rows = load_rows(csv_path)

@@ -50,15 +50,23 @@ class LazyJob:
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of work: a job (or lazy job), optionally one weight column of it."""
+    """One unit of work: a job (or lazy job), optionally `width` weight columns of it
+    starting at `column`."""
 
     item: Job | LazyJob
     workdir: Path
     column: int | None = None
+    width: int = 1
 
     @property
     def name(self) -> str:
-        return self.item.name if self.column is None else f"{self.item.name}-col{self.column}"
+        if self.column is None:
+            return self.item.name
+        return f"{self.item.name}-{_block_label(self.column, self.width)}"
+
+
+def _block_label(column: int, width: int) -> str:
+    return f"col{column}" if width == 1 else f"col{column}-{column + width - 1}"
 
 
 def job_cost(job: Job) -> float:
@@ -92,17 +100,20 @@ def split_reason(job: Job) -> str | None:
     return None
 
 
-def column_job(job: Job, j: int) -> Job:
-    """Weight column j of `job` as a one-column job (same rows, design, stimulus, timing)."""
+def column_job(job: Job, j: int, width: int = 1) -> Job:
+    """Weight columns j..j+width-1 of `job` as a job of their own (same rows, design,
+    stimulus, timing)."""
     nl = job.netlist
     codes = nl.codes
-    sub = Codes(codes.pattern_set, codes.sign[:, j:j + 1], codes.pattern[:, j:j + 1], codes.bits[:, j:j + 1])
-    spec = dataclasses.replace(nl.spec, cols=1)
+    cut = slice(j, j + width)
+    sub = Codes(codes.pattern_set, codes.sign[:, cut], codes.pattern[:, cut], codes.bits[:, cut])
+    spec = dataclasses.replace(nl.spec, cols=width)
     design = nl.design
     if design.siu_width_factor is not None:  # user-fixed driver: keep its width per column of load
-        design = dataclasses.replace(design, siu_width_factor=max(1.0, design.siu_width_factor / nl.spec.cols))
-    sub_nl = build_netlist(spec, design, nl.tech, sub, scale=nl.scale[j:j + 1], corner=nl.corner)
-    return dataclasses.replace(job, name=f"{job.name}-col{j}", netlist=sub_nl)
+        design = dataclasses.replace(
+            design, siu_width_factor=max(1.0, design.siu_width_factor * width / nl.spec.cols))
+    sub_nl = build_netlist(spec, design, nl.tech, sub, scale=nl.scale[cut], corner=nl.corner)
+    return dataclasses.replace(job, name=f"{job.name}-{_block_label(j, width)}", netlist=sub_nl)
 
 
 def merge_columns(job: Job, parts: list[SimResult], workdir: Path) -> SimResult:
@@ -126,7 +137,7 @@ def execute(task: Task, backend: str, cache_root: str | None):
 
     job = task.item.make() if isinstance(task.item, LazyJob) else task.item
     if task.column is not None:
-        job = column_job(job, task.column)
+        job = column_job(job, task.column, task.width)
     cache = ResultCache(cache_root) if cache_root is not None else None
     try:
         return "ok", run_job(job, task.workdir, backend, cache=cache)
@@ -134,8 +145,11 @@ def execute(task: Task, backend: str, cache_root: str | None):
         return "error", str(exc)
 
 
-def plan(items: list[Job | LazyJob], root: Path, *, split_columns: bool) -> list[tuple[Task, float]]:
-    """Tasks with their costs, longest first."""
+def plan(items: list[Job | LazyJob], root: Path, *, split_columns: int) -> list[tuple[Task, float]]:
+    """Tasks with their costs, longest first. split_columns: 0/False keeps arrays whole,
+    True/1 runs one weight column per job, n runs blocks of n columns (fewer, larger
+    jobs: the row drivers are simulated once per block instead of once per column)."""
+    width = validate.integer(int(split_columns), "columns per job", minimum=0, maximum=100_000)
     tasks = []
     for item in items:
         if isinstance(item, LazyJob):
@@ -143,8 +157,9 @@ def plan(items: list[Job | LazyJob], root: Path, *, split_columns: bool) -> list
             continue
         cost = job_cost(item)
         cols = item.netlist.spec.cols
-        if split_columns and split_reason(item) is None:
-            tasks += [(Task(item, root / item.name / f"col{j}", j), cost / cols) for j in range(cols)]
+        if width and split_reason(item) is None and width < cols:
+            tasks += [(Task(item, root / item.name / _block_label(j, min(width, cols - j)), j, min(width, cols - j)),
+                       cost * min(width, cols - j) / cols) for j in range(0, cols, width)]
         else:
             tasks.append((Task(item, root / item.name), cost))
     tasks.sort(key=lambda tc: -tc[1])
@@ -242,7 +257,7 @@ def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | 
 
 
 def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int, backend: str,
-              cache_root: str | None, split_columns: bool, executor: str, scheduler: str | None,
+              cache_root: str | None, split_columns: int, executor: str, scheduler: str | None,
               progress: bool) -> tuple[dict[str, SimResult], dict[str, str]]:
     """Plan, run and reassemble; returns ({name: SimResult}, {name: error message})."""
     from tqdm import tqdm
@@ -278,6 +293,5 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
     for item in items:
         got = parts.get(item.name)
         if got is not None and item.name not in errors:
-            cols = item.netlist.spec.cols
-            results[item.name] = merge_columns(item, [got[j] for j in range(cols)], root / item.name)
+            results[item.name] = merge_columns(item, [got[j] for j in sorted(got)], root / item.name)
     return results, errors

@@ -43,6 +43,10 @@ def test_plan_splits_columns_and_runs_longest_first(build_small, tmp_path):
     assert costs[1] == pytest.approx(job_cost(wide) / 3)
     assert [t.workdir.name for t, _ in tasks if t.column is not None] == ["col0", "col1", "col2"]
     assert len(plan([wide], tmp_path, split_columns=False)) == 1
+    blocks = plan([wide], tmp_path, split_columns=2)  # blocks of 2 columns: col0-1 and col2
+    assert [(t.name, t.column, t.width) for t, _ in blocks] == [("wide-col0-1", 0, 2), ("wide-col2", 2, 1)]
+    assert blocks[0][1] == pytest.approx(2 * blocks[1][1])
+    assert len(plan([wide], tmp_path, split_columns=3)) == 1  # one block = the whole array
 
 
 def test_split_conditions(build_small):
@@ -62,6 +66,9 @@ def test_column_job_keeps_rows_codes_and_stimulus(build_small):
     assert np.array_equal(snl.codes.sign[:, 0], nl.codes.sign[:, 1])
     assert np.array_equal(sub.stimulus.inputs, job.stimulus.inputs)
     assert sub.name == "w-col1" and sub.timing == job.timing
+    pair = column_job(job, 1, 2)
+    assert pair.name == "w-col1-2" and pair.netlist.spec.cols == 2
+    assert np.array_equal(pair.netlist.codes.bits, nl.codes.bits[:, 1:3])
 
 
 def test_executor_choice_is_checked():
@@ -94,6 +101,9 @@ def test_column_split_matches_whole_array(build_small, tmp_path, tech):
     lsb_v = np.abs(np.polyfit(a.y_ideal.ravel(), a.v_sample_v.ravel(), 1)[0])
     assert diff < 50e-6 and diff < 0.01 * lsb_v, (diff, lsb_v)
     assert (tmp_path / "split" / "arr" / "col2" / "tran.sp").is_file()
+    blocks, e3 = run_jobs([job], tmp_path / "blocks", progress=False, split_columns=2)  # col0-1 + col2
+    assert not e3 and (tmp_path / "blocks" / "arr" / "col0-1" / "tran.sp").is_file()
+    assert np.abs(blocks["arr"].v_sample_v - a.v_sample_v).max() < 50e-6
 
 
 def _free_port() -> int:
