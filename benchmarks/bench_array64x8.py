@@ -1,6 +1,6 @@
 """64-row x 8-GBL ML-LCU array transient at transistor fidelity (issue 3, goal <= 15 s).
 
-Usage: python benchmarks/bench_array64x8.py [--cycles N] [--skip-previous]
+Usage: python benchmarks/bench_array64x8.py [--cycles N]
 
 zebra-i has 4 bit columns per weight, so 2 weight columns are 8 GBLs of 64 rows: 512
 ML-LCUs with their 6T cells (W, S, P), every cell a real transistor circuit, ptm45.
