@@ -126,10 +126,9 @@ def scheme_area(scheme: str, tech: Technology, plan: MacroPlan = MacroPlan(), **
     gblper = _tg_area_m2(tech, dp, factors["reset"]) + _tg_area_m2(tech, dp, factors["sample"])
     gblper += dp.c_sample_f / tech.cap_density_f_per_m2
     periphery = plan.compute_rows * siu + weight_cols * n * gblper
-    per_tg = (dp.w_switch_n_m + dp.w_switch_p_m) * dp.l_m * tech.transistor_area_per_wl / 2
     est = area_estimate(
         n_transistors_per_cell=2 * (n * tgs_per_cell + rowsel_tgs),
-        transistor_area_m2=per_tg,
+        transistor_area_m2=tg / 2,  # one device of a transmission gate (its n and p averaged)
         cap_f_per_cell=n * caps_f,
         cap_density_f_per_m2=tech.cap_density_f_per_m2,
         sram_cells_per_cell=bits_per_weight * sharing,
@@ -467,6 +466,7 @@ def write(doc: dict, out) -> dict[str, Path]:
     from . import plots
     from .files import write_atomic
     from .metrics import to_jsonable
+    from .report import transfer_entry
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -476,14 +476,8 @@ def write(doc: dict, out) -> dict[str, Path]:
         [{"label": f"{r['metric']}\n{r['pair']}", "ours": r["ours"], "reference": r["seeds"]}
          for r in doc["ratios"] if r["pair"] in ("zebra-i / int8", "zebra-ii / int8", "int4 / int8")],
         out / "ratios.png", title=f"ZEBRA vs baseline ratios: {doc['technology']} vs the seeds")
-    series = []
-    for scheme in doc["schemes"]:
-        if scheme in results:
-            res = results[scheme]
-            y, v = res.y_ideal.ravel(), res.v_sample_v.ravel()
-            gain, offset = np.polyfit(y, v, 1)
-            series.append({"label": scheme, "y_ideal": y, "v_meas_v": v, "gain_v_per_lsb": float(gain),
-                           "offset_v": float(offset), "inl_lsb": doc["measured"][scheme]["inl_lsb"]})
+    series = [transfer_entry(s, results[s].y_ideal, results[s].v_sample_v, doc["measured"][s]["inl_lsb"])
+              for s in doc["schemes"] if s in results]
     if series:
         paths["transfer"] = plots.transfer_curve(series, out / "transfer.png")
     paths["energy"] = plots.energy_bar(

@@ -82,6 +82,14 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def transfer_entry(label: str, y_ideal, v_meas_v, inl_lsb) -> dict:
+    """One transfer-curve series (plots.transfer_curve / residual_plot) with its linear fit."""
+    y, v = np.asarray(y_ideal).ravel(), np.asarray(v_meas_v).ravel()
+    gain, offset = np.polyfit(y, v, 1)
+    return {"label": label, "y_ideal": y, "v_meas_v": v, "gain_v_per_lsb": float(gain),
+            "offset_v": float(offset), "inl_lsb": inl_lsb}
+
+
 def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Path) -> dict[str, Path]:
     """results.json, results.md and the plots, all written atomically."""
     out = Path(out)
@@ -98,13 +106,8 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
                      "technology": r["technology"], "inl_lsb": r["inl_lsb"]}
         for r in rows}) + "\n")
     paths["samples"] = out / "samples.json"
-    series = []
-    for row in rows:
-        res = results[row["label"]]
-        y, v = res.y_ideal.ravel(), res.v_sample_v.ravel()
-        fit = np.polyfit(y, v, 1)
-        series.append({"label": row["label"], "y_ideal": y, "v_meas_v": v, "gain_v_per_lsb": float(fit[0]),
-                       "offset_v": float(fit[1]), "inl_lsb": row["inl_lsb"]})
+    series = [transfer_entry(r["label"], results[r["label"]].y_ideal, results[r["label"]].v_sample_v, r["inl_lsb"])
+              for r in rows]
     paths["transfer"] = transfer_curve(series, out / "transfer.png")
     paths["residual"] = residual_plot(series, out / "residual.png")
     bars = [{"label": r["label"], "energy_per_op_fj": r["energy_per_op_fj"],
@@ -129,9 +132,6 @@ def transfer_series(result_dirs: list[str | Path]) -> list[dict]:
         except (OSError, json.JSONDecodeError) as exc:
             raise NetlistgenError(f"cannot read {str(path)!r}: {exc}") from None
         for label, item in data.items():
-            y, v = np.asarray(item["y_ideal"]).ravel(), np.asarray(item["v_sample_v"]).ravel()
-            gain, offset = np.polyfit(y, v, 1)
             tag = f"{label} ({item['technology']})" if len(result_dirs) > 1 else label
-            series.append({"label": tag, "y_ideal": y, "v_meas_v": v, "gain_v_per_lsb": float(gain),
-                           "offset_v": float(offset), "inl_lsb": item.get("inl_lsb")})
+            series.append(transfer_entry(tag, item["y_ideal"], item["v_sample_v"], item.get("inl_lsb")))
     return series
