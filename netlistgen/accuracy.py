@@ -303,6 +303,7 @@ def paper_accuracy(
     workdir: str | Path = "out/paper/accuracy",
     models: Mapping[str, BehavioralModel] | None = None,
     workers: int | None = None,
+    net: Network | None = None,
 ) -> dict[str, dict]:
     """Per-scheme accuracy for the paper report: {scheme: {float, quantized, clean,
     noisy_mean, noisy_std, noise_lsb_var, noise_ref}}.
@@ -312,7 +313,8 @@ def paper_accuracy(
         chars = characterize(SCHEMES, technology=technology, rows=rows, cycles=spice_cycles,
                              workdir=Path(workdir) / "jobs", workers=workers)
         models = {s: c.model for s, c in chars.items()}
-    doc = evaluate(models, noise_lsb_var=(noise_lsb_var,), noise_ref=noise_ref, adc_bits=adc_bits, seeds=seeds)
+    doc = evaluate(models, noise_lsb_var=(noise_lsb_var,), noise_ref=noise_ref, adc_bits=adc_bits, seeds=seeds,
+                   net=net)
     return {r["scheme"]: {"float": r["float"], "quantized": r["quantized_ideal"], "clean": r["behavioural_clean"],
                           "noisy_mean": r["noise"][0]["mean"], "noisy_std": r["noise"][0]["std"],
                           "noise_lsb_var": noise_lsb_var, "noise_ref": noise_ref}

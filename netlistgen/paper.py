@@ -390,12 +390,13 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         table["dot_snr_db"][scheme] = snr[scheme]["dot_snr_db"]
     acc = strong = None
     if opts.accuracy_seeds:
-        from .accuracy import paper_accuracy
+        from .accuracy import paper_accuracy, train_network
 
+        net = train_network()  # one trained network for both noise levels
         acc = paper_accuracy(technology=opts.technology, noise_lsb_var=0.03, seeds=opts.accuracy_seeds,
-                             models=models, workers=opts.workers)
+                             models=models, workers=opts.workers, net=net)
         strong = paper_accuracy(technology=opts.technology, noise_lsb_var=0.3, noise_ref="lsb-int",
-                                seeds=opts.accuracy_seeds, models=models, workers=opts.workers)
+                                seeds=opts.accuracy_seeds, models=models, workers=opts.workers, net=net)
         for scheme in SCHEMES:
             table["accuracy_under_noise"][scheme] = acc[scheme]["noisy_mean"]
             table["accuracy_under_strong_noise"][scheme] = strong[scheme]["noisy_mean"]
