@@ -26,10 +26,12 @@ import time
 
 import numpy as np
 
-from netlistgen import simulate, technology
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.metrics import fit_linearity
-from netlistgen.testbench import random_stimulus
+from netlistgen.sim import simulate
+
+from netlistgen import tech as technology
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.analysis.metrics import fit_linearity
+from netlistgen.circuits.testbench import random_stimulus
 
 
 @contextlib.contextmanager

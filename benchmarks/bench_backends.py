@@ -29,9 +29,9 @@ DEFAULT_CASES = ["ptm45:2x1:ideal-bits", "sky130:2x1:ideal-bits", "ptm45:8x2:ide
 
 def write_job(case: str, out: Path) -> Path:
     """Job directory for `tech:ROWSxCOLS:fidelity` (zebra-i, 3 cycles, seed 1)."""
-    from netlistgen import technology
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.testbench import Timing, random_stimulus, spiceinit, transient_deck
+    from netlistgen import tech as technology
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.circuits.testbench import Timing, random_stimulus, spiceinit, transient_deck
 
     tech, size, fidelity = case.split(":")
     rows, cols = (int(x) for x in size.lower().split("x"))
@@ -53,15 +53,15 @@ def raw_ngspice(deck: Path) -> None:
 
 
 def runner_backend(deck: Path) -> None:
-    from netlistgen.rawfile import read_raw
-    from netlistgen.runner import run_deck
+    from netlistgen.sim.rawfile import read_raw
+    from netlistgen.sim.runner import run_deck
 
     run_deck(deck, timeout_s=3600, name="bench")
     read_raw(deck.parent / "tran.raw")
 
 
 def shared_backend(deck: Path) -> None:
-    from netlistgen.spice_shared import run_deck_shared
+    from netlistgen.sim.spice_shared import run_deck_shared
 
     run_deck_shared(deck, timeout_s=3600, name="bench")
 
@@ -78,7 +78,7 @@ def bench_case(case: str, repeats: int) -> dict:
         backends = {"raw": raw_ngspice, "runner": runner_backend, "shared": shared_backend}
         cold = timed(shared_backend, deck)  # library load + first run
         raw_ngspice(deck)  # warm the page cache for the subprocess too
-        from netlistgen.spice_shared import shared_ngspice
+        from netlistgen.sim.spice_shared import shared_ngspice
 
         times: dict[str, list[float]] = {name: [] for name in backends}
         phases: dict[str, list[float]] = {}

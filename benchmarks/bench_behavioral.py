@@ -15,9 +15,9 @@ import time
 
 import numpy as np
 
-from netlistgen.accuracy import paper_accuracy
-from netlistgen.behavioral import SCHEMES, characterize, heldout_snr
-from netlistgen.snr_study import paper_snr
+from netlistgen.studies.accuracy import paper_accuracy
+from netlistgen.analysis.behavioral import SCHEMES, characterize, heldout_snr
+from netlistgen.studies.snr_study import paper_snr
 
 
 def main() -> None:

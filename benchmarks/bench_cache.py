@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from netlistgen import regress
-    from netlistgen.cache import ResultCache
+    from netlistgen.studies import regress
+    from netlistgen.sim.cache import ResultCache
 
     ap = argparse.ArgumentParser()
     ap.add_argument("-k", default=None, help="subset of the shipped suite (default: all cases)")

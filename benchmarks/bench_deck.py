@@ -38,9 +38,9 @@ def timed_load(model_line: str, tmp: Path, spiceinit: str) -> float:
 
 
 def sampled(nl, stim, model_line: str, tmp: Path) -> np.ndarray:
-    from netlistgen.rawfile import read_raw
-    from netlistgen.runner import run_deck
-    from netlistgen.testbench import Timing, output_nodes, spiceinit, transient_deck
+    from netlistgen.sim.rawfile import read_raw
+    from netlistgen.sim.runner import run_deck
+    from netlistgen.circuits.testbench import Timing, output_nodes, spiceinit, transient_deck
 
     tmp.mkdir(parents=True, exist_ok=True)
     (tmp / "array.sp").write_text(nl.text)
@@ -56,9 +56,9 @@ def sampled(nl, stim, model_line: str, tmp: Path) -> np.ndarray:
 
 
 def main() -> None:
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.technology import load_technology
-    from netlistgen.testbench import random_stimulus, spiceinit
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.tech.technology import load_technology
+    from netlistgen.circuits.testbench import random_stimulus, spiceinit
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)

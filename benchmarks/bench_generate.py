@@ -21,7 +21,7 @@ CASES = [
 
 CHILD = r"""
 import json, resource, sys, time
-from netlistgen.generate import GenerateOptions, generate
+from netlistgen.circuits.generate import GenerateOptions, generate
 rows, cols, scheme, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 t = time.perf_counter()
 nl, paths = generate(GenerateOptions(scheme=scheme, rows=rows, cols=cols, fidelity="transistor", out=out))

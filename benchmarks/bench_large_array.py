@@ -20,9 +20,9 @@ import resource
 import tempfile
 import time
 
-from netlistgen import simulate
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.testbench import random_stimulus
+from netlistgen.sim import simulate
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.circuits.testbench import random_stimulus
 
 
 def main() -> None:

@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from netlistgen import technology
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.montecarlo import gbl_capacitance_f, reset_noise_for, run_mc
-    from netlistgen.simulate import Job, run_job
-    from netlistgen.testbench import random_stimulus
-    from netlistgen.variation import Noise
+    from netlistgen import tech as technology
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.studies.montecarlo import gbl_capacitance_f, reset_noise_for, run_mc
+    from netlistgen.sim.simulate import Job, run_job
+    from netlistgen.circuits.testbench import random_stimulus
+    from netlistgen.circuits.variation import Noise
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)

@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 
-from netlistgen import regress
+from netlistgen.studies import regress
 
 
 def timed(cases, workers: int) -> tuple[float, int]:

@@ -41,9 +41,9 @@ STATS = {
 
 def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -> dict:
     """Run one whole-array case in this process; returns its measurements."""
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.runner import run_deck
-    from netlistgen.testbench import Timing, random_stimulus, spiceinit, transient_deck
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.sim.runner import run_deck
+    from netlistgen.circuits.testbench import Timing, random_stimulus, spiceinit, transient_deck
 
     with tempfile.TemporaryDirectory(prefix="scaling-") as tmp:
         nl = build(GenerateOptions(rows=rows, cols=cols, technology=tech, fidelity=fidelity))
@@ -67,9 +67,9 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
 
 def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
     """The ideal-bits ptm45 array split into blocks of `width` weight columns, on all cores."""
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.simulate import Job, run_jobs
-    from netlistgen.testbench import random_stimulus
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.circuits.testbench import random_stimulus
 
     nl = build(GenerateOptions(rows=rows, cols=cols, technology="ptm45"))
     job = Job("split", nl, random_stimulus(nl, 1, 1), timeout_s=timeout_s)

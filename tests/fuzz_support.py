@@ -19,7 +19,7 @@ import yaml
 from hypothesis import strategies as st
 
 from netlistgen.cli import main
-from netlistgen.validate import SAFE_PATH_RE
+from netlistgen.core.validate import SAFE_PATH_RE
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
@@ -354,8 +354,8 @@ def fuzz_suite(tmp: Path, key: str, value: object) -> str:
     """A regression-suite file with one hostile value. `-k` names no case, so a suite that
     loads is reported as "no case matches" (nothing simulated); the accepted cases are
     then built and their netlists checked by the oracle."""
-    from netlistgen.generate import build, write
-    from netlistgen.regress import load_suite
+    from netlistgen.circuits.generate import build, write
+    from netlistgen.studies.regress import load_suite
 
     case = {"name": "c1", "scheme": "zebra-i", "rows": 1, "cols": 1, "cycles": 2}
     doc: dict = {"cases": [case]}

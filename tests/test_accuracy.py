@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from netlistgen.accuracy import SchemeNet, evaluate, input_digits, train_network
-from netlistgen.behavioral import ideal_model, save_models
+from netlistgen.studies.accuracy import SchemeNet, evaluate, input_digits, train_network
+from netlistgen.analysis.behavioral import ideal_model, save_models
 from netlistgen.cli import main
 
 

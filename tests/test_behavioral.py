@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import needs_ngspice
 
-from netlistgen.behavioral import (
+from netlistgen.analysis.behavioral import (
     K_BOLTZMANN_J_PER_K,
     BehavioralModel,
     characterize,
@@ -21,9 +21,9 @@ from netlistgen.behavioral import (
     load_mismatch,
     mismatch_from_samples,
 )
-from netlistgen.errors import NetlistgenError
-from netlistgen.simulate import Job, SimResult
-from netlistgen.testbench import ideal_outputs, random_stimulus
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.sim.simulate import Job, SimResult
+from netlistgen.circuits.testbench import ideal_outputs, random_stimulus
 
 
 def synthetic_result(netlist, gain, offsets, c2_per_v, cycles=40, seed=3) -> SimResult:

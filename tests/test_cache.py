@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import needs_ngspice
-from netlistgen.cache import ResultCache, job_key, model_fingerprint
+from netlistgen.sim.cache import ResultCache, job_key, model_fingerprint
 from netlistgen.cli import main
-from netlistgen.errors import NetlistgenError
-from netlistgen.simulate import Job, run_jobs
-from netlistgen.testbench import random_stimulus
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.circuits.testbench import random_stimulus
 
 
 def test_entries_round_trip_exactly(tmp_path):
@@ -43,7 +43,7 @@ def test_damaged_entry_is_a_miss_and_bad_keys_are_refused(tmp_path):
 
 
 def test_key_follows_content_not_location(tmp_path, monkeypatch):
-    monkeypatch.setattr("netlistgen.cache.ngspice_version", lambda: "ngspice-39")
+    monkeypatch.setattr("netlistgen.sim.cache.ngspice_version", lambda: "ngspice-39")
     models = tmp_path / "models"
     models.mkdir()
     (models / "top.lib").write_text('.include "inner.inc"\n')

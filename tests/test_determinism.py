@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netlistgen.rawfile import read_raw
+from netlistgen.sim.rawfile import read_raw
 from test_faults import NO_CACHE
 
 NETLISTGEN = str(Path(sys.executable).with_name("netlistgen"))

@@ -1,4 +1,4 @@
-"""Tests of netlistgen.encoding: the ideal reference of SPEC section 2.
+"""Tests of netlistgen.circuits.encoding: the ideal reference of SPEC section 2.
 
 The encoder is checked against a brute force that enumerates every code (S, P, bits)
 of a pattern set with plain Python integers and exact fractions, so the tests do not
@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from netlistgen.encoding import (
+from netlistgen.circuits.encoding import (
     MSE_CLIP_RATIOS,
     PRESETS,
     Codes,
@@ -35,7 +35,7 @@ from netlistgen.encoding import (
     sqnr_db,
     sqnr_report,
 )
-from netlistgen.errors import NetlistgenError
+from netlistgen.core.errors import NetlistgenError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CUSTOM = PatternSet("zebra-ii-3b", ((5, 3, 1), (6, 4, 2)))

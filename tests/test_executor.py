@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from conftest import needs_ngspice
-from netlistgen.errors import NetlistgenError
-from netlistgen.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
-from netlistgen.generate import build
-from netlistgen.regress import Case, case_job
-from netlistgen.simulate import Job, run_jobs
-from netlistgen.testbench import random_stimulus
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.sim.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
+from netlistgen.circuits.generate import build
+from netlistgen.studies.regress import Case, case_job
+from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.circuits.testbench import random_stimulus
 
 
 def _job(build_small, name, cycles=3, energy=False, **kw):

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from conftest import needs_ngspice
-from netlistgen import simulate
-from netlistgen import technology as T
-from netlistgen.errors import NetlistgenError
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.metrics import fit_linearity
-from netlistgen.testbench import random_stimulus
+from netlistgen.sim import simulate
+import netlistgen.tech as T
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.analysis.metrics import fit_linearity
+from netlistgen.circuits.testbench import random_stimulus
 from test_technology import user_descriptor, write_desc
 
 
@@ -109,7 +109,7 @@ def test_fast_cards_and_options_keep_sampled_voltages(installed, tmp_path, monke
 
 @pytest.mark.parametrize("opt", ["bypass=1;", "reltol=1e-3 .end", "Bypass", "x=\nquit"])
 def test_transient_deck_rejects_bad_option(build_small, opt):
-    from netlistgen.testbench import Timing, transient_deck
+    from netlistgen.circuits.testbench import Timing, transient_deck
 
     nl = build_small(rows=1, cols=1)
     with pytest.raises(NetlistgenError, match="invalid simulator option"):

@@ -24,16 +24,16 @@ import psutil
 import pytest
 
 from fuzz_support import run_cli
-from netlistgen import runner
-from netlistgen.errors import OutputError, SimulationError
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.simulate import Job, run_jobs
-from netlistgen.testbench import random_stimulus
+from netlistgen.sim import runner
+from netlistgen.core.errors import OutputError, SimulationError
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.circuits.testbench import random_stimulus
 
 REAL_NGSPICE = shutil.which("ngspice")
 NETLISTGEN = str(Path(sys.executable).with_name("netlistgen"))
 # Every run must really simulate: bypass the result cache where the CLI has one.
-NO_CACHE = ["--no-cache"] if importlib.util.find_spec("netlistgen.cache") else []
+NO_CACHE = ["--no-cache"] if importlib.util.find_spec("netlistgen.sim.cache") else []
 SIM_ARGS = ["simulate", "--rows", "2", "--cols", "1", "--cycles", "4", "--jobs", "2", *NO_CACHE]
 
 
@@ -286,7 +286,7 @@ def test_raw_file_over_size_limit_fails_that_job(tmp_path, installed):
 
 def test_write_error_names_the_file(tmp_path, monkeypatch):
     """Any OS error while writing becomes an OutputError (a SimulationError inside jobs)."""
-    from netlistgen import files
+    from netlistgen.core import files
 
     def enospc(*_a, **_k):
         raise OSError(28, "No space left on device")

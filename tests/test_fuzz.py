@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from fuzz_support import (CONFIG_KEYS, DESCRIPTOR_KEYS, SIM_FLAGS, TEXT_FLAGS, OracleError,
                           check_netlist, check_output_dir, fuzz_config, fuzz_descriptor, fuzz_flag, fuzz_patterns,
                           fuzz_suite, fuzz_weights, hostile_number, hostile_text, hostile_weights)
-from netlistgen.generate import GenerateOptions, build, write
+from netlistgen.circuits.generate import GenerateOptions, build, write
 
 FAST = settings(max_examples=60, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -44,7 +44,7 @@ def test_oracle_accepts_every_template_shape(tmp_path, installed):
                                    sram_rows_per_lcc=2))
         out = tmp_path / f"{scheme}-{fidelity}"
         write(nl, out)
-        from netlistgen.testbench import Timing, random_stimulus, transient_deck
+        from netlistgen.circuits.testbench import Timing, random_stimulus, transient_deck
 
         deck, _ = transient_deck(nl, str(out / "array.sp"), random_stimulus(nl, 2, 1), Timing.for_technology(nl.tech),
                                  max_step_s=1e-10, save_currents=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from netlistgen.generate import GenerateOptions, generate
-from netlistgen.runner import parse_print, run_deck
-from netlistgen.testbench import output_nodes
+from netlistgen.circuits.generate import GenerateOptions, generate
+from netlistgen.sim.runner import parse_print, run_deck
+from netlistgen.circuits.testbench import output_nodes
 
 from conftest import needs_ngspice
 

@@ -1,4 +1,4 @@
-"""Tests of netlistgen.metrics on synthetic data whose answers are known in closed form.
+"""Tests of netlistgen.analysis.metrics on synthetic data whose answers are known in closed form.
 
 Each expected value is derived by hand in the test (not by calling the code under
 test), e.g. a cosine bow sampled so that it is orthogonal to the fitted line, or a
@@ -15,25 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netlistgen.errors import NetlistgenError
-from netlistgen.metrics import (
-    ENERGY_BOOKKEEPING,
-    AreaEstimate,
-    ColumnMetrics,
-    Linearity,
-    area_efficiency_gops_per_mm2,
-    area_estimate,
-    column_metrics,
-    compute_snr_db,
-    delivered_energy_j,
-    dnl_lsb,
-    energy_per_cycle,
-    enob_bits,
-    fit_linearity,
-    fitted_back,
-    to_jsonable,
-    tops_per_w,
-)
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.sim.energy import ENERGY_BOOKKEEPING, delivered_energy_j, energy_per_cycle
+from netlistgen.analysis.area import AreaEstimate, area_efficiency_gops_per_mm2, area_estimate
+from netlistgen.analysis.metrics import ColumnMetrics, Linearity, column_metrics, compute_snr_db, dnl_lsb, enob_bits, fit_linearity, fitted_back, tops_per_w
+from netlistgen.core.jsonio import to_jsonable
 
 # ------------------------------------------------------------------------ linearity
 

@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from netlistgen.encoding import bit_columns
-from netlistgen.errors import NetlistgenError
-from netlistgen.netlist import drive_factors
+from netlistgen.circuits.encoding import bit_columns
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.circuits.netlist import drive_factors
 
 NET_RE = re.compile(r"^[a-z_][a-z0-9_]*$|^0$", re.IGNORECASE)
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from netlistgen import paper
-from netlistgen.errors import NetlistgenError
-from netlistgen.technology import load_technology
+from netlistgen.studies import paper
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.tech.technology import load_technology
 
 from conftest import needs_ngspice
 

@@ -1,4 +1,4 @@
-"""Tests of netlistgen.plots: real files in each format, atomic writes, input errors."""
+"""Tests of netlistgen.analysis.plots: real files in each format, atomic writes, input errors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from netlistgen import plots
-from netlistgen.errors import NetlistgenError
-from netlistgen.plots import energy_bar, residual_plot, snr_vs_noise, transfer_curve, waveforms
+from netlistgen.analysis import plots
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.analysis.plots import energy_bar, residual_plot, snr_vs_noise, transfer_curve, waveforms
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from netlistgen import regress
+from netlistgen.studies import regress
 from netlistgen.cli import main
-from netlistgen.errors import NetlistgenError
+from netlistgen.core.errors import NetlistgenError
 
 from conftest import needs_ngspice
 

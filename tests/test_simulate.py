@@ -9,10 +9,10 @@ import json
 import numpy as np
 import pytest
 
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.report import summarize
-from netlistgen.simulate import Job, run_job
-from netlistgen.testbench import random_stimulus
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.analysis.report import summarize
+from netlistgen.sim.simulate import Job, run_job
+from netlistgen.circuits.testbench import random_stimulus
 
 from conftest import needs_ngspice
 
@@ -119,9 +119,9 @@ def test_simulate_and_plot_commands(tmp_path, installed, capsys):
 def ac_capacitance_f(nl, tmp_path, node: str, overrides: dict) -> float:
     """Small-signal capacitance of `node` from an ngspice AC analysis, C = Im(Y)/(2 pi f),
     with the array's static sources (overridden by `overrides`) and a 1 GOhm DC path."""
-    from netlistgen import validate
-    from netlistgen.runner import run_deck
-    from netlistgen.testbench import spiceinit, static_levels
+    from netlistgen.core import validate
+    from netlistgen.sim.runner import run_deck
+    from netlistgen.circuits.testbench import spiceinit, static_levels
 
     levels = {**static_levels(nl), **overrides}
     tmp_path.mkdir(parents=True, exist_ok=True)
@@ -176,7 +176,7 @@ def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
     """One row driven to m = +L every cycle: the ML-SIU references deliver
     V_top * C_in+ * L*dV (charging IN+ and its plates) plus VCM * C_in- * L*dV (the reset
     recharging IN- from VCM - L*dV), with the line capacitances from an AC analysis."""
-    from netlistgen.testbench import Stimulus
+    from netlistgen.circuits.testbench import Stimulus
 
     nl = build(GenerateOptions(scheme="zebra-ii", rows=1, cols=1))
     dp, L = nl.design, nl.design.levels
@@ -195,7 +195,7 @@ def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
 @needs_ngspice
 @pytest.mark.ngspice
 def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, installed):
-    from netlistgen.simulate import run_jobs
+    from netlistgen.sim.simulate import run_jobs
 
     jobs = []
     for scheme in ("zebra-i", "int8"):

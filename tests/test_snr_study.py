@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from netlistgen.behavioral import ideal_model, save_models
+from netlistgen.analysis.behavioral import ideal_model, save_models
 from netlistgen.cli import main
-from netlistgen.encoding import PRESETS
-from netlistgen.errors import NetlistgenError
-from netlistgen.snr_study import lsb_fs_v, noise_to_v, snr_from_samples, sweep, workload
+from netlistgen.circuits.encoding import PRESETS
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.studies.snr_study import lsb_fs_v, noise_to_v, snr_from_samples, sweep, workload
 
 
 def test_noise_references():

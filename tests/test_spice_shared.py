@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netlistgen import spice_shared
-from netlistgen.errors import NetlistgenError, SimulationError
-from netlistgen.spice_shared import parse_deck, run_deck_shared, shared_ngspice
+from netlistgen.sim import spice_shared
+from netlistgen.core.errors import NetlistgenError, SimulationError
+from netlistgen.sim.spice_shared import parse_deck, run_deck_shared, shared_ngspice
 
 
 def _shared_available() -> bool:
@@ -51,9 +51,9 @@ def rc_deck(step: str = "10p", stop: str = "20n") -> str:
 @pytest.fixture(scope="module")
 def array_job(tmp_path_factory):
     """A 2x1 ZEBRA-I PTM-45 job directory (array.sp, .spiceinit, tran.sp), as simulate.py writes it."""
-    from netlistgen import technology
-    from netlistgen.generate import GenerateOptions, build
-    from netlistgen.testbench import Timing, random_stimulus, spiceinit, transient_deck
+    from netlistgen import tech as technology
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.circuits.testbench import Timing, random_stimulus, spiceinit, transient_deck
 
     technology.install("ptm45", progress=lambda *_: None)
     tmp_path = tmp_path_factory.mktemp("shared_array")
@@ -118,8 +118,8 @@ def test_find_libngspice_finds_the_debian_library():
 @needs_shared
 @needs_ngspice
 def test_backends_agree_on_the_array_deck(array_job):
-    from netlistgen.rawfile import read_raw
-    from netlistgen.runner import run_deck
+    from netlistgen.sim.rawfile import read_raw
+    from netlistgen.sim.runner import run_deck
 
     deck_path, sched = array_job
     run_deck(deck_path, timeout_s=120, name="array-subprocess")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from netlistgen import technology as T
-from netlistgen.errors import NetlistgenError
+import netlistgen.tech as T
+from netlistgen.core.errors import NetlistgenError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER_TECH = FIXTURES / "user_tech.toml"
@@ -530,7 +530,8 @@ def fake_openram(tmp_path, monkeypatch):
         progress("fake download")
         return Path(shutil.copy(whl, dest))
 
-    monkeypatch.setattr(T, "_pip_download", fake_download)
+    import netlistgen.tech.installer as tech_install
+    monkeypatch.setattr(tech_install, "_pip_download", fake_download)
     monkeypatch.setenv("NETLISTGEN_CACHE", str(tmp_path / "cache"))
     return calls
 

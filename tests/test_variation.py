@@ -10,11 +10,11 @@ import re
 import numpy as np
 import pytest
 
-from netlistgen.errors import NetlistgenError
-from netlistgen.generate import GenerateOptions, build
-from netlistgen.netlist import build_netlist
-from netlistgen.testbench import Timing, random_stimulus, transient_deck
-from netlistgen.variation import (
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.circuits.netlist import build_netlist
+from netlistgen.circuits.testbench import Timing, random_stimulus, transient_deck
+from netlistgen.circuits.variation import (
     K_BOLTZMANN_J_PER_K,
     Mismatch,
     Noise,
@@ -175,8 +175,8 @@ def test_mismatch_netlist_api_defaults_off(installed):
 
 def test_monte_carlo_jobs_are_not_split_per_column(installed):
     """The column split rebuilds nominal one-column netlists: it must leave MC and noise jobs whole."""
-    from netlistgen.executor import split_reason
-    from netlistgen.simulate import Job
+    from netlistgen.sim.executor import split_reason
+    from netlistgen.sim.simulate import Job
 
     for kw in (dict(mismatch_seed=3), dict(reset_noise=True)):
         nl = build(GenerateOptions(rows=1, cols=2, **kw))

@@ -1,0 +1,231 @@
+"""The `generate` job as an API: options -> encoded weights -> netlist -> files on disk.
+
+`GenerateOptions` is what both the CLI flags and a config file say. Everything is
+validated and rendered in memory first; files are written only when all of it
+succeeded, each through a temporary file and an atomic rename.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from netlistgen.core import validate
+from netlistgen.core.config import check_keys, existing_file, load_mapping
+from netlistgen.circuits.design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
+                     DesignPoint, default_cell, default_levels)
+from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
+from netlistgen.core.errors import NetlistgenError, OutputError
+from netlistgen.core.files import write_atomic
+from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
+from netlistgen.tech.technology import load_technology
+from netlistgen.circuits.testbench import op_deck, spiceinit
+from netlistgen.circuits.variation import Mismatch
+
+MAX_CELLS = 4_000_000
+DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
+STRING_KEYS = {"scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """What to generate; every field has a documented default."""
+
+    scheme: str = "zebra-i"
+    cell: str | None = None  # default: lcc for int4/int8, mllcu otherwise
+    rows: int = 16
+    cols: int = 8
+    technology: str = "ptm45"
+    corner: str | None = None  # default: the technology's default corner
+    fidelity: str = "ideal-bits"
+    sram_rows_per_lcc: int = 16
+    weights: str | None = None  # .npy or .csv float matrix (weight_rows x cols)
+    seed: int = 0  # seeded Gaussian weights when no weights file is given
+    clip: str = "max-abs"
+    pattern_sets: str | None = None  # config file with custom pattern sets
+    design: dict = field(default_factory=dict)  # DesignPoint overrides, e.g. {"c_unit_f": 2e-15}
+    mismatch_seed: int | None = None  # Monte Carlo sample: per-instance VT/capacitor draws (variation.py)
+    mismatch: dict = field(default_factory=dict)  # variation.Mismatch options: vt, cap, vt_scale, cap_scale
+    reset_noise: bool = False  # per-GBL reset references, so a job can inject kT/C noise
+    out: str = "out"
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: object) -> "GenerateOptions":
+        """Options from a TOML/YAML config; explicit overrides (CLI flags) win."""
+        data = load_mapping(path)
+        names = {f.name for f in dataclasses.fields(cls)}
+        check_keys(data, names, f"config file {str(path)!r}")
+        if not data:
+            raise NetlistgenError(f"config file {str(path)!r} sets no options (empty or truncated file?)")
+        merged = cls(**{**data, **{k: v for k, v in overrides.items() if v is not None}})
+        check_values(merged, set(data) - {k for k, v in overrides.items() if v is not None}, f"config file {str(path)!r}")
+        return merged
+
+
+@contextlib.contextmanager
+def _blame(where: str, key: str):
+    """Prefix an error raised while checking `key` with the config file that set it."""
+    try:
+        yield
+    except NetlistgenError as exc:
+        raise NetlistgenError(f"{where}: key {key!r}: {exc}") from None
+
+
+def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
+    """Validate the option values a file set (`keys`), so each error names file, key and value.
+
+    Runs the same resolvers as `build` (cheap ones only, nothing rendered)."""
+    if "design" in keys and not isinstance(opts.design, dict):
+        raise NetlistgenError(f"{where}: key 'design' must be a table, got {opts.design!r}")
+    for key in STRING_KEYS & keys:
+        if not isinstance(getattr(opts, key), str):
+            raise NetlistgenError(f"{where}: key {key!r} must be a string, got {getattr(opts, key)!r}")
+    limits = {"rows": MAX_ROWS, "cols": MAX_COLS, "sram_rows_per_lcc": MAX_SRAM_ROWS_PER_LCC, "seed": 2**32 - 1}
+    for key, maximum in limits.items():
+        if key in keys:
+            with _blame(where, key):
+                validate.integer(getattr(opts, key), key, minimum=0 if key == "seed" else 1, maximum=maximum)
+    choices = {"cell": CELL_KINDS, "fidelity": FIDELITIES, "clip": CLIP_METHODS}
+    for key, known in choices.items():
+        if key in keys and getattr(opts, key) not in known:
+            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
+    if keys & {"scheme", "pattern_sets"}:
+        with _blame(where, "pattern_sets" if "pattern_sets" in keys else "scheme"):
+            resolve_pattern_set(opts)
+    if keys & {"technology", "corner", "design"}:
+        with _blame(where, "technology" if "technology" in keys else "corner" if "corner" in keys else "design"):
+            tech = load_technology(opts.technology)
+            tech._check_corner(opts.corner)
+        if "design" in keys:
+            cell = opts.cell or default_cell(opts.scheme)
+            overrides = dict(opts.design)
+            for name, value in overrides.items():
+                with _blame(where, f"design.{name}"):
+                    if name == "levels":
+                        validate.integer(value, "levels", minimum=1, maximum=MAX_LEVELS)
+                    elif name in DESIGN_FIELDS:
+                        validate.number(value, name)
+            with _blame(where, "design"):
+                DesignPoint.for_technology(tech, levels=overrides.pop("levels", default_levels(cell)), **overrides)
+    if "weights" in keys:
+        with _blame(where, "weights"):
+            existing_file(opts.weights, "weights file")
+
+
+def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
+    custom = load_pattern_sets(opts.pattern_sets) if opts.pattern_sets else None
+    return get_pattern_set(opts.scheme, custom)
+
+
+def load_weights(path: str | Path) -> np.ndarray:
+    """A float matrix from .npy or .csv; NaN/inf rejected."""
+    p = existing_file(path, "weights file")
+    try:
+        if p.suffix == ".npy":
+            w = np.load(p, allow_pickle=False)
+        elif p.suffix == ".csv":
+            with warnings.catch_warnings():  # numpy warns on an empty file; the checks below say it in one line
+                warnings.simplefilter("ignore")
+                w = np.loadtxt(p, delimiter=",", ndmin=2)
+        else:
+            raise NetlistgenError(f"weights file {str(p)!r}: unknown format {p.suffix!r} (use .npy or .csv)")
+    except (ValueError, OSError) as exc:
+        raise NetlistgenError(f"weights file {str(p)!r} cannot be read: {str(exc).splitlines()[0]}") from None
+    w = np.asarray(w)
+    if w.ndim != 2 or not (np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.integer)):  # no complex
+        raise NetlistgenError(f"weights file {str(p)!r}: expected a 2-D real matrix, got shape {w.shape} of {w.dtype}")
+    if w.size == 0:
+        raise NetlistgenError(f"weights file {str(p)!r} holds no values (shape {w.shape})")
+    bad = ~np.isfinite(w)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise NetlistgenError(f"weights file {str(p)!r}: non-finite value {w[r, c]!r} at row {r}, column {c}")
+    return w.astype(float)
+
+
+def build(opts: GenerateOptions) -> Netlist:
+    """Resolve the options and render the netlist in memory (nothing written)."""
+    ps = resolve_pattern_set(opts)
+    cell = opts.cell or default_cell(ps.name)
+    spec = ArraySpec(
+        cell=cell,
+        pattern_set=ps,
+        rows=validate.integer(opts.rows, "rows", minimum=1),
+        cols=validate.integer(opts.cols, "cols", minimum=1),
+        fidelity=opts.fidelity,
+        sram_rows_per_lcc=validate.integer(opts.sram_rows_per_lcc, "sram_rows_per_lcc", minimum=1),
+    )
+    cells = spec.weight_rows * spec.bit_cols
+    if cells > MAX_CELLS:
+        raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
+    tech = load_technology(opts.technology)
+    overrides = dict(opts.design)
+    levels = overrides.pop("levels", default_levels(cell))
+    design = DesignPoint.for_technology(tech, levels=levels, **overrides)
+    if opts.weights:
+        weights = load_weights(opts.weights)
+    else:
+        seed = validate.integer(opts.seed, "seed", minimum=0, maximum=2**32 - 1)
+        weights = np.random.default_rng(seed).normal(size=(spec.weight_rows, spec.cols))
+    if weights.shape != (spec.weight_rows, spec.cols):
+        raise NetlistgenError(
+            f"weights have shape {weights.shape}, expected ({spec.weight_rows}, {spec.cols}) for this array"
+        )
+    qt = quantize(weights, ps, granularity="per-channel", clip=opts.clip, channel_axis=1)
+    if opts.mismatch and opts.mismatch_seed is None:
+        raise NetlistgenError(f"mismatch options {opts.mismatch!r} given without a mismatch_seed")
+    mismatch = Mismatch.from_options(opts.mismatch_seed, opts.mismatch) if opts.mismatch_seed is not None else None
+    if not isinstance(opts.reset_noise, bool):
+        raise NetlistgenError(f"invalid reset_noise {opts.reset_noise!r}: expected true or false")
+    return build_netlist(spec, design, tech, qt.codes, scale=np.broadcast_to(qt.scale, (1, spec.cols)).ravel(),
+                         corner=opts.corner, mismatch=mismatch, reset_noise=opts.reset_noise)
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # ValueError: embedded NUL
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {getattr(exc, 'strerror', None) or exc}") from None
+    if not out.is_dir() or not os.access(out, os.W_OK):
+        raise NetlistgenError(f"output directory {str(out)!r} is not writable")
+
+
+def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
+    """Write array.sp, op.sp (+ .spiceinit) and manifest.json into `out`."""
+    out = Path(out)
+    library = out / "array.sp"
+    files = {
+        "library": (library, netlist.text),
+        "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
+        "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
+        "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
+    }
+    try:
+        created = not out.exists()
+    except (OSError, ValueError):  # name too long, NUL: _check_writable names the problem
+        created = False
+    _check_writable(out)
+    written: list[Path] = []
+    try:
+        for path, text in files.values():
+            write_atomic(path, text)
+            written.append(path)
+    except OutputError:  # disk full halfway: leave no partial set of files behind
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
+    return {key: path for key, (path, _) in files.items()}
+
+
+def generate(opts: GenerateOptions) -> tuple[Netlist, dict[str, Path]]:
+    netlist = build(opts)
+    return netlist, write(netlist, opts.out)

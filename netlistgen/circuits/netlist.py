@@ -1,0 +1,372 @@
+"""Render a CIM array (or a single cell) to a hierarchical SPICE subcircuit library.
+
+Python decides every value and every net name (which rail a stored bit sits on, which
+device sizes, which ports); the Jinja templates in `templates/` only lay out structure.
+The result is a `Netlist`: the library text plus the facts later stages need (ports,
+encoded weights) and a manifest recording everything that went into it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jinja2
+import numpy as np
+
+from netlistgen.core.resources import data_dir
+from netlistgen import __version__
+from netlistgen.core import validate
+from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
+from netlistgen.circuits.encoding import Codes, decode
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.tech.technology import Technology
+from netlistgen.circuits.variation import Mismatch, Variation, resolve
+
+
+def plus_lines(names: list[str], per_line: int = 12) -> str:
+    """Continuation lines ('+ a b c ...') for a long node list."""
+    return "".join("\n+ " + " ".join(names[i : i + per_line]) for i in range(0, len(names), per_line))
+
+
+def spice_env(folder: str) -> jinja2.Environment:
+    """Jinja environment for SPICE text: strict undefined, no escaping, tidy blocks."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir(folder))),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["plus_lines"] = plus_lines
+    return env
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return spice_env("templates")
+
+
+@dataclass(frozen=True)
+class Device:
+    """One transistor flavour, formatted for an instance line."""
+
+    prefix: str
+    model: str
+    params: str
+
+
+def _device(tech: Technology, model: str, w_m: float, l_m: float, var: Variation | None = None) -> Device:
+    """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own),
+    plus a per-instance VT draw when `var` puts VT mismatch on instance lines."""
+    unit = tech.length_unit_m
+    w, l_ = w_m / unit, l_m / unit
+    ext = 2.5 * tech.lmin_m / unit  # source/drain extension used for AD/AS/PD/PS
+    params = (
+        f"w={validate.fmt(w)} l={validate.fmt(l_)} ad={validate.fmt(w * ext)} as={validate.fmt(w * ext)} "
+        f"pd={validate.fmt(2 * (w + ext))} ps={validate.fmt(2 * (w + ext))}"
+    )
+    if var is not None:
+        params += var.device_suffix(model == tech.pmos_model, w_m, l_m)
+    return Device(prefix=tech.device_kind, model=model, params=params)
+
+
+# A minimum transmission gate settles about this much capacitance well within a phase;
+# drivers of bigger loads are widened in proportion (plates or a GBL left short of VCM
+# at release turn directly into MAC error).
+# The GBL reset switch gets a larger budget (with a 2 ns reset phase): its junction
+# capacitance and channel charge land on the GBL itself, costing gain and offset.
+LOAD_PER_SWITCH_F = 4e-15
+LOAD_PER_RESET_SWITCH_F = 16e-15
+
+
+def _width_factor(load_f: float, per_switch_f: float = LOAD_PER_SWITCH_F) -> float:
+    return float(max(1, math.ceil(load_f / per_switch_f)))
+
+
+def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
+    """Width multipliers of the ML-SIU row drivers, GBL reset and sample switches."""
+    caps_per_cell_f = (1 + (spec.c2_ratio if spec.has_pattern_bit else 0)) * dp.c_unit_f
+    gbl_f = spec.rows * (caps_per_cell_f + dp.wire_c_per_row_f) + dp.c_sample_f
+    return {
+        "siu": dp.siu_width_factor or _width_factor(spec.bit_cols * caps_per_cell_f),
+        "reset": dp.reset_width_factor or _width_factor(gbl_f, LOAD_PER_RESET_SWITCH_F),
+        "sample": dp.sample_width_factor or _width_factor(dp.c_sample_f),
+    }
+
+
+def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None) -> dict[str, Device]:
+    """The transistor roles of the cells."""
+    n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
+    return {
+        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var),
+        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var),
+        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var),
+    }
+
+
+def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], var: Variation | None = None) -> list[dict]:
+    """The transmission-gate subcircuits: cell switches and the widened drivers."""
+    n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
+    variants = [("tg", 1.0, "Transmission gate: a <-> b while en=1 (enb is its complement).")]
+    variants += [
+        ("tgdrv", factors["siu"], "ML-SIU row driver: charges every plate of its row through the cell muxes."),
+        ("tgrst", factors["reset"], "GBL reset switch to VCM: discharges the whole GBL within the reset phase."),
+        ("tgsmp", factors["sample"], "Sample switch of the sample/hold capacitor."),
+    ]
+    return [
+        {
+            "name": name,
+            "comment": f"{text} Width {validate.fmt(f)} x the unit switch.",
+            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var),
+            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var),
+        }
+        for name, f, text in variants
+    ]
+
+
+@dataclass(frozen=True)
+class Netlist:
+    """A rendered array library and what the testbench and post-processor need from it."""
+
+    spec: ArraySpec
+    design: DesignPoint
+    tech: Technology
+    corner: str
+    codes: Codes  # encoded weights, shape (weight_rows, cols)
+    scale: np.ndarray  # dequantisation scale per weight column
+    text: str
+    array_nets: tuple[str, ...]  # top-level nets the testbench drives or observes
+    manifest: dict = field(repr=False)
+
+    @property
+    def content_hash(self) -> str:
+        return self.manifest["content_sha256"]
+
+
+def slice_ports(spec: ArraySpec) -> list[str]:
+    """Ports of the `slice` subcircuit (one weight in one row)."""
+    n, g = spec.n_bits, spec.sram_rows_per_lcc
+    ports = ["inp", "inn", "vcm", "vdd", "vss"]
+    if spec.cell == "mllcu":
+        if spec.fidelity == "transistor":
+            ports += ["prog"] + [f"wv_{i}" for i in range(n)] + ["sv"] + (["pv"] if spec.has_pattern_bit else [])
+        else:
+            ports += [f"w_{i}" for i in range(n)] + [f"wb_{i}" for i in range(n)] + ["s", "sb"]
+            ports += ["p", "pb"] if spec.has_pattern_bit else []
+    elif spec.fidelity == "transistor":
+        ports += ["prog"] + [f"wv_{k}_{i}" for k in range(g) for i in range(n)] + [f"sv_{k}" for k in range(g)]
+        ports += [f"sel_{k}" for k in range(g)] + [f"selb_{k}" for k in range(g)]
+    else:
+        ports += [f"lw_{i}" for i in range(n)] + [f"lwb_{i}" for i in range(n)] + ["ls", "lsb"]
+    return ports + [f"g_{i}" for i in range(n)]
+
+
+def slice_nets(spec: ArraySpec, codes: Codes, r: int, j: int) -> list[str]:
+    """Top-level nets of the slice at row r, weight column j, in `slice_ports` order.
+
+    A stored bit becomes a rail: the rail its 6T cell is programmed to (transistor
+    fidelity) or the rail standing in for the cell (ideal-bits)."""
+    n, g = spec.n_bits, spec.sram_rows_per_lcc
+    vdd = f"vdd_{r}"
+
+    def rail(bit) -> str:
+        return vdd if int(bit) else "0"
+
+    nets = [f"inp_{r}", f"inn_{r}", f"vcm_{r}", vdd, "0"]
+    if spec.cell == "mllcu":
+        bits, s, p = codes.bits[r, j], codes.sign[r, j], codes.pattern[r, j]
+        if spec.fidelity == "transistor":
+            nets += ["prog"] + [rail(b) for b in bits] + [rail(s)] + ([rail(p)] if spec.has_pattern_bit else [])
+        else:
+            nets += [rail(b) for b in bits] + [rail(1 - b) for b in bits] + [rail(s), rail(1 - s)]
+            nets += [rail(p), rail(1 - p)] if spec.has_pattern_bit else []
+    elif spec.fidelity == "transistor":
+        rows = range(r * g, (r + 1) * g)
+        nets += ["prog"] + [rail(codes.bits[wr, j, i]) for wr in rows for i in range(n)]
+        nets += [rail(codes.sign[wr, j]) for wr in rows]
+        nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
+    else:
+        nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
+        nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+    return nets + [f"g_{j}_{i}_{r}" for i in range(n)]
+
+
+def reset_refs(spec: ArraySpec, reset_noise: bool) -> list[list[str]]:
+    """Net each GBL's reset switch returns to, [weight column][bit]: the shared VCM, or
+    with injected reset noise a reference of its own (variation.py)."""
+    return [[f"vcm_rst_{j}_{i}" if reset_noise else "vcm" for i in range(spec.n_bits)] for j in range(spec.cols)]
+
+
+def array_nets(spec: ArraySpec, levels: int, reset_noise: bool = False) -> list[str]:
+    """Top-level nets the testbench drives (every one of them) or observes (out_*).
+
+    Supplies, VCM and SRAM row selects are per row: one net touching every cell makes
+    Sparse 1.3's reordering dominate the run time (SPEC section 7)."""
+    n_levels = 2 * levels + 1
+    nets = [f"ref_{j}" for j in range(n_levels)]
+    for r in range(spec.rows):
+        nets += [f"sel_{r}_{j}" for j in range(n_levels)] + [f"selb_{r}_{j}" for j in range(n_levels)]
+    nets += ["vcm", "vdd"] + [f"vdd_{r}" for r in range(spec.rows)] + [f"vcm_{r}" for r in range(spec.rows)]
+    nets += ["rst", "rstb", "smp", "smpb"]
+    if reset_noise:
+        nets += [net for col in reset_refs(spec, True) for net in col]
+    if spec.fidelity == "transistor":
+        nets.append("prog")
+    if spec.cell == "lcc":
+        g, n = spec.sram_rows_per_lcc, spec.n_bits
+        for r in range(spec.rows):
+            if spec.fidelity == "transistor":
+                nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
+            else:
+                for j in range(spec.cols):
+                    nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
+                    nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+    return nets + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
+
+
+def build_netlist(
+    spec: ArraySpec,
+    design: DesignPoint,
+    tech: Technology,
+    codes: Codes,
+    *,
+    scale: np.ndarray | None = None,
+    corner: str | None = None,
+    mismatch: Mismatch | None = None,
+    reset_noise: bool = False,
+) -> Netlist:
+    """Render the array library for `codes` (shape (spec.weight_rows, spec.cols)).
+
+    `mismatch`: per-instance VT and capacitor draws with its seed (variation.py);
+    `reset_noise`: a reset reference per GBL so the testbench can inject kT/C noise.
+    Both off (the default) leave the library exactly as without them."""
+    if codes.shape != (spec.weight_rows, spec.cols):
+        raise NetlistgenError(
+            f"weights have shape {codes.shape}, expected ({spec.weight_rows}, {spec.cols}) for {spec.rows} rows x {spec.cols} cols"
+            + (f" x {spec.sram_rows_per_lcc} SRAM rows per LCC" if spec.cell == "lcc" else "")
+        )
+    if codes.pattern_set != spec.pattern_set:
+        raise NetlistgenError(f"weights encoded with {codes.pattern_set.name!r}, array built for {spec.pattern_set.name!r}")
+    corner = corner or tech.default_corner
+    if corner not in tech.corners + tech.mismatch_corners:
+        raise NetlistgenError(f"unknown corner {corner!r} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
+    var = resolve(mismatch, tech, corner) if mismatch is not None else None
+    if var is not None:
+        corner = var.corner
+    cap = var.cap if var is not None else validate.fmt
+    env = _env()
+    transistor = spec.fidelity == "transistor"
+    factors = drive_factors(spec, design)
+    common = dict(
+        dev=devices(tech, design, var),
+        tg_variants=tg_variants(tech, design, factors, var),
+        rows=spec.rows,
+        cols=spec.cols,
+        n_bits=spec.n_bits,
+        bit_cols=spec.bit_cols,
+        cell=spec.cell,
+        transistor=transistor,
+        two_caps=spec.has_pattern_bit,
+        g=spec.sram_rows_per_lcc,
+        levels=design.levels,
+        n_levels=2 * design.levels + 1,
+        c1=cap(design.c_unit_f),
+        c2=cap(design.c_unit_f * spec.c2_ratio),
+        c2_ratio=spec.c2_ratio,
+        c_sample=cap(design.c_sample_f),
+        wire_c=validate.fmt(design.wire_c_per_row_f) if design.wire_c_per_row_f > 0 else "",
+        wire_r=validate.fmt(design.wire_r_per_row_ohm),
+        c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
+    )
+    n_levels = 2 * design.levels + 1
+    siu_nets = [
+        [f"ref_{k}" for k in range(n_levels)] + [f"sel_{r}_{k}" for k in range(n_levels)]
+        + [f"selb_{r}_{k}" for k in range(n_levels)]
+        for r in range(spec.rows)
+    ]
+    slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
+    ports = array_nets(spec, design.levels, reset_noise)
+    text = env.get_template("library.sp.j2").render(
+        common,
+        title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
+        version=__version__,
+        tech_name=tech.name,
+        corner=corner,
+        fidelity=spec.fidelity,
+        pattern_set=spec.pattern_set.spice_name,
+        seed_line=var.seed_line if var is not None else "",
+        rst_refs=reset_refs(spec, reset_noise),
+        prog_vt=validate.fmt(design.vdd_v / 2),
+        prog_ron=validate.fmt(design.r_prog_on_ohm),
+        rowsel_ports=[f"q_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"qb_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"sel_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + [f"selb_{k}" for k in range(spec.sram_rows_per_lcc)]
+        + ["vdd", "vss"],
+        mlsiu_ports=[f"ref_{j}" for j in range(2 * design.levels + 1)]
+        + [f"sel_{j}" for j in range(2 * design.levels + 1)]
+        + [f"selb_{j}" for j in range(2 * design.levels + 1)]
+        + ["vdd", "vss"],
+        slice_ports=slice_ports(spec),
+        siu_nets=siu_nets,
+        slice_nets=slices,
+    )
+    if scale is None:
+        scale = np.ones(spec.cols)
+    manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
+    manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
+    if var is not None:
+        manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
+    if reset_noise:
+        manifest["reset_noise_refs"] = [net for col in reset_refs(spec, True) for net in col]
+    return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest)
+
+
+def _mismatch_targets(spec: ArraySpec, dp: DesignPoint, tech: Technology, factors: dict[str, float]):
+    """Capacitor values and device sizes (pmos?, W, L) by role, for the manifest's sigmas."""
+    caps = {"c1": dp.c_unit_f, "c_sample": dp.c_sample_f}
+    if spec.has_pattern_bit:
+        caps["c2"] = dp.c_unit_f * spec.c2_ratio
+    sizes = {"sram_pd": (False, dp.w_sram_pd_m, dp.l_m), "sram_pg": (False, dp.w_sram_pg_m, dp.l_m),
+             "sram_pu": (True, dp.w_sram_pu_m, dp.l_m)}
+    for name, f in (("tg", 1.0), ("tgdrv", factors["siu"]), ("tgrst", factors["reset"]), ("tgsmp", factors["sample"])):
+        sizes[f"{name}_n"] = (False, dp.w_switch_n_m * f, dp.l_m)
+        sizes[f"{name}_p"] = (True, dp.w_switch_p_m * f, dp.l_m)
+    return caps, sizes
+
+
+def make_manifest(
+    spec: ArraySpec, design: DesignPoint, tech: Technology, corner: str, codes: Codes, scale: np.ndarray, text: str
+) -> dict:
+    """Everything that went into the netlist, JSON-able, plus its content hash."""
+    return {
+        "generator": {"name": "netlistgen", "version": __version__},
+        "spec": as_dict(spec) | {"n_bits": spec.n_bits, "bit_cols": spec.bit_cols, "weight_rows": spec.weight_rows,
+                                  "c2_ratio": spec.c2_ratio},
+        "design": as_dict(design),
+        "technology": {
+            "name": tech.name,
+            "corner": corner,
+            "descriptor": str(tech.descriptor_path),
+            "deck_sha256": tech.deck_fingerprint(corner) if tech.is_installed() else None,
+        },
+        "weights": {
+            "shape": list(codes.shape),
+            "layout": "weight row r, weight column j -> bit column j*n_bits+i (MSB first)",
+            "sign": codes.sign.tolist(),
+            "pattern": codes.pattern.tolist(),
+            "bits": codes.bits.tolist(),
+            "values": decode(codes).tolist(),
+            "scale": scale.tolist(),
+        },
+        "content_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def manifest_json(manifest: dict) -> str:
+    return json.dumps(manifest, indent=1, sort_keys=True) + "\n"

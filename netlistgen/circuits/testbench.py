@@ -1,0 +1,395 @@
+"""Top-level decks around a rendered array: sources for every port, models, analyses.
+
+The array library never contains sources or models; the testbench decides the corner,
+the stimulus and what to measure, so one library serves every experiment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jinja2
+import numpy as np
+
+from netlistgen.core import validate
+from netlistgen.circuits.encoding import Codes, ideal_column_mac
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.circuits.netlist import Netlist, reset_refs, spice_env
+from netlistgen.circuits.variation import ResetNoise
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return spice_env("testbenches")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A voltage source from `node` to ground: a DC value or PWL pairs."""
+
+    name: str
+    node: str
+    value: str
+    pwl: tuple[str, ...] = ()
+
+
+def lcc_local_bits(netlist: Netlist, k: int) -> dict[str, int]:
+    """Ideal-bits LCC: the bit on every lw/lwb/ls/lsb port when SRAM row k of each
+    group is selected (the rails the selected latch would pass)."""
+    spec, codes = netlist.spec, netlist.codes
+    g = spec.sram_rows_per_lcc
+    bits: dict[str, int] = {}
+    for r in range(spec.rows):
+        wr = r * g + k
+        for j in range(spec.cols):
+            s = int(codes.sign[wr, j])
+            bits[f"ls_{r}_{j}"], bits[f"lsb_{r}_{j}"] = s, 1 - s
+            for i in range(spec.n_bits):
+                b = int(codes.bits[wr, j, i])
+                bits[f"lw_{r}_{j}_{i}"], bits[f"lwb_{r}_{j}_{i}"] = b, 1 - b
+    return bits
+
+
+def static_levels(netlist: Netlist) -> dict[str, float]:
+    """DC value of every driven array port for the reset/hold state (m = 0 everywhere,
+    first SRAM row of each LCC group selected)."""
+    spec, dp = netlist.spec, netlist.design
+    vdd, levels = dp.vdd_v, dp.levels
+    values: dict[str, float] = {}
+    local = lcc_local_bits(netlist, 0) if spec.cell == "lcc" and spec.fidelity != "transistor" else {}
+    for port in netlist.array_nets:
+        if port.startswith("out_"):
+            continue
+        if port.startswith("ref_"):
+            values[port] = dp.vcm_v + (int(port[4:]) - levels) * dp.dv_v
+        elif port.startswith("sel_"):
+            values[port] = vdd if int(port.rsplit("_", 1)[1]) == levels else 0.0
+        elif port.startswith("selb_"):
+            values[port] = 0.0 if int(port.rsplit("_", 1)[1]) == levels else vdd
+        elif port == "vcm" or port.startswith("vcm_"):
+            values[port] = dp.vcm_v
+        elif port.startswith("vdd") or port in ("rst", "smp", "prog"):
+            values[port] = vdd
+        elif port in ("rstb", "smpb"):
+            values[port] = 0.0
+        elif port in local:
+            values[port] = vdd * local[port]
+        elif port.startswith("rsel_"):
+            values[port] = vdd if port.endswith("_0") else 0.0
+        elif port.startswith("rselb_"):
+            values[port] = 0.0 if port.endswith("_0") else vdd
+        else:  # pragma: no cover - a new port kind must be given a level here
+            raise AssertionError(f"no static level for port {port}")
+    return values
+
+
+def output_nodes(netlist: Netlist) -> list[str]:
+    return [p for p in netlist.array_nets if p.startswith("out_")]
+
+
+def op_deck(netlist: Netlist, library_path: str) -> str:
+    """A deck that loads the array and prints every output's operating point."""
+    sources = [Source(p, p, validate.fmt(v)) for p, v in static_levels(netlist).items()]
+    return _env().get_template("op.sp.j2").render(
+        title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
+        model_statements=netlist.tech.model_statements(netlist.corner),
+        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        sources=sources,
+        probes=[f"v({n})" for n in output_nodes(netlist)],
+    )
+
+
+def spiceinit(netlist: Netlist) -> str:
+    """`.spiceinit` for the job directory: one OpenMP thread (SPEC section 7) plus the
+    technology's own start-up settings (sky130 needs ngbehavior=hsa)."""
+    lines = ["set num_threads=1", *netlist.tech.spiceinit_lines]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Phase durations of one compute cycle (SPEC section 4)."""
+
+    t_reset_s: float = 2.0e-9
+    t_gap_s: float = 0.1e-9  # release -> apply inputs
+    t_settle_s: float = 2.0e-9  # apply -> sample
+    t_hold_s: float = 0.5e-9  # sample -> read-out / next cycle
+    t_edge_s: float = 20e-12  # rise/fall of every digital control
+    t_prog_s: float = 0.5e-9  # transistor fidelity: programming switches closed from t=0
+    t_start_s: float = 0.2e-9  # first cycle starts after this (plus t_prog at transistor fidelity)
+
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            validate.number(value, name, minimum=0.0, exclusive_minimum=True)
+        if 4 * self.t_edge_s >= min(self.t_reset_s, self.t_settle_s):
+            raise NetlistgenError(f"invalid t_edge_s {self.t_edge_s!r}: must be well below t_reset_s and t_settle_s")
+
+    @classmethod
+    def for_technology(cls, tech, **overrides: float) -> "Timing":
+        """Phases long enough for the technology's switches (descriptor [timing])."""
+        values = {"t_reset_s": tech.t_reset_s, "t_settle_s": tech.t_settle_s, **overrides}
+        return cls(**values)
+
+    @property
+    def cycle_s(self) -> float:
+        return self.t_reset_s + self.t_gap_s + self.t_settle_s + self.t_hold_s
+
+
+@dataclass(frozen=True)
+class Stimulus:
+    """Per-cycle inputs: ML-SIU level m per row (or LCC input bit) and, for the LCC,
+    which of the SRAM rows sharing a computing cell is selected."""
+
+    inputs: np.ndarray  # (cycles, rows) int
+    sram_row: np.ndarray  # (cycles,) int in 0..sram_rows_per_lcc-1 (0 for ML-LCU)
+
+    @property
+    def cycles(self) -> int:
+        return int(self.inputs.shape[0])
+
+
+def check_stimulus(netlist: Netlist, stim: Stimulus) -> None:
+    spec, levels = netlist.spec, netlist.design.levels
+    lo = 0 if spec.cell == "lcc" else -levels
+    hi = 1 if spec.cell == "lcc" else levels
+    if stim.inputs.ndim != 2 or stim.inputs.shape[1] != spec.rows or stim.inputs.shape[0] < 1:
+        raise NetlistgenError(f"inputs have shape {stim.inputs.shape}, expected (cycles, {spec.rows})")
+    if stim.inputs.min() < lo or stim.inputs.max() > hi:
+        raise NetlistgenError(f"input levels must lie in {lo}..{hi}, got {stim.inputs.min()}..{stim.inputs.max()}")
+    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    if stim.sram_row.shape != (stim.cycles,) or stim.sram_row.min() < 0 or stim.sram_row.max() >= g:
+        raise NetlistgenError(f"sram_row must be {stim.cycles} values in 0..{g - 1}")
+
+
+def random_stimulus(netlist: Netlist, cycles: int, seed: int) -> Stimulus:
+    """Uniform random inputs (all levels equally likely); LCC rows cycle through the group."""
+    spec, levels = netlist.spec, netlist.design.levels
+    cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
+    rng = np.random.default_rng(validate.integer(seed, "seed", minimum=0))
+    if spec.cell == "lcc":
+        inputs = rng.integers(0, 2, size=(cycles, spec.rows))
+        sram_row = np.arange(cycles) % spec.sram_rows_per_lcc
+    else:
+        inputs = rng.integers(-levels, levels + 1, size=(cycles, spec.rows))
+        sram_row = np.zeros(cycles, dtype=int)
+    return Stimulus(inputs.astype(int), sram_row.astype(int))
+
+
+def sweep_stimulus(netlist: Netlist, cycles: int) -> Stimulus:
+    """Every row steps through all input levels together (-L..L, or 0/1 for the LCC):
+    a monotonic sweep of the ML-SIU transfer, so DNL is defined."""
+    spec, levels = netlist.spec, netlist.design.levels
+    cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
+    steps = np.arange(0, 2) if spec.cell == "lcc" else np.arange(-levels, levels + 1)
+    inputs = np.repeat(steps[np.arange(cycles) % steps.size][:, None], spec.rows, axis=1)
+    return Stimulus(inputs.astype(int), np.zeros(cycles, dtype=int))
+
+
+def ideal_outputs(netlist: Netlist, stim: Stimulus) -> np.ndarray:
+    """Ideal per-bit-column values y (cycles, bit_cols) from the encoding library: the
+    reference every sampled GBL voltage is compared with (units of C1*dV)."""
+    spec = netlist.spec
+    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    y = np.zeros((stim.cycles, spec.bit_cols))
+    for k in np.unique(stim.sram_row):
+        cyc = np.flatnonzero(stim.sram_row == k)
+        rows = np.arange(spec.rows) * g + k
+        for j in range(spec.cols):
+            codes = netlist.codes
+            col = Codes(codes.pattern_set, codes.sign[rows, j], codes.pattern[rows, j], codes.bits[rows, j])
+            y[np.ix_(cyc, range(j * spec.n_bits, (j + 1) * spec.n_bits))] = ideal_column_mac(stim.inputs[cyc], col)
+    return y
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Absolute times of one simulation: cycle windows and sample instants."""
+
+    t0_s: float
+    timing: Timing
+    cycles: int
+
+    def cycle_start(self, c: int) -> float:
+        return self.t0_s + c * self.timing.cycle_s
+
+    def sample_time(self, c: int) -> float:
+        """smp starts falling here; the held value is read at read_time."""
+        tm = self.timing
+        return self.cycle_start(c) + tm.t_reset_s + tm.t_gap_s + tm.t_settle_s
+
+    def read_time(self, c: int) -> float:
+        return self.cycle_start(c + 1) - self.timing.t_edge_s
+
+    def windows(self) -> list[tuple[float, float]]:
+        return [(self.cycle_start(c), self.cycle_start(c + 1)) for c in range(self.cycles)]
+
+    @property
+    def t_stop_s(self) -> float:
+        return self.cycle_start(self.cycles)
+
+
+def _pwl(points: list[tuple[float, float]]) -> list[str]:
+    """PWL pairs, dropping points that do not change the waveform."""
+    out: list[tuple[float, float]] = []
+    for t, v in points:
+        if len(out) >= 2 and out[-1][1] == v and out[-2][1] == v:
+            out[-1] = (t, v)
+        else:
+            out.append((t, v))
+    return [f"{validate.fmt(t)} {validate.fmt(v)}" for t, v in out]
+
+
+def _digital(edges: list[tuple[float, bool]], initial: bool, high_v: float, edge_s: float) -> list[tuple[float, float]]:
+    """A logic waveform from (time, new level) edges; each edge ramps over edge_s."""
+    level = initial
+    pts = [(0.0, high_v if level else 0.0)]
+    for t, new in edges:
+        if new == level:
+            continue
+        pts.append((t, high_v if level else 0.0))
+        pts.append((t + edge_s, high_v if new else 0.0))
+        level = new
+    return pts
+
+
+def reset_noise_waves(netlist: Netlist, sched: Schedule, noise: ResetNoise) -> dict[str, list[tuple[float, float]]]:
+    """PWL of each GBL's reset reference: VCM + that cycle's kT/C draw, stepping early in
+    the reset phase, so the GBL is released holding the draw (variation.py)."""
+    spec, vcm, e = netlist.spec, netlist.design.vcm_v, sched.timing.t_edge_s
+    nets = [net for col in reset_refs(spec, True) for net in col]
+    if len(noise.sigma_v) != len(nets):
+        raise NetlistgenError(f"reset noise has {len(noise.sigma_v)} sigmas for {len(nets)} GBLs")
+    missing = [n for n in nets if n not in netlist.array_nets]
+    if missing:
+        raise NetlistgenError("reset noise needs a netlist built with reset_noise=True (per-GBL reset references)")
+    off = noise.offsets_v(sched.cycles)
+    waves = {}
+    for g, net in enumerate(nets):
+        pts = [(0.0, vcm + off[0, g])]
+        for c in range(1, sched.cycles):
+            t = sched.cycle_start(c) + e
+            pts += [(t, vcm + off[c - 1, g]), (t + e, vcm + off[c, g])]
+        waves[net] = pts
+    return waves
+
+
+def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
+                      reset_noise: ResetNoise | None = None) -> tuple[list[Source], Schedule]:
+    """Every array port's source: static supplies/references, and PWL controls."""
+    spec, dp = netlist.spec, netlist.design
+    transistor = spec.fidelity == "transistor"
+    t0 = timing.t_start_s + (timing.t_prog_s if transistor else 0.0)
+    sched = Schedule(t0, timing, stim.cycles)
+    vdd, e, L = dp.vdd_v, timing.t_edge_s, dp.levels
+    m_index = stim.inputs + L  # select index j = m + L (the LCC's bit 1 is level m = 1)
+    static = static_levels(netlist)
+    waves: dict[str, list[tuple[float, float]]] = {}
+
+    # Reset and sample: high during reset; rst falls at release, smp falls at the sample instant.
+    rst_edges, smp_edges = [], []
+    for c in range(stim.cycles):
+        ts = sched.cycle_start(c)
+        rst_edges += [(ts, True), (ts + timing.t_reset_s, False)]
+        smp_edges += [(ts, True), (sched.sample_time(c), False)]
+    for name, edges in (("rst", rst_edges), ("smp", smp_edges)):
+        wave = _digital(edges, True, vdd, e)
+        waves[name] = wave
+        waves[name + "b"] = [(t, vdd - v) for t, v in wave]
+
+    # ML-SIU selects, break-before-make: level L (m=0) during reset, then level m after release.
+    apply = [sched.cycle_start(c) + timing.t_reset_s + timing.t_gap_s for c in range(stim.cycles)]
+    for r in range(spec.rows):
+        for j in range(2 * L + 1):
+            edges: list[tuple[float, bool]] = []
+            for c in range(stim.cycles):
+                ts, m = sched.cycle_start(c), int(m_index[c, r])
+                if j == L:  # the VCM level: on in reset, off while another level is applied
+                    edges += [(ts + e, True), (apply[c], m == L)]
+                else:
+                    edges += [(ts, False), (apply[c] + e, m == j)]
+            wave = _digital(edges, j == L, vdd, e)
+            waves[f"sel_{r}_{j}"] = wave
+            waves[f"selb_{r}_{j}"] = [(t, vdd - v) for t, v in wave]
+
+    if spec.cell == "lcc" and not transistor:  # selected bits change early in each reset phase
+        per_row = [lcc_local_bits(netlist, k) for k in range(spec.sram_rows_per_lcc)]
+        for port in per_row[0]:
+            edges = []
+            for c in range(stim.cycles):
+                ts = sched.cycle_start(c)
+                edges += [(ts + 2 * e, bool(per_row[int(stim.sram_row[c])][port]))]
+            waves[port] = _digital(edges, bool(per_row[int(stim.sram_row[0])][port]), vdd, 2 * e)
+    if spec.cell == "lcc" and transistor:  # SRAM row select changes early in each reset phase
+        for k in range(spec.sram_rows_per_lcc):
+            edges = []
+            for c in range(stim.cycles):
+                ts = sched.cycle_start(c)
+                edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
+            wave = _digital(edges, k == int(stim.sram_row[0]), vdd, e)
+            for r in range(spec.rows):
+                waves[f"rsel_{r}_{k}"] = wave
+                waves[f"rselb_{r}_{k}"] = [(t, vdd - v) for t, v in wave]
+    if transistor:
+        waves["prog"] = _digital([(timing.t_prog_s, False)], True, vdd, e)
+    if reset_noise is not None:
+        waves.update(reset_noise_waves(netlist, sched, reset_noise))
+
+    sources = []
+    for port, value in static.items():
+        if port in waves:
+            pts = waves[port] + [(sched.t_stop_s, waves[port][-1][1])]
+            sources.append(Source(port, port, "", tuple(_pwl(pts))))
+        else:
+            sources.append(Source(port, port, validate.fmt(value)))
+    return sources, sched
+
+
+_OPTION_RE = re.compile(r"^[a-z][a-z0-9_]*(=[-+]?[0-9.]+([eE][-+]?[0-9]+)?)?$")
+
+
+def transient_deck(
+    netlist: Netlist,
+    library_path: str,
+    stim: Stimulus,
+    timing: Timing,
+    *,
+    raw_name: str = "tran.raw",
+    max_step_s: float = 100e-12,
+    save_currents: bool = False,
+    save_internal: tuple[str, ...] = (),
+    rusage: bool = False,
+    reset_noise: ResetNoise | None = None,
+    options: tuple[str, ...] = (),
+) -> tuple[str, Schedule]:
+    """The transient deck and its schedule. Energy runs pass save_currents=True and a
+    max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
+    `options` are extra `.options` words (`name` or `name=number`, e.g. bypass=1)."""
+    check_stimulus(netlist, stim)
+    max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
+    if not all(validate.IDENTIFIER_RE.match(n.replace(".", "_")) for n in save_internal):
+        raise NetlistgenError(f"invalid node name in {save_internal!r}")
+    for opt in options:
+        if not isinstance(opt, str) or not _OPTION_RE.match(opt):
+            raise NetlistgenError(f"invalid simulator option {opt!r}: expected name or name=number")
+    sources, sched = transient_sources(netlist, stim, timing, reset_noise)
+    saved = [f"v({n})" for n in output_nodes(netlist)] + [f"v({n})" for n in save_internal]
+    if save_currents:
+        saved += [f"v({s.node})" for s in sources] + [f"i(v{s.name})" for s in sources]
+    deck = _env().get_template("tran.sp.j2").render(
+        title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
+        cycles=stim.cycles,
+        cycle_ns=f"{timing.cycle_s * 1e9:g}",
+        model_statements=netlist.tech.model_statements(netlist.corner),
+        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        sources=sources,
+        options=list(options),
+        tstep=validate.fmt(max_step_s),
+        tstop=validate.fmt(sched.t_stop_s),
+        tmax=validate.fmt(max_step_s),
+        raw_name=validate.identifier(raw_name.replace(".raw", ""), "raw file name") + ".raw",
+        saved=saved,
+        rusage=rusage,
+    )
+    return deck, sched

@@ -1,0 +1,95 @@
+"""Validation of every value that may reach a netlist.
+
+A netlist is code: ngspice executes `.control` blocks, including `shell`. So nothing
+from a user is pasted into a netlist as text. Identifiers must match a strict pattern,
+numbers are parsed to floats and re-formatted by `fmt`, and paths are resolved,
+checked against a safe character set and quoted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from netlistgen.core.errors import NetlistgenError
+
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# Characters allowed in a path written into a netlist (inside double quotes).
+SAFE_PATH_RE = re.compile(r"^[A-Za-z0-9_./+@=,~-]+$")
+
+
+def identifier(value: object, what: str) -> str:
+    """Return `value` if it is a plain identifier (letters, digits, underscore)."""
+    if not isinstance(value, str) or not IDENTIFIER_RE.match(value):
+        raise NetlistgenError(f"invalid {what} {value!r}: must match {IDENTIFIER_RE.pattern}")
+    return value
+
+
+def number(
+    value: object,
+    what: str,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
+) -> float:
+    """Parse a finite real number within bounds; strings like '1e-15' are accepted."""
+    if isinstance(value, bool):
+        raise NetlistgenError(f"invalid {what} {value!r}: expected a number")
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise NetlistgenError(f"invalid {what} {value!r}: expected a number") from None
+    if not math.isfinite(x):
+        raise NetlistgenError(f"invalid {what} {value!r}: must be finite")
+    if minimum is not None and (x < minimum or (exclusive_minimum and x == minimum)):
+        op = ">" if exclusive_minimum else ">="
+        raise NetlistgenError(f"invalid {what} {value!r}: must be {op} {minimum:g}")
+    if maximum is not None and x > maximum:
+        raise NetlistgenError(f"invalid {what} {value!r}: must be <= {maximum:g}")
+    return x
+
+
+def integer(value: object, what: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Parse an integer within bounds (no bools, no fractional floats)."""
+    if isinstance(value, bool):
+        raise NetlistgenError(f"invalid {what} {value!r}: expected an integer")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+        n = int(value)
+    else:
+        raise NetlistgenError(f"invalid {what} {value!r}: expected an integer")
+    if minimum is not None and n < minimum:
+        raise NetlistgenError(f"invalid {what} {value!r}: must be >= {minimum}")
+    if maximum is not None and n > maximum:
+        raise NetlistgenError(f"invalid {what} {value!r}: must be <= {maximum}")
+    return n
+
+
+def fmt(x: float) -> str:
+    """Format a number for SPICE: plain scientific notation, no unit suffixes."""
+    if isinstance(x, bool) or not math.isfinite(float(x)):
+        raise NetlistgenError(f"cannot write non-finite number {x!r} into a netlist")
+    return format(float(x), ".10g")
+
+
+def spice_path(path: str | Path, what: str, *, must_exist: bool = True) -> str:
+    """Return an absolute path that is safe to place inside double quotes in a netlist."""
+    p = Path(path).expanduser()
+    try:
+        p = p.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # ValueError: embedded NUL
+        raise NetlistgenError(f"invalid {what} {str(path)!r}: {exc}") from None
+    s = str(p)
+    if not SAFE_PATH_RE.match(s):
+        raise NetlistgenError(
+            f"invalid {what} {str(path)!r}: paths written into netlists may only contain "
+            "letters, digits and _ . / + @ = , ~ -"
+        )
+    if must_exist and not p.exists():
+        raise NetlistgenError(f"{what} {s!r} does not exist")
+    return s

@@ -1,0 +1,297 @@
+"""Where and in what order simulation jobs run: local threads/processes or a Dask cluster.
+
+Scheduling: jobs run longest first (a long job started last leaves the other cores
+idle), one single-threaded ngspice per worker, workers = cores by default. A sampling
+job of a multi-column array can be split into one job per weight column; this is exact
+(to settling accuracy) under the condition stated in `split_reason`.
+
+Every task goes through `execute`, a module-level function, so the same task runs in a
+thread, a local process or a Dask worker. With a result cache, a task whose key is
+already stored returns without simulating; a finished task is stored at once, so an
+interrupted run resumes from where it stopped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from netlistgen.core import validate
+from netlistgen.circuits.encoding import Codes
+from netlistgen.core.errors import NetlistgenError, SimulationError
+from netlistgen.circuits.netlist import build_netlist
+from netlistgen.sim.simulate import Job, SimResult, run_job
+from netlistgen.circuits.testbench import ideal_outputs
+
+EXECUTORS = ("local", "dask")
+_BASE_JOB_FIELDS = {"name", "netlist", "stimulus", "timing", "energy", "timeout_s"}
+
+
+@dataclass(frozen=True)
+class LazyJob:
+    """A job whose netlist is built in the worker (`make()` returns the Job), so thousands
+    of jobs do not hold thousands of rendered netlists in the submitting process.
+    `make` must be picklable (a module-level function or functools.partial) for process
+    and Dask workers; `cost` orders the jobs (longest first)."""
+
+    name: str
+    make: Callable[[], Job]
+    cost: float = 1.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: a job (or lazy job), optionally `width` weight columns of it
+    starting at `column`."""
+
+    item: Job | LazyJob
+    workdir: Path
+    column: int | None = None
+    width: int = 1
+
+    @property
+    def name(self) -> str:
+        if self.column is None:
+            return self.item.name
+        return f"{self.item.name}-{_block_label(self.column, self.width)}"
+
+
+def _block_label(column: int, width: int) -> str:
+    return f"col{column}" if width == 1 else f"col{column}-{column + width - 1}"
+
+
+def job_cost(job: Job) -> float:
+    """Relative run time: bit cells x simulated time, energy runs (10 ps step) ~10x denser."""
+    spec = job.netlist.spec
+    return spec.rows * spec.bit_cols * job.stimulus.cycles * job.timing.cycle_s * (10.0 if job.energy else 1.0)
+
+
+def split_reason(job: Job) -> str | None:
+    """Why `job` may NOT be split per weight column (None: it may).
+
+    Condition for exactness: the columns of an array share only the row inputs IN+/IN-,
+    driven by each row's ML-SIU from ideal reference sources; once they settle the drive
+    is a DC reference, so a column sees the same voltages whether its neighbours are
+    simulated with it or not (to the settling accuracy at the sampling instant; the
+    split column's driver is sized for its own load, the same width per load as the
+    whole array's). Not split: energy runs (the drivers' energy is not additive per
+    column), mismatch corners (per-instance draws depend on the instance set), and jobs
+    with any field beyond the basic ones set (e.g. Monte Carlo seeds, noise)."""
+    if job.energy:
+        return "energy run"
+    if job.netlist.spec.cols < 2:
+        return "single column"
+    if job.netlist.corner in job.netlist.tech.mismatch_corners:
+        return f"mismatch corner {job.netlist.corner!r}"
+    if "mismatch" in job.netlist.manifest or "reset_noise_refs" in job.netlist.manifest:
+        return "Monte Carlo mismatch draws or per-GBL noise references (column_job would rebuild without them)"
+    for f in dataclasses.fields(job):
+        if f.name not in _BASE_JOB_FIELDS and getattr(job, f.name) != f.default:
+            return f"job field {f.name!r} is set"
+    return None
+
+
+def column_job(job: Job, j: int, width: int = 1) -> Job:
+    """Weight columns j..j+width-1 of `job` as a job of their own (same rows, design,
+    stimulus, timing)."""
+    nl = job.netlist
+    codes = nl.codes
+    cut = slice(j, j + width)
+    sub = Codes(codes.pattern_set, codes.sign[:, cut], codes.pattern[:, cut], codes.bits[:, cut])
+    spec = dataclasses.replace(nl.spec, cols=width)
+    design = nl.design
+    if design.siu_width_factor is not None:  # user-fixed driver: keep its width per column of load
+        design = dataclasses.replace(
+            design, siu_width_factor=max(1.0, design.siu_width_factor * width / nl.spec.cols))
+    sub_nl = build_netlist(spec, design, nl.tech, sub, scale=nl.scale[cut], corner=nl.corner)
+    return dataclasses.replace(job, name=f"{job.name}-{_block_label(j, width)}", netlist=sub_nl)
+
+
+def merge_columns(job: Job, parts: list[SimResult], workdir: Path) -> SimResult:
+    """One result for the whole array from its per-column results (in column order)."""
+    return SimResult(
+        job,
+        ideal_outputs(job.netlist, job.stimulus),
+        np.concatenate([p.v_sample_v for p in parts], axis=1),
+        np.concatenate([p.v_hold_v for p in parts], axis=1),
+        None,
+        float(sum(p.seconds for p in parts)),
+        workdir,
+        cached=all(p.cached for p in parts),
+    )
+
+
+def execute(task: Task, backend: str, cache_root: str | None):
+    """Run one task where it lands (thread, process or Dask worker): ("ok", SimResult) or
+    ("error", message) for a simulation failure."""
+    from netlistgen.sim.cache import ResultCache
+
+    job = task.item.make() if isinstance(task.item, LazyJob) else task.item
+    if task.column is not None:
+        job = column_job(job, task.column, task.width)
+    cache = ResultCache(cache_root) if cache_root is not None else None
+    try:
+        return "ok", run_job(job, task.workdir, backend, cache=cache)
+    except SimulationError as exc:
+        return "error", str(exc)
+
+
+def plan(items: list[Job | LazyJob], root: Path, *, split_columns: int) -> list[tuple[Task, float]]:
+    """Tasks with their costs, longest first. split_columns: 0/False keeps arrays whole,
+    True/1 runs one weight column per job, n runs blocks of n columns (fewer, larger
+    jobs: the row drivers are simulated once per block instead of once per column)."""
+    width = validate.integer(int(split_columns), "columns per job", minimum=0, maximum=100_000)
+    tasks = []
+    for item in items:
+        if isinstance(item, LazyJob):
+            tasks.append((Task(item, root / item.name), float(item.cost)))
+            continue
+        cost = job_cost(item)
+        cols = item.netlist.spec.cols
+        if width and split_reason(item) is None and width < cols:
+            tasks += [(Task(item, root / item.name / _block_label(j, min(width, cols - j)), j, min(width, cols - j)),
+                       cost * min(width, cols - j) / cols) for j in range(0, cols, width)]
+        else:
+            tasks.append((Task(item, root / item.name), cost))
+    tasks.sort(key=lambda tc: -tc[1])
+    return tasks
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM stops a run like Ctrl-C (pending jobs cancelled, finished ones kept)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class LocalExecutor:
+    """A pool of `workers` threads (each starts its own ngspice process) or processes."""
+
+    def __init__(self, workers: int, processes: bool = False) -> None:
+        self.workers = workers
+        self.processes = processes
+
+    def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
+        """Yield (index, result) as calls finish; `args` arrive ordered by priority already."""
+        pool_cls = ProcessPoolExecutor if self.processes else ThreadPoolExecutor
+        pool = pool_cls(max_workers=self.workers)
+        try:
+            futures = {pool.submit(fn, *a): k for k, a in enumerate(args)}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    yield futures[fut], fut.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor:
+    """Submit the same calls to a Dask distributed scheduler (`tcp://HOST:PORT`).
+
+    Workers need ngspice, this package and the model decks installed, and must see the
+    job and cache directories at the same paths (one machine, or a shared file system).
+    A task on a worker that dies is re-run on another by the scheduler."""
+
+    def __init__(self, scheduler: str, timeout_s: float = 30.0) -> None:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise NetlistgenError("--executor dask needs dask.distributed: pip install 'netlistgen[dask]'") from None
+        if not isinstance(scheduler, str) or not scheduler.startswith(("tcp://", "tls://", "inproc://")):
+            raise NetlistgenError(f"invalid Dask scheduler address {scheduler!r}: expected tcp://HOST:PORT")
+        try:
+            self.client = Client(scheduler, timeout=timeout_s, set_as_default=False)
+        except OSError as exc:
+            raise NetlistgenError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
+
+    def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
+        from distributed import as_completed
+
+        run = uuid.uuid4().hex
+        futures = {}
+        ranks = {p: r for r, p in enumerate(sorted(set(priorities)))}  # Dask: higher priority first
+        for k, (a, prio) in enumerate(zip(args, priorities)):
+            fut = self.client.submit(fn, *a, pure=False, priority=ranks[prio], key=f"netlistgen-{run}-{k}")
+            futures[fut] = k
+        try:
+            for fut in as_completed(list(futures), loop=self.client.loop):
+                yield futures[fut], fut.result()
+        finally:
+            for fut in futures:
+                fut.cancel()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | None):
+    if kind not in EXECUTORS:
+        raise NetlistgenError(f"unknown executor {kind!r}; known: {', '.join(EXECUTORS)}")
+    if kind == "dask":
+        if not scheduler:
+            raise NetlistgenError("--executor dask needs --scheduler tcp://HOST:PORT")
+        return DaskExecutor(scheduler)
+    if scheduler:
+        raise NetlistgenError("--scheduler is only used with --executor dask")
+    return LocalExecutor(workers, processes)
+
+
+def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int, backend: str,
+              cache_root: str | None, split_columns: int, executor: str, scheduler: str | None,
+              progress: bool) -> tuple[dict[str, SimResult], dict[str, str]]:
+    """Plan, run and reassemble; returns ({name: SimResult}, {name: error message})."""
+    from tqdm import tqdm
+
+    items = list(items)
+    root = Path(root)
+    names = [j.name for j in items]
+    if len(set(names)) != len(names):
+        raise NetlistgenError(f"duplicate job names in {names}")
+    workers = validate.integer(workers, "workers", minimum=1, maximum=256)
+    tasks = plan(items, root, split_columns=split_columns)
+    ex = make_executor(executor, workers=workers, processes=backend == "shared", scheduler=scheduler)
+    parts: dict[str, dict[int, SimResult]] = {}
+    results: dict[str, SimResult] = {}
+    errors: dict[str, str] = {}
+    bar = tqdm(total=len(tasks), desc="ngspice", unit="job", disable=not progress, leave=False)
+    try:
+        with _sigterm_as_interrupt():
+            args = [(t, backend, cache_root) for t, _ in tasks]
+            for k, (status, value) in ex.run(execute, args, [c for _, c in tasks]):
+                task = tasks[k][0]
+                bar.update(1)
+                if status == "error":
+                    errors[task.item.name] = value
+                elif task.column is None:
+                    results[task.item.name] = value
+                else:
+                    parts.setdefault(task.item.name, {})[task.column] = value
+    finally:
+        bar.close()
+        if hasattr(ex, "close"):
+            ex.close()
+    for item in items:
+        got = parts.get(item.name)
+        if got is not None and item.name not in errors:
+            results[item.name] = merge_columns(item, [got[j] for j in sorted(got)], root / item.name)
+    return results, errors

@@ -1,0 +1,241 @@
+"""Regression suite: named simulation cases with golden values and tolerances.
+
+A suite file (YAML/TOML) lists cases; each is a `generate` configuration plus the
+stimulus. `run_suite` simulates the selected cases in parallel, compares each metric
+with its golden value and returns a verdict per case; reports are JSON and JUnit XML,
+written atomically. Golden values change only through `update_golden`, which returns
+the diff it applied.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import functools
+import json
+import math
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netlistgen.core import validate
+from netlistgen.core.config import check_keys, load_mapping
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.files import write_atomic
+from netlistgen.circuits.generate import GenerateOptions, build, check_values, resolve_pattern_set
+from netlistgen.core.jsonio import to_jsonable
+from netlistgen.analysis.report import summarize
+from netlistgen.core.resources import data_dir
+from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.tech.technology import load_technology
+from netlistgen.circuits.testbench import Timing, random_stimulus, sweep_stimulus
+
+METRICS = ("gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db", "dnl_lsb")
+# mismatch_seed (+ mismatch options) makes a case one Monte Carlo sample (variation.py);
+# reset_noise only matters with injected noise, which regression cases do not use.
+CASE_KEYS = {f.name for f in dataclasses.fields(GenerateOptions)} - {"out", "weights", "pattern_sets", "reset_noise"}
+CASE_KEYS |= {"name", "cycles", "stim_seed", "stimulus", "tolerances"}
+STIMULI = ("random", "sweep")
+
+
+def default_suite() -> Path:
+    return data_dir("testbenches") / "regression.yaml"
+
+
+def default_golden() -> Path:
+    return data_dir("testbenches") / "golden.json"
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rel: float = 0.0
+    abs: float = 0.0
+
+    def limit(self, golden: float) -> float:
+        return self.abs + self.rel * abs(golden)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    options: GenerateOptions
+    cycles: int
+    stim_seed: int
+    stimulus: str
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+
+
+def _tolerances(raw: object, where: str) -> dict[str, Tolerance]:
+    if not isinstance(raw, dict):
+        raise NetlistgenError(f"{where}: 'tolerances' must be a mapping, got {raw!r}")
+    out = {}
+    for metric, spec in raw.items():
+        if metric not in METRICS:
+            raise NetlistgenError(f"{where}: unknown metric {metric!r} in tolerances; known: {', '.join(METRICS)}")
+        if not isinstance(spec, dict) or not spec or set(spec) - {"rel", "abs"}:
+            raise NetlistgenError(f"{where}: tolerance of {metric!r} must be {{rel: x}} and/or {{abs: y}}, got {spec!r}")
+        values = {k: validate.number(v, f"{where} tolerance {metric}.{k}", minimum=0.0) for k, v in spec.items()}
+        out[metric] = Tolerance(**values)
+    return out
+
+
+def load_suite(path: str | Path | None = None) -> list[Case]:
+    """Parse and validate a suite file (every key checked, names unique)."""
+    path = Path(path) if path else default_suite()
+    data = load_mapping(path)
+    where = f"suite {str(path)!r}"
+    check_keys(data, {"defaults", "cases"}, where, required={"cases"})
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise NetlistgenError(f"{where}: 'defaults' must be a mapping")
+    check_keys(defaults, CASE_KEYS - {"name"}, f"{where} defaults")
+    base_tol = _tolerances(defaults.get("tolerances", {}), f"{where} defaults")
+    raw_cases = data["cases"]
+    if not isinstance(raw_cases, list) or not raw_cases:
+        raise NetlistgenError(f"{where}: 'cases' must be a non-empty list")
+    cases, seen = [], set()
+    for k, raw in enumerate(raw_cases):
+        if not isinstance(raw, dict):
+            raise NetlistgenError(f"{where}: case {k} must be a mapping, got {raw!r}")
+        cw = f"{where} case {raw.get('name', k)!r}"
+        check_keys(raw, CASE_KEYS, cw, required={"name"})
+        name = validate.identifier(str(raw["name"]).replace("-", "_"), f"{where} case name") and str(raw["name"])
+        if name in seen:
+            raise NetlistgenError(f"{where}: duplicate case name {name!r}")
+        seen.add(name)
+        merged = {**{k2: v for k2, v in defaults.items() if k2 != "tolerances"}, **raw}
+        tol = {**base_tol, **_tolerances(raw.get("tolerances", {}), cw)}
+        opts = {k2: v for k2, v in merged.items() if k2 in CASE_KEYS - {"name", "cycles", "stim_seed", "stimulus", "tolerances"}}
+        stimulus = merged.get("stimulus", "random")
+        if stimulus not in STIMULI:
+            raise NetlistgenError(f"{cw}: unknown stimulus {stimulus!r}; known: {', '.join(STIMULI)}")
+        options = GenerateOptions(**opts)
+        check_values(options, set(opts), cw)  # bad values name the suite file and case, not only the value
+        cases.append(Case(
+            name=name,
+            options=options,
+            cycles=validate.integer(merged.get("cycles", 16), f"{cw} cycles", minimum=2, maximum=10000),
+            stim_seed=validate.integer(merged.get("stim_seed", 1), f"{cw} stim_seed", minimum=0),
+            stimulus=stimulus,
+            tolerances=tol,
+        ))
+    return cases
+
+
+def select(cases: list[Case], pattern: str | None) -> list[Case]:
+    """Cases whose name contains `pattern` (or matches it as a glob)."""
+    if not pattern:
+        return cases
+    chosen = [c for c in cases if pattern in c.name or fnmatch.fnmatch(c.name, pattern)]
+    if not chosen:
+        raise NetlistgenError(f"no case matches {pattern!r}; cases: {', '.join(c.name for c in cases)}")
+    return chosen
+
+
+def load_golden(path: str | Path | None = None) -> dict:
+    path = Path(path) if path else default_golden()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise NetlistgenError(f"golden file {str(path)!r} cannot be read: {exc}") from None
+    cases = data.get("cases", {})
+    # to_jsonable wrote non-finite numbers as strings ("nan", "inf"): read them back
+    return {name: {k: float(v) if isinstance(v, str) else v for k, v in vals.items()} for name, vals in cases.items()}
+
+
+def case_job(case: Case) -> Job:
+    """The simulation job of one case (a module-level function: built lazily in a worker)."""
+    nl = build(case.options)
+    stim = (sweep_stimulus(nl, case.cycles) if case.stimulus == "sweep"
+            else random_stimulus(nl, case.cycles, case.stim_seed))
+    return Job(case.name, nl, stim)
+
+
+def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True,
+            backend: str = "subprocess", cache=None, executor: str = "local", scheduler: str | None = None,
+            split_columns: bool = True):
+    """Simulate the cases; returns ({name: metrics row}, {name: error}). Multi-column
+    cases run one job per weight column (executor.split_reason); with a result cache,
+    unchanged cases are not re-simulated and an interrupted run resumes."""
+    from netlistgen.sim.executor import LazyJob
+
+    jobs: list = []
+    for case in cases:
+        if split_columns and case.options.cols != 1:  # split in the planner: needs the netlist now
+            jobs.append(case_job(case))
+            continue
+        ps = resolve_pattern_set(case.options)
+        cycle_s = Timing.for_technology(load_technology(case.options.technology)).cycle_s
+        cost = int(case.options.rows) * ps.n_bits * case.cycles * cycle_s
+        jobs.append(LazyJob(case.name, functools.partial(case_job, case), cost))
+    results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,
+                               executor=executor, scheduler=scheduler, split_columns=split_columns)
+    rows = {name: summarize(name, res) for name, res in results.items()}
+    return rows, errors
+
+
+def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[dict]:
+    """Compare each case with its golden values."""
+    out = []
+    for case in cases:
+        entry = {"name": case.name, "status": "pass", "metrics": {}, "message": ""}
+        if case.name in errors:
+            entry.update(status="error", message=errors[case.name])
+            out.append(entry)
+            continue
+        row, gold = rows[case.name], golden.get(case.name)
+        if gold is None:
+            entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
+        failed = []
+        for metric in METRICS:
+            value = row.get(metric)
+            ref = gold.get(metric) if gold else None
+            tol = case.tolerances.get(metric)
+            check = {"value": value, "golden": ref}
+            if gold is not None and tol is not None and ref is not None and value is not None \
+                    and not (isinstance(ref, float) and math.isnan(ref)):
+                limit = tol.limit(ref)
+                ok = value is not None and not math.isnan(value) and abs(value - ref) <= limit
+                check.update(limit=limit, ok=ok)
+                if not ok:
+                    failed.append(f"{metric} {value:.6g} vs golden {ref:.6g} (limit ±{limit:.3g})")
+            entry["metrics"][metric] = check
+        if failed:
+            entry.update(status="fail", message="; ".join(failed))
+        out.append(entry)
+    return out
+
+
+def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float) -> None:
+    doc = {"summary": {k: sum(r["status"] == k for r in results) for k in ("pass", "fail", "error")},
+           "seconds": seconds, "cases": results}
+    write_atomic(json_path, json.dumps(to_jsonable(doc), indent=1) + "\n")
+    suite = ET.Element("testsuite", name="netlistgen-regression", tests=str(len(results)),
+                       failures=str(doc["summary"]["fail"]), errors=str(doc["summary"]["error"]),
+                       time=f"{seconds:.3f}")
+    for r in results:
+        tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"])
+        if r["status"] == "fail":
+            ET.SubElement(tc, "failure", message=r["message"][:500]).text = r["message"]
+        elif r["status"] == "error":
+            ET.SubElement(tc, "error", message=r["message"][:500]).text = r["message"]
+    write_atomic(junit_path, ET.tostring(suite, encoding="unicode") + "\n")
+
+
+def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:
+    """Store measured values as golden; return the diff lines (old -> new)."""
+    path = Path(path) if path else default_golden()
+    old = load_golden(path)
+    new = {**old}
+    diff = []
+    for name, row in sorted(rows.items()):
+        values = {m: row.get(m) for m in METRICS}
+        for m in METRICS:
+            before = (old.get(name) or {}).get(m)
+            if before != values[m]:
+                diff.append(f"{name}.{m}: {before} -> {values[m]}")
+        new[name] = values
+    write_atomic(path, json.dumps(to_jsonable({"cases": new}), indent=1, sort_keys=True) + "\n")
+    return diff
