@@ -718,3 +718,33 @@ def bit_columns(codes: Codes) -> dict[str, np.ndarray]:
         "s": codes.sign.copy(),
         "p": codes.pattern.copy(),
     }
+
+
+def input_cycles(binary: bool, levels: int, act_bits: int) -> int:
+    """Compute cycles that carry an unsigned act_bits input: one bit per cycle (binary
+    inputs), else as few balanced base-(2L+1) digits as cover 2**act_bits - 1."""
+    if binary:
+        return act_bits
+    base, cycles = 2 * levels + 1, 1
+    while (base**cycles - 1) // 2 < 2**act_bits - 1:
+        cycles += 1
+    return cycles
+
+
+def split_input_digits(a: object, binary: bool, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split unsigned integers a (..., rows) into per-cycle input levels.
+
+    Binary: bits, LSB first (cycle weight 2**c). Otherwise balanced base-(2L+1) digits in
+    -L..L, least significant first (cycle weight (2L+1)**c), input_cycles() of them.
+    Returns (digits (cycles, ..., rows), cycle weights (cycles,))."""
+    a = np.asarray(a, dtype=np.int64)
+    cycles = input_cycles(binary, levels, act_bits)
+    if binary:
+        return np.stack([(a >> c) & 1 for c in range(cycles)]), 2 ** np.arange(cycles)
+    base = 2 * levels + 1
+    digits, rest = [], a.copy()
+    for _ in range(cycles):
+        d = (rest + levels) % base - levels
+        digits.append(d)
+        rest = (rest - d) // base
+    return np.stack(digits), base ** np.arange(cycles)

@@ -34,7 +34,7 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.analysis.behavioral import SCHEMES, BehavioralModel, characterize
-from netlistgen.circuits.encoding import quantize
+from netlistgen.circuits.encoding import quantize, split_input_digits
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
 from netlistgen.core.jsonio import to_jsonable
@@ -80,25 +80,9 @@ def train_network(*, hidden: int = 32, seed: int = 0, test_fraction: float = 0.3
 
 
 def input_digits(a: np.ndarray, cell: str, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split unsigned integers a (..., rows) into per-cycle input levels.
-
-    LCC: bits, LSB first (cycle weight 2**c). ML-SIU: balanced base-(2L+1) digits in
-    -L..L, least significant first (cycle weight (2L+1)**c), as few cycles as cover
-    2**act_bits - 1. Returns (digits (cycles, ..., rows), cycle weights (cycles,))."""
-    a = np.asarray(a, dtype=np.int64)
-    if cell == "lcc":
-        weights = 2 ** np.arange(act_bits)
-        return np.stack([(a >> c) & 1 for c in range(act_bits)]), weights
-    base = 2 * levels + 1
-    cycles = 1
-    while (base**cycles - 1) // 2 < 2**act_bits - 1:
-        cycles += 1
-    digits, rest = [], a.copy()
-    for _ in range(cycles):
-        d = (rest + levels) % base - levels
-        digits.append(d)
-        rest = (rest - d) // base
-    return np.stack(digits), base ** np.arange(cycles)
+    """Per-cycle input levels of unsigned integers a (..., rows) on `cell`: bits on the
+    LCC, balanced base-(2L+1) digits on the ML-SIU (encoding.split_input_digits)."""
+    return split_input_digits(a, cell == "lcc", levels, act_bits)
 
 
 def _per_row_matrix(codes) -> np.ndarray:
