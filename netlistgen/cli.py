@@ -136,13 +136,14 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
 
 def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, timeout_s: float) -> list:
     """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
-    from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
+    from netlistgen.sim.energy import energy_run_cycles
+    from netlistgen.sim.simulate import Job
 
     jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
     if energy_cycles:
-        jobs.append(Job(label + "-energy", netlist, random_stimulus(netlist, energy_cycles, seed + 1),
-                        energy=True, timeout_s=timeout_s))
+        stim = random_stimulus(netlist, energy_run_cycles(energy_cycles), seed + 1)
+        jobs.append(Job(label + "-energy", netlist, stim, energy=True, timeout_s=timeout_s))
     return jobs
 
 
@@ -216,7 +217,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> None:
     p.add_argument("--cycles", default=cycles, help=f"compute cycles sampled (default {cycles})")
     p.add_argument("--energy-cycles", default=energy_cycles,
-                   help=f"cycles of the 10 ps energy run, 0 to skip (default {energy_cycles})")
+                   help=f"averaged cycles of the 10 ps energy run (plus one warm-up cycle), 0 to skip (default {energy_cycles})")
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
@@ -546,7 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tech", dest="technology", default="ptm45")
     p.add_argument("--rows", default="16", help="compute rows of each simulated column (default 16)")
     p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
-    p.add_argument("--energy-cycles", default="4", help="10 ps energy cycles per scheme (default 4)")
+    p.add_argument("--energy-cycles", default="4", help="averaged 10 ps energy cycles per scheme, plus one warm-up (default 4)")
     p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")

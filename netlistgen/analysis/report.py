@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from netlistgen.core.files import write_atomic
-from netlistgen.sim.energy import ENERGY_BOOKKEEPING
+from netlistgen.sim.energy import ENERGY_BOOKKEEPING, WARMUP_CYCLES, steady_mean
 from netlistgen.analysis.metrics import column_metrics, tops_per_w
 from netlistgen.core.jsonio import to_jsonable
 from netlistgen.analysis.plots import energy_bar, residual_plot, transfer_curve
@@ -47,16 +47,17 @@ def summarize(label: str, sampled: SimResult, energy: SimResult | None = None) -
         "columns": [to_jsonable(c) for c in per_col],
     }
     if energy is not None and energy.energy is not None:
-        e_cycle = float(np.mean(energy.energy["delivered_j"]))
+        e_cycle = steady_mean(energy.energy["delivered_j"])
         macs = spec.rows * spec.cols
         row.update(
             energy_per_cycle_fj=e_cycle * 1e15,
-            energy_net_per_cycle_fj=float(np.mean(energy.energy["net_j"])) * 1e15,
+            energy_net_per_cycle_fj=steady_mean(energy.energy["net_j"]) * 1e15,
             energy_per_cycle_per_column_fj=e_cycle * 1e15 / spec.bit_cols,
             energy_per_op_fj=e_cycle * 1e15 / (2 * macs),
             tops_per_w=tops_per_w(e_cycle, macs),
-            energy_breakdown_fj={k: float(np.mean(v)) * 1e15 for k, v in energy.energy["groups_delivered_j"].items()},
-            energy_cycles=energy.job.stimulus.cycles,
+            energy_breakdown_fj={k: steady_mean(v) * 1e15 for k, v in energy.energy["groups_delivered_j"].items()},
+            energy_cycles=energy.job.stimulus.cycles - WARMUP_CYCLES,
+            energy_warmup_cycles=WARMUP_CYCLES,
         )
     return row
 

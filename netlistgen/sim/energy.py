@@ -19,12 +19,31 @@ from netlistgen.core.arrays import as_1d, scalar
 # (tstop printed with limited digits), and is then clipped to the span.
 _WINDOW_EDGE_SLACK = 1e-9
 
+# The first simulated cycle starts from VCM with nothing to reset, so it costs far less
+# than a steady cycle (SPEC section 5): it is simulated as a warm-up and never averaged.
+WARMUP_CYCLES = 1
+
 ENERGY_BOOKKEEPING = (
     "per source p = -v*i (ngspice branch current flows into the + terminal); "
     "delivered = integral of max(0, p) dt over each cycle window, summed over sources "
     "(headline); net = integral of p dt; trapezoidal rule on the simulator's time "
-    "points with window edges linearly interpolated"
+    "points with window edges linearly interpolated; the first (warm-up) cycle is simulated and not averaged"
 )
+
+
+def energy_run_cycles(averaged_cycles: int) -> int:
+    """Cycles an energy run simulates so that `averaged_cycles` remain after the warm-up."""
+    return int(averaged_cycles) + WARMUP_CYCLES
+
+
+def steady_mean(per_cycle) -> float:
+    """Mean of per-cycle values after the warm-up cycle(s)."""
+    x = as_1d("per-cycle energy", per_cycle)
+    if x.size <= WARMUP_CYCLES:
+        raise NetlistgenError(
+            f"an energy run needs more than {WARMUP_CYCLES} cycle(s) (the first is a warm-up), got {x.size}"
+        )
+    return float(np.mean(x[WARMUP_CYCLES:]))
 
 
 

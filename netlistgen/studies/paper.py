@@ -241,6 +241,7 @@ def simulate_schemes(opts: PaperOptions, workdir, *, progress: bool = True, **ru
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.simulate import Job, run_jobs
     from netlistgen.circuits.testbench import random_stimulus
+    from netlistgen.sim.energy import energy_run_cycles
 
     netlists, jobs = {}, []
     for scheme in SCHEMES:
@@ -248,7 +249,8 @@ def simulate_schemes(opts: PaperOptions, workdir, *, progress: bool = True, **ru
                                    sram_rows_per_lcc=opts.plan.sram_rows_per_cell))
         netlists[scheme] = nl
         jobs.append(Job(scheme, nl, random_stimulus(nl, opts.cycles, opts.stim_seed)))
-        jobs.append(Job(f"{scheme}-energy", nl, random_stimulus(nl, opts.energy_cycles, opts.stim_seed + 1),
+        jobs.append(Job(f"{scheme}-energy", nl, random_stimulus(nl, energy_run_cycles(opts.energy_cycles),
+                                                              opts.stim_seed + 1),
                         energy=True))
     results, errors = run_jobs(jobs, workdir, workers=opts.workers, progress=progress, **run_kw)
     return netlists, results, errors
