@@ -349,6 +349,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         energy_cycles=validate.integer(args.energy_cycles, "energy-cycles", minimum=1, maximum=100),
         workers=validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None,
         accuracy_seeds=validate.integer(args.accuracy_seeds, "accuracy-seeds", minimum=0, maximum=100),
+        adc_model=args.adc_model,
+        adc_policy=args.adc_policy,
+        adc_share=validate.integer(args.adc_share, "adc-share", minimum=1, maximum=4096),
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -545,10 +548,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="paper: the seeds' comparison table recomputed on a technology")
     p.add_argument("kind", choices=["paper"])
     p.add_argument("--tech", dest="technology", default="ptm45")
-    p.add_argument("--rows", default="16", help="compute rows of each simulated column (default 16)")
+    p.add_argument("--rows", default="16", help="compute rows of each simulated column = rows per conversion R of the macro model (default 16)")
     p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
     p.add_argument("--energy-cycles", default="4", help="averaged 10 ps energy cycles per scheme, plus one warm-up (default 4)")
     p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
+    p.add_argument("--adc-model", default="hwcomponents",
+                   help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden (default hwcomponents)")
+    p.add_argument("--adc-policy", default="same", help="ADC bits: same, lossless, stat (default same)")
+    p.add_argument("--adc-share", default="8", help="GBLs per ADC (default 8)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
     p.set_defaults(func=cmd_report)

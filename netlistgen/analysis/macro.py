@@ -380,25 +380,23 @@ def hwc_area_um2(bits: float, node_nm: float, rate_hz: float, fit: dict) -> floa
                     + a["energy (pJ/op)"] * math.log(e_pj))
 
 
-def _hwc_check(q: AdcQuery) -> None:
-    if q.bits < 4:
-        raise NetlistgenError(f"ADC model 'hwcomponents' covers 4 bits or more, got {q.bits}")
+HWC_MIN_BITS = 4  # the library models 4 bits or more; fewer are costed as a 4-bit ADC
 
 
 def _hwc_energy(q: AdcQuery) -> float:
-    _hwc_check(q)
+    bits = max(q.bits, HWC_MIN_BITS)
     lib = _hwc_library_class()
     if lib is not None:
-        return float(lib(n_bits=q.bits, tech_node=q.node_m, throughput=q.rate_hz).get_energy())
-    return hwc_energy_pj(q.bits, q.node_m * 1e9, q.rate_hz, hwc_fit()) * 1e-12
+        return float(lib(n_bits=bits, tech_node=q.node_m, throughput=q.rate_hz).get_energy())
+    return hwc_energy_pj(bits, q.node_m * 1e9, q.rate_hz, hwc_fit()) * 1e-12
 
 
 def _hwc_area(q: AdcQuery) -> float:
-    _hwc_check(q)
+    bits = max(q.bits, HWC_MIN_BITS)
     lib = _hwc_library_class()
     if lib is not None:
-        return float(lib(n_bits=q.bits, tech_node=q.node_m, throughput=q.rate_hz).area)
-    return hwc_area_um2(q.bits, q.node_m * 1e9, q.rate_hz, hwc_fit()) * 1e-12
+        return float(lib(n_bits=bits, tech_node=q.node_m, throughput=q.rate_hz).area)
+    return hwc_area_um2(bits, q.node_m * 1e9, q.rate_hz, hwc_fit()) * 1e-12
 
 
 register_adc_model(AdcModel(
@@ -406,7 +404,8 @@ register_adc_model(AdcModel(
     source=f"{HWC_PACKAGE}=={HWC_VERSION} (Accelergy/CiMLoop, T. Andrulis et al., arXiv:2404.06553; MIT), "
            "fitted to B. Murmann, ADC Performance Survey 1997-2023: the best (optimistic) ADC for the bits, rate "
            "and node; energy includes its 20 % leakage share",
-    assumptions="tech node = the technology's minimum channel length; rate = this ADC's conversions per second",
+    assumptions="tech node = the technology's minimum channel length; rate = this ADC's conversions per second; "
+                "fewer than 4 bits costed as 4 (the library's lower limit)",
     energy_j=_hwc_energy,
     area_m2=_hwc_area,
 ))
@@ -516,7 +515,7 @@ class ArrayFacts:
     e_conv_per_row_j: float  # per GBL conversion and accumulated row (inputs, cells, plates)
     area_per_gbl_row_m2: float  # one row of one GBL: its computing cell, SRAM share, row select
     area_gbl_fixed_m2: float  # one GBL's reset/sample switches and sample capacitor
-    area_driver_per_row_m2: float  # one row's input driver (ML-SIU or LCC input)
+    area_driver_per_row_gbl_m2: float  # input driver of one row, per GBL it drives (sized to its load)
     t_array_s: float  # compute cycle of the array (reset, settle, sample)
     node_m: float
     vdd_v: float
@@ -525,7 +524,7 @@ class ArrayFacts:
     def __post_init__(self) -> None:
         get_scheme(self.scheme)
         for name in ("e_conv_fixed_j", "e_conv_per_row_j", "area_per_gbl_row_m2", "area_gbl_fixed_m2",
-                     "area_driver_per_row_m2"):
+                     "area_driver_per_row_gbl_m2"):
             validate.number(getattr(self, name), name, minimum=0.0)
         for name in ("t_array_s", "node_m", "vdd_v", "transistor_area_m2"):
             validate.number(getattr(self, name), name, minimum=0.0, exclusive_minimum=True)
@@ -644,7 +643,7 @@ def evaluate(facts: ArrayFacts, params: MacroParams, *, adc_model: str, bits: in
         e_mac_adc_j=per_mac * e_adc,
         e_mac_digital_j=per_mac * e_dig,
         area_array_m2=gbls * (rows * facts.area_per_gbl_row_m2 + facts.area_gbl_fixed_m2),
-        area_drivers_m2=rows * facts.area_driver_per_row_m2,
+        area_drivers_m2=rows * gbls * facts.area_driver_per_row_gbl_m2,
         area_adc_m2=adcs * model.area_m2(q),
         area_digital_m2=adcs * acc_bits * DIGITAL_TRANSISTORS_PER_BIT * facts.transistor_area_m2,
     )

@@ -485,3 +485,35 @@ def accuracy_vs_noise(
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
     return _save(fig, target, fmt)
+
+
+def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference: Mapping[str, float] | None = None) -> Path:
+    """Side-by-side line plots of a ratio against a swept quantity, one line per series.
+
+    panels: {"x": values, "xlabel", "series": {label: y values}, optional "log_x"};
+    reference: {label: value} drawn as dotted horizontal lines in every panel."""
+    target, fmt = _target(path)
+    if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
+        raise NetlistgenError("panels must be a non-empty list of dicts")
+    fig = _figure(title or "Ratio sweep", width_in=5.0 * len(panels) + 1.0, height_in=4.5)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for k, (ax, panel) in enumerate(zip(axes, panels)):
+        if not isinstance(panel, Mapping) or "x" not in panel or not panel.get("series"):
+            raise NetlistgenError(f"panels[{k}] must be a dict with 'x' and non-empty 'series'")
+        x = _array(f"panels[{k}] x", panel["x"])
+        series = dict(panel["series"])
+        for color, (label, ys) in zip(_colors(len(series)), series.items()):
+            y = _array(f"panels[{k}] series {label!r}", ys)
+            if y.shape != x.shape:
+                raise NetlistgenError(f"panels[{k}] series {label!r} has {y.size} values for {x.size} x values")
+            ax.plot(x, y, marker="o", markersize=3, color=color, label=str(label))
+        for label, value in dict(reference or {}).items():
+            ax.axhline(_number(f"reference {label!r}", value), color="0.3", linestyle=":", linewidth=0.9)
+            ax.annotate(str(label), (x[0], value), fontsize="x-small", va="bottom")
+        if panel.get("log_x"):
+            ax.set_xscale("log", base=2)
+        ax.set_xlabel(str(panel.get("xlabel", "")))
+        ax.set_ylabel(str(panel.get("ylabel", "ratio")))
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize="x-small")
+    return _save(fig, target, fmt)

@@ -25,7 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from netlistgen.analysis import macro
 from netlistgen.core import validate
+from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.design import ArraySpec, DesignPoint, default_cell
 from netlistgen.circuits.encoding import get_pattern_set
 from netlistgen.analysis.area import AreaEstimate, area_efficiency_gops_per_mm2, area_estimate
@@ -74,6 +76,9 @@ class SchemeArea:
     weight_cols: int
     sharing: int  # SRAM rows per computing cell used in the macro
     breakdown_m2: dict = field(default_factory=dict)
+    bit_cols: int = 0  # GBL columns per weight
+    driver_per_row_m2: float = 0.0  # one row's input driver (ML-SIU or LCC input)
+    gbl_periphery_m2: float = 0.0  # one GBL's reset/sample switches and sample capacitor
 
     @property
     def parameter_density_m_per_mm2(self) -> float:
@@ -97,21 +102,23 @@ def input_cycles(scheme: str, levels: int) -> int:
     return int(len(weights))
 
 
-def scheme_area(scheme: str, tech: Technology, plan: MacroPlan = MacroPlan(), **design: object) -> SchemeArea:
-    """Computing-cell and macro area of one scheme under `plan` (see the module doc)."""
+def scheme_area(scheme: str, tech: Technology, plan: MacroPlan = MacroPlan(), *, twos_complement: bool = False,
+                **design: object) -> SchemeArea:
+    """Computing-cell and macro area of one scheme under `plan` (see the module doc).
+    twos_complement: the weight's bits as two's complement (one more bit column, no sign bit)."""
     ps = get_pattern_set(scheme)
     cell = default_cell(scheme)
     levels = 1 if cell == "lcc" else 3
     dp = DesignPoint.for_technology(tech, levels=levels, **design)
     two_caps = len(ps.patterns) == 2
     ratio = ps.cap_ratios[1] if two_caps else 1
-    n = ps.n_bits
+    n = ps.n_bits + (1 if twos_complement else 0)
     tgs_per_cell = 8 if (cell == "mllcu" and two_caps) else 4
     caps_f = dp.c_unit_f * (1 + (ratio if two_caps else 0))
     tg = _tg_area_m2(tech, dp)
     cell_tr = tgs_per_cell * tg
     cell_cap = caps_f / tech.cap_density_f_per_m2
-    bits_per_weight = n + 1 + (1 if two_caps else 0)
+    bits_per_weight = n if twos_complement else n + 1 + (1 if two_caps else 0)
     sharing = plan.sram_rows_per_cell if (cell == "lcc" or plan.share_mllcu) else 1
     weights = plan.sram_bits // bits_per_weight
     group_weights = plan.compute_rows * sharing  # weights on one weight column
@@ -154,6 +161,9 @@ def scheme_area(scheme: str, tech: Technology, plan: MacroPlan = MacroPlan(), **
             "row select": cells * rowsel_tgs * tg,
             "periphery (ML-SIU/input drivers, GBL reset+sample)": periphery,
         },
+        bit_cols=n,
+        driver_per_row_m2=siu,
+        gbl_periphery_m2=gblper,
     )
 
 
@@ -226,8 +236,16 @@ class PaperOptions:
     workers: int | None = None
     accuracy_seeds: int = 3  # noise seeds of the accuracy experiment; 0 skips it
     plan: MacroPlan = MacroPlan()
+    adc_model: str = "hwcomponents"  # macro.ADC_MODELS key of the headline macro numbers
+    adc_policy: str = "same"  # macro.BIT_POLICIES key of the headline macro numbers
+    adc_share: int = 8  # GBLs per ADC
 
     def __post_init__(self) -> None:
+        macro.get_adc_model(self.adc_model)
+        if self.adc_policy not in macro.BIT_POLICIES:
+            raise NetlistgenError(f"unknown ADC-bit policy {self.adc_policy!r}: expected one of "
+                                  f"{', '.join(macro.BIT_POLICIES)}")
+        validate.integer(self.adc_share, "adc_share", minimum=1, maximum=4096)
         validate.integer(self.rows, "rows", minimum=1, maximum=256)
         validate.integer(self.cycles, "cycles", minimum=4, maximum=10000)
         validate.integer(self.energy_cycles, "energy_cycles", minimum=1, maximum=100)
@@ -290,6 +308,8 @@ def markdown(doc: dict) -> str:
               "| metric | pair | ours | seeds | ours / seeds |", "|---|---|---|---|---|"]
     for r in doc["ratios"]:
         lines.append(f"| {r['metric']} | {r['pair']} | {r['ours']:.3f} | {r['seeds']:.3f} | {r['ours_over_seeds']:.2f} |")
+    if doc.get("macro"):
+        lines += macro_markdown(doc["macro"])
     lines += ["", "## Where we disagree, and why", ""] + [f"- {n}" for n in doc["notes"]]
     lines += ["", "## How each number is obtained", ""] + [f"- {n}" for n in doc["method"]]
     if doc.get("plots"):
@@ -322,6 +342,9 @@ def html(doc: dict) -> str:
                    f"<td>{r['seeds']:.3f}</td><td>{r['ours_over_seeds']:.2f}</td></tr>")
     out.append("</table><h2>Where we disagree, and why</h2><ul>")
     out += [f"<li>{_h.escape(n)}</li>" for n in doc["notes"]]
+    if doc.get("macro"):
+        out.append("</ul><h2>Macro model: what reproduces the seeds</h2><ul>")
+        out += [f"<li>{_h.escape(n)}</li>" for n in doc["macro"]["findings"]]
     out.append("</ul><h2>How each number is obtained</h2><ul>")
     out += [f"<li>{_h.escape(n)}</li>" for n in doc["method"]]
     out.append("</ul>")
@@ -351,11 +374,145 @@ REASONS = {
 }
 
 
+# Group of the SPICE energy breakdown that does not grow with rows (the GBL's own switches).
+FIXED_ENERGY_GROUPS = ("reset/sample control",)
+
+
+def macro_facts(measured: dict[str, dict], tech: Technology, opts: PaperOptions, t_array_s: float) -> dict:
+    """macro.ArrayFacts of every macro scheme whose column was simulated: energy per GBL
+    conversion split into a fixed and a per-row part, and the area model's parts."""
+    facts = {}
+    plan = MacroPlan(sram_bits=opts.plan.sram_bits, compute_rows=opts.rows,
+                     sram_rows_per_cell=opts.plan.sram_rows_per_cell, share_mllcu=opts.plan.share_mllcu)
+    t_min = tech.transistor_area_per_wl * tech.wmin_m * tech.lmin_m
+    for name, ms in macro.MACRO_SCHEMES.items():
+        row = measured.get(ms.pattern_set)
+        if row is None or "energy_per_cycle_fj" not in row:
+            continue
+        spice_cols = row["bit_cols"]  # the simulated column's GBLs (sign-magnitude bits)
+        e_cycle_j = row["energy_per_cycle_fj"] * 1e-15
+        e_fixed_j = sum(row["energy_breakdown_fj"].get(g, 0.0) for g in FIXED_ENERGY_GROUPS) * 1e-15
+        area = scheme_area(ms.pattern_set, tech, plan, twos_complement=ms.twos_complement)
+        cells = plan.compute_rows * area.weight_cols
+        per_gbl_row = (area.breakdown_m2["sram"] + area.breakdown_m2["computing cells"]
+                       + area.breakdown_m2["row select"]) / (cells * area.bit_cols)
+        facts[name] = macro.ArrayFacts(
+            scheme=name, rows_simulated=row["rows"],
+            e_conv_fixed_j=e_fixed_j / spice_cols,
+            e_conv_per_row_j=(e_cycle_j - e_fixed_j) / spice_cols / row["rows"],
+            area_per_gbl_row_m2=per_gbl_row, area_gbl_fixed_m2=area.gbl_periphery_m2,
+            area_driver_per_row_gbl_m2=area.driver_per_row_m2 / (area.bit_cols * area.weight_cols), t_array_s=t_array_s,
+            node_m=tech.lmin_m, vdd_v=tech.vdd_v, transistor_area_m2=t_min)
+    return facts
+
+
+def macro_section(facts: dict, opts: PaperOptions) -> dict:
+    """The `macro` object of paper.json: every policy under the chosen ADC model, the
+    ratios under every available model, the seeds' check and the sweeps."""
+    params = macro.MacroParams(rows=opts.rows, adc_share=opts.adc_share, sram_bits=opts.plan.sram_bits,
+                               sram_rows_per_cell=opts.plan.sram_rows_per_cell)
+    models, unavailable = [], {}
+    for name in macro.ADC_MODELS:
+        try:
+            macro.policy_block(facts, params, name, "lossless")
+            models.append(name)
+        except NetlistgenError as exc:
+            unavailable[name] = str(exc)
+    if opts.adc_model in unavailable:
+        raise NetlistgenError(unavailable[opts.adc_model])
+    policies = {p: macro.policy_block(facts, params, opts.adc_model, p) for p in macro.BIT_POLICIES}
+    by_model = {m: {p: {"bits": (blk := macro.policy_block(facts, params, m, p))["bits"], "ratios": blk["ratios"]}
+                    for p in macro.BIT_POLICIES} for m in models}
+    return {
+        "adc_model": opts.adc_model, "adc_policy": opts.adc_policy, "rows": opts.rows, "adc_share": opts.adc_share,
+        "bits": policies[opts.adc_policy]["bits"], "ratios": policies[opts.adc_policy]["ratios"],
+        "policies": policies, "by_model": by_model,
+        "seeds_check": macro.seeds_check(facts, params, tuple(models)),
+        "sweep": macro.sweep(facts, params, tuple(models), tuple(macro.BIT_POLICIES)),
+        "adc_models": {m: {"source": macro.ADC_MODELS[m].source, "assumptions": macro.ADC_MODELS[m].assumptions}
+                       for m in models},
+        "unavailable_adc_models": unavailable,
+        "policy_descriptions": {p: b.description for p, b in macro.BIT_POLICIES.items()},
+        "conventions": {c: d for c, (d, _) in macro.CONVENTIONS.items()},
+        "schemes": {n: {"title": s.title, "bit_cols": s.bit_cols, "input_cycles": s.input_cycles,
+                        "conversions_per_mac": s.conversions_per_mac, "bits_per_weight": s.bits_per_weight,
+                        "lossless_levels": macro.column_levels(s, opts.rows)}
+                    for n, s in macro.MACRO_SCHEMES.items() if n in facts},
+        "params": dict(params.__dict__),
+        "facts": {n: dict(f.__dict__) for n, f in facts.items()},
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{x - 1:+.0%}"
+
+
+def macro_findings(m: dict) -> list[str]:
+    """Which assumption reproduces the seeds' 4.04/4.06 and 3.63/3.85, with numbers."""
+    lines = []
+    for pair in ("int8-2c", "int8"):
+        for model in m["adc_models"]:
+            hits = [c for c in m["seeds_check"] if c["adc_model"] == model and c["pair"].endswith("/" + pair)]
+            if not hits:
+                continue
+            tops = "; ".join(f"R={c['rows']} {c['pair'].split('/')[0]} {c['tops_per_w']:.2f} ({_pct(c['tops_per_w'] / c['seeds_tops_per_w'])})"
+                             for c in hits)
+            ok = all(c["tops_within_10pct"] for c in hits)
+            adc = max(c["adc_share_of_baseline_energy"] for c in hits)
+            lines.append(f"policy same, {model}, baseline {pair}: TOPS/W ratio {tops} vs seeds 4.04/4.06 -> "
+                         f"{'REPRODUCED within 10 %' if ok else 'NOT within 10 %'} (ADC up to {adc:.0%} of the "
+                         f"baseline's energy per MAC)")
+            gops = "; ".join(f"R={c['rows']} {c['pair'].split('/')[0]} {c['gops_per_mm2']:.2f} ({_pct(c['gops_per_mm2'] / c['seeds_gops_per_mm2'])})"
+                             for c in hits)
+            ok = all(c["gops_within_15pct"] for c in hits)
+            lines.append(f"area efficiency at fixed computing columns, {model}, baseline {pair}: {gops} vs seeds "
+                         f"3.63/3.85 -> {'within 15 %' if ok else 'NOT within 15 %'}")
+    for model, pol in m["by_model"].items():
+        for policy in ("lossless", "stat"):
+            blk = pol[policy]
+            r = blk["ratios"]
+            lines.append(f"{policy}, {model}, R={m['rows']}: ZEBRA-I/8-8(2c) {r['zebra-i/int8-2c']['tops_per_w']:.2f}, "
+                         f"ZEBRA-II/8-8(2c) {r['zebra-ii/int8-2c']['tops_per_w']:.2f} TOPS/W "
+                         f"(sign-magnitude 8-8: {r['zebra-i/int8']['tops_per_w']:.2f} / {r['zebra-ii/int8']['tops_per_w']:.2f}); "
+                         "bits " + ", ".join(f"{s} {b}" for s, b in blk["bits"].items()))
+    return lines
+
+
+def macro_markdown(m: dict) -> list[str]:
+    """The macro section of paper.md."""
+    out = ["", f"## Macro model: array + ADC + digital (R = {m['rows']} rows per conversion, one ADC per "
+           f"{m['adc_share']} GBLs, ADC model `{m['adc_model']}`)", "",
+           "Energy per MAC = conversions/MAC x (E_array per conversion from SPICE + E_ADC(B, rate, node) + "
+           "E_shift-add(B)) / R; see docs/macro.md.", ""]
+    out += ["| policy | scheme | ADC bits | conversions/MAC | TOPS/W | GOPS/mm^2 (fixed columns) | "
+            "GOPS/mm^2 (fixed SRAM) | E/MAC array / ADC / digital fJ |", "|---|---|---|---|---|---|---|---|"]
+    for policy, blk in m["policies"].items():
+        for s, d in blk["schemes"].items():
+            e = d["energy_per_mac_fj"]
+            out.append(f"| {policy} | {s} | {d['bits']} | {d['conversions_per_mac']} | {d['tops_per_w']:.2f} | "
+                       f"{d['gops_per_mm2']:.1f} | {d['gops_per_mm2_fixed_sram']:.1f} | "
+                       f"{e['array']:.1f} / {e['adc']:.1f} / {e['digital']:.1f} |")
+    out += ["", "ZEBRA / baseline ratios (TOPS/W; GOPS/mm^2 at fixed columns) for every ADC model and policy:", "",
+            "| ADC model | policy | " + " | ".join(next(iter(next(iter(m["by_model"].values())).values()))["ratios"])
+            + " |", "|---|---|" + "---|" * 4]
+    for model, pol in m["by_model"].items():
+        for policy, blk in pol.items():
+            cells = [f"{r['tops_per_w']:.2f}; {r['gops_per_mm2']:.2f}" for r in blk["ratios"].values()]
+            out.append(f"| {model} | {policy} | " + " | ".join(cells) + " |")
+    out += ["", "### What reproduces the seeds and what does not", ""] + [f"- {x}" for x in m["findings"]]
+    out += ["", "### Sources and assumptions", ""]
+    out += [f"- ADC `{k}`: {v['source']}; {v['assumptions']}" for k, v in m["adc_models"].items()]
+    out += [f"- ADC `{k}` unavailable here: {v}" for k, v in m["unavailable_adc_models"].items()]
+    out += [f"- policy `{k}`: {v}" for k, v in m["policy_descriptions"].items()]
+    out += [f"- convention `{k}`: {v}" for k, v in m["conventions"].items()]
+    return out
+
+
+
 def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> dict:
     """Simulate, model and assemble the comparison document (a JSON-able dict with the
     SimResults under "_results" for the plots; `write` removes them)."""
     from netlistgen.analysis.behavioral import fit_model
-    from netlistgen.core.errors import NetlistgenError
     from netlistgen.analysis.report import summarize
     from netlistgen.studies.snr_study import paper_snr
     from netlistgen.tech.technology import load_technology
@@ -403,6 +560,8 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
             table["accuracy_under_noise"][scheme] = acc[scheme]["noisy_mean"]
             table["accuracy_under_strong_noise"][scheme] = strong[scheme]["noisy_mean"]
     ratios = ratio_rows(table)
+    macro_doc = macro_section(macro_facts(measured, tech, opts, cycle_s), opts)
+    macro_doc["findings"] = macro_findings(macro_doc)
     conversions = {s: netlists[s].spec.n_bits * measured[s]["input_cycles"] for s in SCHEMES}
     notes = [
         "GBL conversions per full-precision MAC column (bit columns x input cycles): "
@@ -447,7 +606,8 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         "technology": tech.name,
         "schemes": list(SCHEMES),
         "options": {"rows": opts.rows, "cycles": opts.cycles, "energy_cycles": opts.energy_cycles,
-                    "stim_seed": opts.stim_seed, "plan": opts.plan.__dict__},
+                    "stim_seed": opts.stim_seed, "plan": opts.plan.__dict__, "adc_model": opts.adc_model,
+                    "adc_policy": opts.adc_policy, "adc_share": opts.adc_share},
         "table": table,
         "seeds": SEEDS,
         "ratios": ratios,
@@ -458,6 +618,7 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         "notes": notes,
         "method": method,
         "models": {s: m.to_dict() for s, m in models.items()},
+        "macro": macro_doc,
         "_results": results,
     }
 
@@ -486,6 +647,8 @@ def write(doc: dict, out) -> dict[str, Path]:
     paths["energy"] = plots.energy_bar(
         [{"label": s, "energy_per_op_fj": doc["measured"][s]["energy_per_mac_fj"] / 2} for s in doc["schemes"]],
         out / "energy.png", title="Energy per full-precision operation (1 MAC = 2 OPs)")
+    if doc.get("macro"):
+        paths.update(macro_plots(doc["macro"], out))
     doc["plots"] = {k: str(v) for k, v in paths.items()}
     paths["json"] = out / "paper.json"
     write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
@@ -493,4 +656,28 @@ def write(doc: dict, out) -> dict[str, Path]:
     write_atomic(paths["markdown"], markdown(doc))
     paths["html"] = out / "paper.html"
     write_atomic(paths["html"], html(doc))
+    return paths
+
+
+def macro_plots(m: dict, out: Path) -> dict[str, Path]:
+    """ZEBRA/baseline ratio vs rows and ADC bits; energy breakdown per scheme."""
+    from netlistgen.analysis import plots
+
+    sw = m["sweep"]
+    ref = {f"seeds {z}": macro.SEEDS_TOPS_RATIO[z] for z in ("zebra-i",)}
+    paths = {"macro_sweep": plots.ratio_sweep(
+        [{"x": sw["rows"], "xlabel": "rows per conversion R", "ylabel": f"TOPS/W ratio {sw['pair']}",
+          "series": sw["ratio_vs_rows"], "log_x": True},
+         {"x": sw["bits"], "xlabel": f"ADC bits (policy same, R = {sw['rows_at_bits']})",
+          "ylabel": f"TOPS/W ratio {sw['pair']}", "series": sw["ratio_vs_bits"]}],
+        out / "macro_sweep.png", title="ZEBRA-I / baseline 8-8 (two's complement) energy efficiency", reference=ref)}
+    bars = []
+    for policy, blk in m["policies"].items():
+        for s, d in blk["schemes"].items():
+            e = d["energy_per_mac_fj"]
+            bars.append({"label": f"{s}\n{policy} B={d['bits']}", "energy_per_op_fj": e["total"] / 2,
+                         "breakdown": {k: e[k] / 2 for k in ("array", "adc", "digital")}})
+    paths["macro_energy"] = plots.energy_bar(
+        bars, out / "macro_energy.png",
+        title=f"Energy per operation: array / ADC ({m['adc_model']}) / digital, R = {m['rows']}")
     return paths
