@@ -81,5 +81,22 @@ def test_paper_report_from_real_runs(tmp_path, installed):
     md = paths["markdown"].read_text()
     assert "ZEBRA I 8-8" in md and "ours / seeds" in md
     assert paths["html"].read_text().startswith("<!doctype html>")
-    for key in ("ratios", "transfer", "energy"):
+    for key in ("ratios", "transfer", "energy", "macro_sweep", "macro_energy"):
         assert paths[key].stat().st_size > 1000
+    m = data["macro"]
+    assert m["rows"] == 4 and m["adc_model"] == "hwcomponents" and set(m["policies"]) == {"same", "lossless", "stat"}
+    for policy, blk in m["policies"].items():
+        for s in ("int8", "int8-2c", "zebra-i", "zebra-ii"):
+            d = blk["schemes"][s]
+            assert d["tops_per_w"] > 0 and d["gops_per_mm2"] > 0 and d["gops_per_mm2_fixed_sram"] > 0
+            e = d["energy_per_mac_fj"]
+            assert e["total"] == pytest.approx(e["array"] + e["adc"] + e["digital"])
+        assert set(blk["ratios"]) >= {"zebra-i/int8", "zebra-ii/int8", "zebra-i/int8-2c", "zebra-ii/int8-2c"}
+    assert m["policies"]["lossless"]["bits"]["zebra-i"] == 7  # 24*4+1 = 97 levels
+    # under `same` bits the ADC dominates, so the ratio is near the conversions ratio 64/16
+    assert 3.0 < m["policies"]["same"]["ratios"]["zebra-i/int8-2c"]["tops_per_w"] < 4.2
+    # the macro array energy at the simulated rows is the array-only SPICE number
+    arr = m["policies"]["same"]["schemes"]["int8"]["energy_per_mac_fj"]["array"]
+    assert arr == pytest.approx(data["measured"]["int8"]["energy_per_mac_fj"], rel=1e-9)
+    assert set(m["by_model"]) == {"hwcomponents", "neurosim", "walden"}
+    assert "Macro model" in md and any("REPRODUCED" in f or "NOT within" in f for f in m["findings"])

@@ -657,6 +657,7 @@ BASELINES = ("int8", "int8-2c")
 ZEBRAS = ("zebra-i", "zebra-ii")
 SEEDS_TOPS_RATIO = {"zebra-i": 64.3 / 15.9, "zebra-ii": 64.6 / 15.9}
 SEEDS_GOPS_RATIO = {"zebra-i": 346.0 / 95.25, "zebra-ii": 367.0 / 95.25}
+SEEDS_AREA_RATIO = {"zebra-i": 0.36 / 0.32, "zebra-ii": 0.34 / 0.32}  # macro areas, same computing columns
 SWEEP_ROWS = (16, 32, 64, 128, 256)
 SWEEP_BITS = tuple(range(4, 13))
 
@@ -743,5 +744,6 @@ def seeds_check(facts: dict[str, ArrayFacts], params: MacroParams, models: tuple
                         "gops_per_mm2": gops, "seeds_gops_per_mm2": SEEDS_GOPS_RATIO[z],
                         "gops_within_15pct": abs(gops / SEEDS_GOPS_RATIO[z] - 1) <= 0.15,
                         "adc_share_of_baseline_energy": rb.e_mac_adc_j / rb.e_mac_j,
+                        "area_ratio": rz.area_m2 / rb.area_m2, "seeds_area_ratio": SEEDS_AREA_RATIO[z],
                     })
     return out
