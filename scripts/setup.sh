@@ -40,6 +40,12 @@ stamp="$venv/.netlistgen-installed"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$src_hash" ]; then
   say "installing netlistgen and its dependencies into $venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test]"
+  # The macro model's ADC fit (hwcomponents-adc, pinned) declares Python >= 3.12; on older
+  # Pythons install the wheel's files only (netlistgen reads its fitted model, not its code).
+  if ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps --ignore-requires-python \
+      "hwcomponents-adc==1.0.21"
+  fi
   echo "$src_hash" > "$stamp"
 else
   say "netlistgen already installed and up to date"

@@ -161,3 +161,21 @@ def test_same_bits_with_a_dominant_adc_tends_to_the_conversion_ratio():
     sw = macro.sweep(facts, params, ("walden",), ("same",))
     assert len(sw["ratio_vs_rows"]["same / walden"]) == len(macro.SWEEP_ROWS)
     assert sw["ratio_vs_bits"]["same / walden"] == pytest.approx([4.0] * len(macro.SWEEP_BITS))
+
+
+def test_missing_or_wrong_hwcomponents_is_one_clear_error(monkeypatch):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    macro.hwc_fit.cache_clear()
+    try:
+        with pytest.raises(NetlistgenError, match="pip install --no-deps --ignore-requires-python hwcomponents-adc==1.0.21"):
+            macro.get_adc_model("hwcomponents", check=True)
+        monkeypatch.setattr(importlib.metadata, "version", lambda name: "1.0.20")
+        with pytest.raises(NetlistgenError, match="pinned to hwcomponents-adc==1.0.21, found 1.0.20"):
+            macro.hwc_fit()
+    finally:
+        macro.hwc_fit.cache_clear()

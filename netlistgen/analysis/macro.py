@@ -305,11 +305,18 @@ def register_adc_model(model: AdcModel) -> AdcModel:
     return model
 
 
-def get_adc_model(name: str) -> AdcModel:
+def get_adc_model(name: str, *, check: bool = False) -> AdcModel:
+    """The registered model `name`; check=True also evaluates it once, so a model whose
+    data is not installed fails here (before any simulation) with its own message."""
     try:
-        return ADC_MODELS[name]
+        model = ADC_MODELS[name]
     except KeyError:
         raise NetlistgenError(f"unknown ADC model {name!r}: expected one of {', '.join(ADC_MODELS)}") from None
+    if check:
+        probe = AdcQuery(bits=8, rate_hz=1e8, node_m=45e-9, vdd_v=1.0, transistor_area_m2=1e-13)
+        model.energy_j(probe)
+        model.area_m2(probe)
+    return model
 
 
 # hwcomponents-adc (Accelergy / CiMLoop; T. Andrulis et al., arXiv:2404.06553), fitted to

@@ -241,7 +241,7 @@ class PaperOptions:
     adc_share: int = 8  # GBLs per ADC
 
     def __post_init__(self) -> None:
-        macro.get_adc_model(self.adc_model)
+        macro.get_adc_model(self.adc_model, check=True)
         if self.adc_policy not in macro.BIT_POLICIES:
             raise NetlistgenError(f"unknown ADC-bit policy {self.adc_policy!r}: expected one of "
                                   f"{', '.join(macro.BIT_POLICIES)}")
@@ -572,8 +572,10 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         + ". If a per-conversion cost (ADC, GBL reset) dominated, energy efficiency zebra/int8 would tend to "
         f"{conversions['int8'] / conversions['zebra-i']:.2f} here (sign-magnitude baseline: 7 magnitude bit "
         "columns); the seeds' ratio of about 4.0 matches 8 x 8 = 64 vs 4 x 4 = 16 conversions, i.e. a "
-        "two's-complement baseline with 8 bit columns whose energy is dominated by per-conversion costs. Our numbers have no ADC and count the array's own switching, where the ML-LCU's "
-        "C1 + C2 and the 7-level ML-SIU cost more per GBL-cycle than the LCC's single unit capacitor."
+        "two's-complement baseline with 8 bit columns whose energy is dominated by per-conversion costs. The table's "
+        "energy row has no ADC and counts the array's own switching, where the ML-LCU's C1 + C2 and the 7-level "
+        "ML-SIU cost more per GBL-cycle than the LCC's single unit capacitor; the macro section adds the ADC and the "
+        "shift-add and says which assumption reproduces the seeds."
     ]
     for r in ratios:
         off = r["ours_over_seeds"] - 1
