@@ -490,7 +490,8 @@ def macro_markdown(m: dict) -> list[str]:
     out += ["| policy | scheme | ADC bits | conversions/MAC | TOPS/W | GOPS/mm^2 (fixed columns) | "
             "GOPS/mm^2 (fixed SRAM) | E/MAC array / ADC / digital fJ |", "|---|---|---|---|---|---|---|---|"]
     for policy, blk in m["policies"].items():
-        for s, d in blk["schemes"].items():
+        for s in ("int8", "int8-2c", "zebra-i", "zebra-ii"):
+            d = blk["schemes"][s]
             e = d["energy_per_mac_fj"]
             out.append(f"| {policy} | {s} | {d['bits']} | {d['conversions_per_mac']} | {d['tops_per_w']:.2f} | "
                        f"{d['gops_per_mm2']:.1f} | {d['gops_per_mm2_fixed_sram']:.1f} | "
@@ -678,7 +679,8 @@ def macro_plots(m: dict, out: Path) -> dict[str, Path]:
         out / "macro_sweep.png", title="ZEBRA-I / baseline 8-8 (two's complement) energy efficiency", reference=ref)}
     bars = []
     for policy, blk in m["policies"].items():
-        for s, d in blk["schemes"].items():
+        for s in ("int8", "int8-2c", "zebra-i", "zebra-ii"):
+            d = blk["schemes"][s]
             e = d["energy_per_mac_fj"]
             bars.append({"label": f"{s}\n{policy} B={d['bits']}", "energy_per_op_fj": e["total"] / 2,
                          "breakdown": {k: e[k] / 2 for k in ("array", "adc", "digital")}})
