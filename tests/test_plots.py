@@ -159,3 +159,17 @@ def test_waveform_grouping_and_errors(tmp_path):
     with pytest.raises(NetlistgenError, match="has 3 points"):
         waveforms(t, {"gbl0": [0.0, 1.0, 2.0]}, tmp_path / "x.png")
     assert [p.name for p in tmp_path.iterdir()] == ["w.png"]
+
+
+def test_ratio_sweep_writes_panels_and_rejects_ragged_series(tmp_path):
+    panels = [{"x": [16, 32, 64], "xlabel": "rows", "series": {"same / a": [4.0, 3.9, 3.7], "lossless / a": [1.7, 1.4, 0.7]},
+               "log_x": True},
+              {"x": [4, 5, 6], "xlabel": "bits", "series": {"same / a": [3.9, 3.95, 3.97]}}]
+    path = plots.ratio_sweep(panels, tmp_path / "sweep.png", reference={"seeds": 4.04})
+    assert path.stat().st_size > 5000
+    bad = [{"x": [16, 32], "series": {"s": [1.0, 2.0, 3.0]}}]
+    with pytest.raises(NetlistgenError, match="3 values for 2 x values"):
+        plots.ratio_sweep(bad, tmp_path / "bad.png")
+    assert not (tmp_path / "bad.png").exists()
+    with pytest.raises(NetlistgenError, match="non-empty"):
+        plots.ratio_sweep([], tmp_path / "empty.png")

@@ -18,11 +18,12 @@ model, assembled by studies/paper.py), so it is cheap enough to sweep.
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import importlib.util
 import math
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -109,14 +110,15 @@ class MacroScheme:
             cyc_w = float(2 * self.siu_levels + 1) ** np.arange(self.input_cycles)
         return np.outer(bit_w, cyc_w).ravel()
 
-    def weight_bit_planes(self, w_int: np.ndarray) -> np.ndarray:
-        """(..., bit_cols) signed per-row weight of every bit column for integer weights
-        w_int of this scheme's pattern set (sign-magnitude codes, or two's complement)."""
-        ps = get_pattern_set(self.pattern_set)
+    def bit_planes(self, codes) -> np.ndarray:
+        """(..., bit_cols) per-row weight every bit column sees for encoded weights:
+        b * (-1)^S * 2^k_P in sign-magnitude; the unsigned bits of the value in two's
+        complement (MSB first)."""
         if self.twos_complement:
-            u = np.mod(np.asarray(w_int, dtype=np.int64), 2**self.bit_cols)
+            u = np.mod(decode(codes).astype(np.int64), 2**self.bit_cols)
             return np.stack([(u >> (self.bit_cols - 1 - i)) & 1 for i in range(self.bit_cols)], axis=-1)
-        raise NetlistgenError("weight_bit_planes of a sign-magnitude scheme come from its codes")
+        ratio = np.array(codes.pattern_set.cap_ratios, dtype=np.int64)[codes.pattern]
+        return codes.bits.astype(np.int64) * np.where(codes.sign == 1, -ratio, ratio)[..., None]
 
 
 # One table of the schemes compared (move to the cells registry when it lands).
@@ -183,12 +185,7 @@ def column_sum_sigma(scheme: MacroScheme, rows: int, workload: Workload = Worklo
     rng = np.random.default_rng(workload.seed)
     shape = (rows, workload.outputs)
     w = rng.normal(size=shape) if workload.weights == "gaussian" else rng.laplace(size=shape)
-    codes = quantize(w, get_pattern_set(scheme.pattern_set), clip="mse").codes
-    if scheme.twos_complement:
-        planes = scheme.weight_bit_planes(decode(codes))  # (rows, outputs, bit_cols)
-    else:
-        ratio = np.array(codes.pattern_set.cap_ratios, dtype=np.int64)[codes.pattern]
-        planes = codes.bits.astype(np.int64) * np.where(codes.sign == 1, -ratio, ratio)[..., None]
+    planes = scheme.bit_planes(quantize(w, get_pattern_set(scheme.pattern_set), clip="mse").codes)
     x = np.maximum(rng.normal(size=(workload.vectors, rows)), 0.0)
     top = 2**scheme.input_bits - 1
     a = np.rint(x / max(float(x.max()), 1e-30) * top).astype(np.int64)
@@ -343,8 +340,6 @@ def _hwc_library_class():
 def hwc_fit() -> dict:
     """The pinned hwcomponents-adc's fitted model (adc_data/model.yaml), read without
     importing the package (its __init__ needs Python >= 3.12)."""
-    import importlib.metadata
-
     import yaml
 
     try:
@@ -703,8 +698,6 @@ def sweep(facts: dict[str, ArrayFacts], params: MacroParams, models: tuple[str, 
           pparams: PolicyParams = PolicyParams(), pair: tuple[str, str] = ("zebra-i", "int8-2c")) -> dict:
     """ZEBRA/baseline TOPS/W ratio against rows (per policy and model) and against the
     common ADC bits (policy same, per model)."""
-    from dataclasses import replace
-
     z, b = pair
     by_rows: dict[str, list] = {}
     for model in models:
@@ -732,8 +725,6 @@ def seeds_check(facts: dict[str, ArrayFacts], params: MacroParams, models: tuple
                 pparams: PolicyParams = PolicyParams(), rows_list: tuple[int, ...] = (16, 32)) -> list[dict]:
     """Policy `same` against the seeds' 4.04/4.06 (TOPS/W, within 10 %) and 3.63/3.85
     (GOPS/mm^2 at fixed columns, within 15 %), for both baselines."""
-    from dataclasses import replace
-
     out = []
     for model in models:
         for rows in rows_list:
