@@ -33,8 +33,13 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="output directory (default out)")
 
 
+GENERATE_FIELDS = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+                   "weights", "seed", "clip", "pattern_sets", "out")
+
+
 def _options(args: argparse.Namespace):
-    from netlistgen.circuits.generate import GenerateOptions
+    """GenerateOptions of the design flags (api.options: flags win over --config)."""
+    from netlistgen import api
 
     design = {}
     for item in args.design:
@@ -42,27 +47,17 @@ def _options(args: argparse.Namespace):
         if not sep or not key:
             raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
         design[key.strip()] = value.strip()
-    fields = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
-              "weights", "seed", "clip", "pattern_sets", "out")
-    given = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
-    if args.config:
-        opts = GenerateOptions.from_file(args.config, **given)
-        if design:
-            opts = GenerateOptions(**{**opts.__dict__, "design": {**opts.design, **design}})
-        return opts
-    return GenerateOptions(**given, design=design)
+    return api.options(args.config, design=design, **{k: getattr(args, k) for k in GENERATE_FIELDS})
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from netlistgen.circuits.generate import generate
+    from netlistgen import api
 
-    netlist, paths = generate(_options(args))
-    spec = netlist.spec
-    print(f"generated {spec.rows}x{spec.cols} {spec.cell} array ({spec.pattern_set.name}, {spec.bit_cols} GBLs, "
-          f"{spec.fidelity}) on {netlist.tech.name}/{netlist.corner}")
-    for key, path in paths.items():
+    result = api.generate(_options(args))
+    print(result.summary())
+    for key, path in result.paths.items():
         print(f"  {key:10s} {path}")
-    print(f"  sha256     {netlist.content_hash}")
+    print(f"  sha256     {result.content_hash}")
     return 0
 
 
@@ -134,103 +129,110 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, timeout_s: float) -> list:
-    """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
-    from netlistgen.circuits.testbench import random_stimulus
-    from netlistgen.sim.energy import energy_run_cycles
-    from netlistgen.sim.simulate import Job
-
-    jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
-    if energy_cycles:
-        stim = random_stimulus(netlist, energy_run_cycles(energy_cycles), seed + 1)
-        jobs.append(Job(label + "-energy", netlist, stim, energy=True, timeout_s=timeout_s))
-    return jobs
-
-
-def _require_ngspice(args: argparse.Namespace) -> None:
-    """A missing or unsupported local ngspice stops a run before any job starts (exit 2)."""
-    if args.backend == "subprocess" and getattr(args, "executor", "local") == "local":
-        from netlistgen.sim.runner import ngspice_version
-
-        ngspice_version()
-
-
-def _check_job_root(out: Path) -> None:
-    """Job decks name files under out/jobs: refuse a path they cannot hold before anything is written."""
-    from netlistgen.core import validate
-
-    validate.spice_path(out / "jobs", "output directory", must_exist=False)
-
-
-def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
-    import time
-
-    from netlistgen.core import validate
-    from netlistgen.analysis.report import summarize, table, write_report
-    from netlistgen.sim.simulate import run_jobs
-
-    cycles = validate.integer(args.cycles, "cycles", minimum=2, maximum=10000)
-    energy_cycles = validate.integer(args.energy_cycles, "energy-cycles", minimum=0, maximum=1000)
-    seed = validate.integer(args.stim_seed, "stim-seed", minimum=0, maximum=2**31)
-    timeout = validate.number(args.timeout, "timeout", minimum=1.0)
-    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
-    _require_ngspice(args)
-    jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
-    out = Path(args.out)
-    _check_job_root(out)
-    start = time.perf_counter()
-    print(f"running {len(jobs)} ngspice jobs ({args.jobs or 'all'} cores) ...", flush=True)
-    results, errors = run_jobs(jobs, out / "jobs", workers=workers, backend=args.backend,
-                               split_columns=args.split_columns, **_executor_kwargs(args))
-    for name, msg in errors.items():
+def _report_run(sim) -> int:
+    """Print a SimulationRun's failures, table and files; exit 1 if a job failed."""
+    for name, msg in sim.errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
-    rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
-            if label in results]
-    if rows:
-        paths = write_report(rows, results, out)
-        print(table(rows))
-        print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}; plots: "
-              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown", "samples")))
-    return 1 if errors else 0
+    if sim.rows:
+        print(sim.table())
+        print(f"\nwall time {sim.seconds:.1f} s; report: {sim.paths['json']}"
+              + "".join(f"; {k}: {p}" for k, p in sim.paths.items() if k not in ("json", "markdown", "samples")))
+    return 0 if sim.passed else 1
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from netlistgen.circuits.generate import build
+    from netlistgen import api
 
+    sampling, run = _sampling(args), _run_settings(args)
     opts = _options(args)
-    netlist = build(opts)
-    label = f"{netlist.spec.pattern_set.name}-{netlist.spec.rows}x{netlist.spec.cols}"
-    return _run_and_report([(label, netlist)], args)
+    out = args.out or opts.out
+    print(f"simulating {opts.scheme} ({args.jobs or 'all'} cores) ...", flush=True)
+    sim = api.simulate(opts, cycles=sampling.cycles, energy_cycles=sampling.energy_cycles,
+                       stim_seed=sampling.stim_seed, out=out, run=run, split_columns=args.split_columns,
+                       plots=not args.no_plots)
+    return _report_run(sim)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
-    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen import api
 
-    cases = []
-    for scheme in ("int8", "zebra-i", "zebra-ii"):
-        opts = GenerateOptions(scheme=scheme, technology=args.technology, rows=args.rows, cols=args.cols)
-        cases.append((scheme, build(opts)))
-    return _run_and_report(cases, args)
+    sampling, run = _sampling(args), _run_settings(args)
+    print(f"simulating {', '.join(api.DEMO_SCHEMES)} ({args.jobs or 'all'} cores) ...", flush=True)
+    sim = api.demo(technology=args.technology, rows=args.rows, cols=args.cols, out=args.out, sampling=sampling,
+                   run=run, split_columns=args.split_columns, plots=not args.no_plots)
+    return _report_run(sim)
+
+
+# ----------------------------------------------------------------------------- flag groups
+# Each group of shared flags is declared once here and read back by one function.
+
+
+def _stimulus_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str | None = None) -> None:
+    p.add_argument("--cycles", default=cycles, help=f"compute cycles sampled (default {cycles})")
+    if energy_cycles is not None:
+        p.add_argument("--energy-cycles", default=energy_cycles,
+                       help=f"averaged cycles of the 10 ps energy run (plus one warm-up cycle), 0 to skip "
+                            f"(default {energy_cycles})")
+    p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
+
+
+def _sampling(args: argparse.Namespace):
+    from netlistgen import api
+
+    return api.Sampling(args.cycles, args.energy_cycles, args.stim_seed)
+
+
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+
+
+def _run_args(p: argparse.ArgumentParser, *, timeout: bool = True) -> None:
+    """--jobs, --timeout, --backend and the cache/executor flags (api.RunSettings)."""
+    _jobs_arg(p)
+    if timeout:
+        p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    p.add_argument("--backend", choices=["subprocess", "shared"], default="subprocess",
+                   help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
+    p.add_argument("--no-cache", action="store_true", help="simulate every job even if its result is cached")
+    p.add_argument("--cache-dir", help="result cache directory (default: <user cache>/netlistgen/results)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="run jobs on this machine (default) or on a Dask cluster (needs --scheduler)")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
+
+
+def _run_settings(args: argparse.Namespace):
+    from netlistgen import api
+
+    return api.RunSettings(workers=args.jobs, backend=args.backend, cache=not args.no_cache,
+                           cache_dir=args.cache_dir, executor=args.executor, scheduler=args.scheduler,
+                           timeout_s=getattr(args, "timeout", 1800.0))
 
 
 def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> None:
-    p.add_argument("--cycles", default=cycles, help=f"compute cycles sampled (default {cycles})")
-    p.add_argument("--energy-cycles", default=energy_cycles,
-                   help=f"averaged cycles of the 10 ps energy run (plus one warm-up cycle), 0 to skip (default {energy_cycles})")
-    p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
-    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
-    p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    """simulate/demo: stimulus, run settings, column splitting and plots."""
+    _stimulus_args(p, cycles, energy_cycles)
+    _run_args(p)
     p.add_argument("--split-columns", action="store_true",
                    help="simulate each weight column as its own job (exact to settling accuracy; faster on many cores)")
-    _backend_arg(p)
-    _executor_args(p)
+    p.add_argument("--no-plots", action="store_true", help="write the report without plots (faster)")
+
+
+def _tech_args(p: argparse.ArgumentParser, *, corner: bool = True) -> None:
+    p.add_argument("--tech", dest="technology", default="ptm45", help="technology name or descriptor file")
+    if corner:
+        p.add_argument("--corner", help="process corner (default: the technology's)")
+
+
+def _workers(args: argparse.Namespace) -> int | None:
+    from netlistgen.core import validate
+
+    return validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from netlistgen.analysis import plots
+    from netlistgen import api
     from netlistgen.core import validate
-    from netlistgen.analysis.report import transfer_series
 
     if args.kind == "waveform":
         if len(args.source) != 1:
@@ -241,61 +243,31 @@ def cmd_plot(args: argparse.Namespace) -> int:
         path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
                                row=idx["row"], col=idx["col"], bit=idx["bit"])
     else:
-        series = transfer_series(args.source)
-        out = args.out or f"{args.kind}.png"
-        path = (plots.transfer_curve if args.kind == "transfer" else plots.residual_plot)(series, out)
+        path = api.plot_transfer(args.source, args.out or f"{args.kind}.png", residual=args.kind == "residual")
     print(f"wrote {path}")
     return 0
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
-    import time
+    from netlistgen import api
 
-    from netlistgen.studies import regress
-
-    from netlistgen.core import validate
-
-    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
-    cases = regress.select(regress.load_suite(args.suite), args.k)
-    _require_ngspice(args)
-    if args.update_golden and not args.golden:
-        raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
-    golden = regress.load_golden(args.golden)
-    out = Path(args.out)
-    _check_job_root(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
-    start = time.perf_counter()
-    print(f"running {len(cases)} regression cases ...", flush=True)
-    rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend,
-                                   **_executor_kwargs(args))
-    seconds = time.perf_counter() - start
+    run = _run_settings(args)
+    print("running the regression cases ...", flush=True)
+    rep = api.regress(suite=args.suite, golden=args.golden, k=args.k, out=args.out, run=run,
+                      update_golden=args.update_golden)
     if args.update_golden:
-        for name, msg in errors.items():
+        for name, msg in rep.errors.items():
             print(f"ERROR {name}: {msg}", file=sys.stderr)
-        if errors:
+        if rep.golden_diff is None:
             print("golden values not updated: some cases failed to simulate", file=sys.stderr)
             return 1
-        diff = regress.update_golden(rows, args.golden)
-        print("\n".join(diff) if diff else "golden values unchanged")
+        print("\n".join(rep.golden_diff) if rep.golden_diff else "golden values unchanged")
         print(f"wrote {args.golden}")
         return 0
-    results = regress.verdicts(cases, rows, errors, golden)
-    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds)
-    print("| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |")
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        m = r["metrics"]
-        cell = lambda k, f: f.format(m[k]["value"]) if k in m and m[k]["value"] is not None else "—"  # noqa: E731
-        print(f"| {r['name']} | {r['status'].upper()} | {cell('gain_mv_per_lsb', '{:.4f}')} | "
-              f"{cell('offset_mv', '{:.3f}')} | {cell('inl_lsb', '{:.3f}')} | {cell('snr_db', '{:.1f}')} | "
-              f"{r['message'][:120]} |")
-    bad = [r for r in results if r["status"] != "pass"]
-    print(f"\n{len(results) - len(bad)} passed, {len(bad)} failed in {seconds:.1f} s; "
-          f"reports: {out / 'report.json'}, {out / 'junit.xml'}")
-    return 1 if bad else 0
+    print(rep.table())
+    print(f"\n{len(rep.cases) - len(rep.failed)} passed, {len(rep.failed)} failed in {rep.seconds:.1f} s; "
+          f"reports: {rep.paths['json']}, {rep.paths['junit']}")
+    return 0 if rep.passed else 1
 
 
 def cmd_mc(args: argparse.Namespace) -> int:
@@ -318,14 +290,13 @@ def cmd_mc(args: argparse.Namespace) -> int:
         mismatch["cap_scale"] = validate.number(args.cap_scale, "cap-scale")
     n = validate.integer(args.n, "n", minimum=1, maximum=10_000)
     only = None if args.sample is None else [validate.integer(args.sample, "sample", minimum=0, maximum=n - 1)]
-    workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
+    run = _run_settings(args)
     out = Path(args.out or "out/mc")
     start = time.perf_counter()
     print(f"Monte Carlo: {', '.join(schemes)} x {1 if only else n} samples ...", flush=True)
     result = run_mc_many(configs, n, validate.integer(args.base_seed, "base-seed", minimum=0), out / "jobs",
                          mismatch=mismatch, cycles=args.cycles, stim_seed=args.stim_seed, only=only,
-                         noise=args.noise_temp, workers=workers, backend=args.backend,
-                         timeout_s=validate.number(args.timeout, "timeout", minimum=1.0), **_executor_kwargs(args))
+                         noise=args.noise_temp, timeout_s=run.timeout_s, **run.run_kwargs())
     for name, msg in result.errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     paths = write_mc(result, out)
@@ -336,37 +307,26 @@ def cmd_mc(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """`report paper`: the seeds' comparison table recomputed with SPICE on one technology."""
-    import time
-
-    from netlistgen.studies import paper
-
+    from netlistgen import api
     from netlistgen.core import validate
+    from netlistgen.studies import paper
 
     opts = paper.PaperOptions(
         technology=args.technology,
         rows=validate.integer(args.rows, "rows", minimum=1, maximum=256),
         cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
         energy_cycles=validate.integer(args.energy_cycles, "energy-cycles", minimum=1, maximum=100),
-        workers=validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None,
+        workers=_workers(args),
         accuracy_seeds=validate.integer(args.accuracy_seeds, "accuracy-seeds", minimum=0, maximum=100),
         adc_model=args.adc_model,
         adc_policy=args.adc_policy,
         adc_share=validate.integer(args.adc_share, "adc-share", minimum=1, maximum=4096),
     )
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
     print(f"paper report on {opts.technology}: 8 ngspice jobs, behavioural SNR and accuracy ...", flush=True)
-    doc = paper.build(opts, out / "work")
-    paths = paper.write(doc, out)
-    print(paths["markdown"].read_text())
-    print(f"wall time {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths.values()))
+    rep = api.paper_report(opts, out=args.out)
+    print(rep.paths["markdown"].read_text())
+    print(f"wall time {rep.seconds:.1f} s; wrote " + ", ".join(str(p) for p in rep.paths.values()))
     return 0
-
-
-def _backend_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", choices=["subprocess", "shared"], default="subprocess",
-                   help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -379,24 +339,6 @@ class _Parser(argparse.ArgumentParser):
 def _one_line(message: object) -> str:
     """A message as one line: newlines from user values are shown escaped."""
     return str(message).replace("\r", "\\r").replace("\n", "\\n")
-
-
-def _executor_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--no-cache", action="store_true", help="simulate every job even if its result is cached")
-    p.add_argument("--cache-dir", help="result cache directory (default: <user cache>/netlistgen/results)")
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="run jobs on this machine (default) or on a Dask cluster (needs --scheduler)")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://127.0.0.1:8786")
-
-
-def _executor_kwargs(args: argparse.Namespace) -> dict:
-    """run_jobs keywords of the cache/executor flags (checked before any work starts)."""
-    from netlistgen.sim.cache import ResultCache
-
-    if args.no_cache and args.cache_dir:
-        raise NetlistgenError("--no-cache and --cache-dir contradict each other")
-    cache = None if args.no_cache else ResultCache(args.cache_dir)
-    return {"cache": cache, "executor": args.executor, "scheduler": args.scheduler}
 
 
 def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: str):
@@ -416,7 +358,7 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
     print(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {args.technology}, {cycles} cycles "
           "(ngspice) ...", flush=True)
     chars = characterize(schemes, technology=args.technology, corner=args.corner, rows=rows, cycles=cycles,
-                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None)
+                         workdir=Path(args.out) / "jobs", workers=_workers(args))
     models = {s: dataclasses.replace(c.model, mismatch=mismatch.get(s)) for s, c in chars.items()}
     save_models(models, Path(args.out) / "models")
     return models, {s: c.fit for s, c in chars.items()}
@@ -481,8 +423,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: str) -> None:
-    p.add_argument("--tech", dest="technology", default="ptm45")
-    p.add_argument("--corner", help="process corner (default: the technology's)")
+    _tech_args(p)
     p.add_argument("--rows", help=f"rows of the simulated column (default {rows})")
     p.add_argument("--spice-cycles", help=f"random compute cycles simulated per scheme (default {cycles})")
     p.add_argument("--schemes", nargs="+", choices=["int4", "int8", "zebra-i", "zebra-ii"],
@@ -490,7 +431,7 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
     p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
     p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
     p.add_argument("--adc-bits", default="8", help="ADC resolution (default 8)")
-    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    _jobs_arg(p)
     p.add_argument("--out", default=out)
 
 
@@ -509,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_simulate)
 
     p = sub.add_parser("demo", help="main job: baseline LCC 8-8 vs ZEBRA I/II, metrics table and plots")
-    p.add_argument("--tech", dest="technology", default="ptm45")
+    _tech_args(p, corner=False)
     p.add_argument("--rows", default="8")
     p.add_argument("--cols", default="1")
     p.add_argument("--out", default="out/demo")
@@ -520,11 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--suite", help="suite file (default: the shipped testbenches/regression.yaml)")
     p.add_argument("--golden", help="golden values (default: the shipped testbenches/golden.json)")
     p.add_argument("-k", help="run only cases whose name contains (or glob-matches) this")
-    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
-    _backend_arg(p)
-    _executor_args(p)
+    _run_args(p, timeout=False)
     p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("mc", help="Monte Carlo mismatch (and kT/C noise): seeded samples, distributions, histograms")
@@ -537,17 +476,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vt-scale", help="multiply the technology's sigma(VT) (delvto technologies)")
     p.add_argument("--cap-scale", help="multiply the technology's sigma(C)/C")
     p.add_argument("--noise-temp", help="also inject kT/C reset noise at this temperature (K)")
-    p.add_argument("--cycles", default="16", help="compute cycles per sample (default 16)")
-    p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
-    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
-    p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
-    _backend_arg(p)
-    _executor_args(p)
+    _stimulus_args(p, "16")
+    _run_args(p)
     p.set_defaults(func=cmd_mc)
 
     p = sub.add_parser("report", help="paper: the seeds' comparison table recomputed on a technology")
     p.add_argument("kind", choices=["paper"])
-    p.add_argument("--tech", dest="technology", default="ptm45")
+    _tech_args(p, corner=False)
     p.add_argument("--rows", default="16", help="compute rows of each simulated column = rows per conversion R of the macro model (default 16)")
     p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
     p.add_argument("--energy-cycles", default="4", help="averaged 10 ps energy cycles per scheme, plus one warm-up (default 4)")
@@ -556,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden (default hwcomponents)")
     p.add_argument("--adc-policy", default="same", help="ADC bits: same, lossless, stat (default same)")
     p.add_argument("--adc-share", default="8", help="GBLs per ADC (default 8)")
-    p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
+    _jobs_arg(p)
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
     p.set_defaults(func=cmd_report)
 
@@ -608,8 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("model", help="fit one scheme's behavioural model to ngspice and export it as JSON")
     p.add_argument("--scheme", choices=["int4", "int8", "zebra-i", "zebra-ii"], default="zebra-i")
-    p.add_argument("--tech", dest="technology", default="ptm45")
-    p.add_argument("--corner")
+    _tech_args(p)
     p.add_argument("--rows", default="8")
     p.add_argument("--cycles", default="24")
     p.add_argument("--mc", help="Monte Carlo results JSON for the mismatch distribution")

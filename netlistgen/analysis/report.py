@@ -8,11 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from netlistgen.core.files import write_atomic
-from netlistgen.sim.energy import ENERGY_BOOKKEEPING, WARMUP_CYCLES, steady_mean
 from netlistgen.analysis.metrics import column_metrics, tops_per_w
-from netlistgen.core.jsonio import to_jsonable
-from netlistgen.analysis.plots import energy_bar, residual_plot, transfer_curve
+from netlistgen.core.files import write_atomic
+from netlistgen.core.jsonio import to_jsonable, write_json
+from netlistgen.sim.energy import ENERGY_BOOKKEEPING, WARMUP_CYCLES, steady_mean
 from netlistgen.sim.simulate import SimResult
 
 MACS_NOTE = ("1 MAC = one multi-level input x one multi-bit weight per row and weight column per cycle "
@@ -93,22 +92,30 @@ def transfer_entry(label: str, y_ideal, v_meas_v, inl_lsb) -> dict:
             "offset_v": float(offset), "inl_lsb": inl_lsb}
 
 
-def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Path) -> dict[str, Path]:
-    """results.json, results.md and the plots, all written atomically."""
+def report_document(rows: list[dict]) -> dict:
+    """The results.json document: the rows and how energy, MACs and voltages are counted."""
+    return to_jsonable({"bookkeeping": {"energy": ENERGY_BOOKKEEPING, "macs": MACS_NOTE, "voltages":
+                                        "V_GBL - VCM sampled at the sampling instant (before the sample switch opens)"},
+                        "results": rows})
+
+
+def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Path, *,
+                 plots: bool = True) -> dict[str, Path]:
+    """results.json, results.md, samples.json and (unless plots=False) the plots, all
+    written atomically. Matplotlib is imported only when plots are drawn."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    doc = {"bookkeeping": {"energy": ENERGY_BOOKKEEPING, "macs": MACS_NOTE,
-                           "voltages": "V_GBL - VCM sampled at the sampling instant (before the sample switch opens)"},
-           "results": rows}
-    paths = {"json": out / "results.json", "markdown": out / "results.md"}
-    write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
+    paths = {"json": out / "results.json", "markdown": out / "results.md", "samples": out / "samples.json"}
+    write_json(paths["json"], report_document(rows), indent=1)
     write_atomic(paths["markdown"], table(rows) + "\n\n" + ENERGY_BOOKKEEPING + ".\n" + MACS_NOTE + ".\n")
-    write_atomic(out / "samples.json", json.dumps({
-        r["label"]: {"y_ideal": results[r["label"]].y_ideal.tolist(),
-                     "v_sample_v": results[r["label"]].v_sample_v.tolist(),
+    write_json(paths["samples"], {
+        r["label"]: {"y_ideal": results[r["label"]].y_ideal, "v_sample_v": results[r["label"]].v_sample_v,
                      "technology": r["technology"], "inl_lsb": r["inl_lsb"]}
-        for r in rows}) + "\n")
-    paths["samples"] = out / "samples.json"
+        for r in rows}, indent=None)
+    if not plots:
+        return paths
+    from netlistgen.analysis.plots import energy_bar, residual_plot, transfer_curve
+
     series = [transfer_entry(r["label"], results[r["label"]].y_ideal, results[r["label"]].v_sample_v, r["inl_lsb"])
               for r in rows]
     paths["transfer"] = transfer_curve(series, out / "transfer.png")

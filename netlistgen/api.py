@@ -1,0 +1,429 @@
+"""Python API: generate, simulate, regress and report from a notebook or a script.
+
+Each function returns a result object holding the numbers (metrics rows, verdicts) and
+methods to tabulate, plot and serialise them. The command-line interface is a thin layer
+over these functions, so both paths run the same code. Nothing here prints; bad input
+raises `NetlistgenError` (one line naming the value) before anything is written.
+
+    import netlistgen as ng
+    run = ng.simulate(scheme="zebra-i", rows=4, cols=1, cycles=8, energy_cycles=0, out="out/nb")
+    run.metric("snr_db"), run.table(), run.plot_transfer("transfer.png")
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from netlistgen.core import validate
+from netlistgen.core.errors import NetlistgenError
+
+
+
+# ----------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Where and how simulation jobs run: the settings every simulating task shares.
+
+    Strings are accepted (CLI flags) and stored parsed; `cache=False` simulates every job,
+    `cache_dir=None` uses the default result cache."""
+
+    workers: int | None = None  # parallel ngspice processes; None: one per core
+    backend: str = "subprocess"  # "subprocess" (ngspice -b) or "shared" (libngspice via PySpice)
+    cache: bool = True
+    cache_dir: str | Path | None = None
+    executor: str = "local"  # "local" or "dask"
+    scheduler: str | None = None  # Dask scheduler address for executor "dask"
+    timeout_s: float = 1800.0  # per ngspice job
+    progress: bool = True  # progress bar on stderr
+
+    def __post_init__(self) -> None:
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731 - frozen: store parsed values
+        if self.workers is not None:
+            set_("workers", validate.integer(self.workers, "jobs", minimum=1, maximum=256))
+        from netlistgen.sim.executor import EXECUTORS
+        from netlistgen.sim.simulate import BACKENDS
+
+        for what, value, known in (("backend", self.backend, BACKENDS), ("executor", self.executor, EXECUTORS)):
+            if value not in known:
+                raise NetlistgenError(f"unknown {what} {value!r}; known: {', '.join(known)}")
+        set_("timeout_s", validate.number(self.timeout_s, "timeout", minimum=1.0))
+        if not self.cache and self.cache_dir:
+            raise NetlistgenError("--no-cache and --cache-dir contradict each other")
+
+    def run_kwargs(self) -> dict:
+        """Keywords of sim.simulate.run_jobs / studies.regress.measure."""
+        from netlistgen.sim.cache import ResultCache
+
+        return {"workers": self.workers, "backend": self.backend, "progress": self.progress,
+                "cache": ResultCache(self.cache_dir) if self.cache else None,
+                "executor": self.executor, "scheduler": self.scheduler}
+
+    def require_simulator(self) -> None:
+        """A missing or unsupported local ngspice stops a run before any job starts."""
+        if self.backend == "subprocess" and self.executor == "local":
+            from netlistgen.sim.runner import ngspice_version
+
+            ngspice_version()
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """What each design is driven with: random compute cycles, plus a short 10 ps
+    energy run (`energy_cycles` averaged after a warm-up cycle) unless it is 0."""
+
+    cycles: int = 24
+    energy_cycles: int = 4
+    stim_seed: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cycles", validate.integer(self.cycles, "cycles", minimum=2, maximum=10000))
+        object.__setattr__(self, "energy_cycles",
+                           validate.integer(self.energy_cycles, "energy-cycles", minimum=0, maximum=1000))
+        object.__setattr__(self, "stim_seed", validate.integer(self.stim_seed, "stim-seed", minimum=0, maximum=2**31))
+
+
+def options(config: str | Path | None = None, *, design: Mapping[str, object] | None = None, **fields):
+    """GenerateOptions from keyword fields, optionally on top of a TOML/YAML config file.
+
+    `design` holds DesignPoint overrides ({"c_unit_f": 2e-15}); they extend the config's.
+    Fields given as None are ignored, so CLI flags left unset keep the config's values."""
+    from netlistgen.circuits.generate import GenerateOptions
+
+    given = {k: v for k, v in fields.items() if v is not None}
+    design = dict(design or {})
+    if config:
+        opts = GenerateOptions.from_file(config, **given)
+        return dataclasses.replace(opts, design={**opts.design, **design}) if design else opts
+    return GenerateOptions(**given, design=design)
+
+
+def _as_options(opts, config, design, fields):
+    if opts is not None:
+        if config or design or fields:
+            raise NetlistgenError("give either a GenerateOptions or option fields, not both")
+        return opts
+    return options(config, design=design, **fields)
+
+
+def check_job_root(out: str | Path) -> Path:
+    """Job decks name files under OUT/jobs: refuse a path they cannot hold before anything is written."""
+    out = Path(out)
+    validate.spice_path(out / "jobs", "output directory", must_exist=False)
+    return out
+
+
+# ----------------------------------------------------------------------------- generate
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    """A generated array: the Netlist object and the files written for it."""
+
+    netlist: object  # circuits.netlist.Netlist
+    paths: dict[str, Path]
+
+    @property
+    def spec(self):
+        return self.netlist.spec
+
+    @property
+    def content_hash(self) -> str:
+        return self.netlist.content_hash
+
+    def summary(self) -> str:
+        """One line saying what was generated."""
+        s = self.spec
+        return (f"generated {s.rows}x{s.cols} {s.cell} array ({s.pattern_set.name}, {s.bit_cols} GBLs, "
+                f"{s.fidelity}) on {self.netlist.tech.name}/{self.netlist.corner}")
+
+
+def generate(opts=None, *, config: str | Path | None = None, design: Mapping[str, object] | None = None,
+             **fields) -> GenerateResult:
+    """Build an array netlist and write its library, op-point deck and manifest to `out`.
+
+    Pass a GenerateOptions, or its fields as keywords (scheme="zebra-i", rows=16, ...)."""
+    from netlistgen.circuits.generate import generate as _generate
+
+    netlist, paths = _generate(_as_options(opts, config, design, fields))
+    return GenerateResult(netlist, paths)
+
+
+# ----------------------------------------------------------------------------- simulate
+
+
+@dataclass(frozen=True)
+class SimulationRun:
+    """Results of simulating one or more designs: a metrics row per design
+    (analysis.report.summarize), the SimResults behind them, and failed jobs."""
+
+    rows: list[dict]
+    results: dict = field(repr=False)  # {job name: sim.simulate.SimResult}
+    errors: dict[str, str]
+    seconds: float
+    paths: dict[str, Path] = field(default_factory=dict)  # report files written (empty if none)
+
+    @property
+    def passed(self) -> bool:
+        """Every job simulated."""
+        return not self.errors
+
+    @property
+    def labels(self) -> list[str]:
+        return [r["label"] for r in self.rows]
+
+    @property
+    def metrics(self) -> dict[str, dict]:
+        """{design label: metrics row}."""
+        return {r["label"]: r for r in self.rows}
+
+    def metric(self, name: str, label: str | None = None):
+        """One number of one design (the only one if `label` is omitted)."""
+        if label is None:
+            if len(self.rows) != 1:
+                raise NetlistgenError(f"metric {name!r}: name one of {', '.join(self.labels) or 'no designs'}")
+            label = self.rows[0]["label"]
+        row = self.metrics.get(label)
+        if row is None or name not in row:
+            raise NetlistgenError(f"no metric {name!r} for {label!r}")
+        return row[name]
+
+    def table(self) -> str:
+        """Markdown table of the key numbers."""
+        from netlistgen.analysis.report import table
+
+        return table(self.rows)
+
+    def to_json(self) -> str:
+        """The results.json document as a string."""
+        from netlistgen.analysis.report import report_document
+
+        return json.dumps(report_document(self.rows), indent=1, allow_nan=False)
+
+    def _series(self) -> list[dict]:
+        from netlistgen.analysis.report import transfer_entry
+
+        return [transfer_entry(r["label"], self.results[r["label"]].y_ideal, self.results[r["label"]].v_sample_v,
+                               r["inl_lsb"]) for r in self.rows]
+
+    def plot_transfer(self, path: str | Path) -> Path:
+        """Measured GBL voltage vs ideal MAC per design (.png/.svg/.pdf)."""
+        from netlistgen.analysis.plots import transfer_curve
+
+        return transfer_curve(self._series(), path)
+
+    def plot_residual(self, path: str | Path) -> Path:
+        """Fit residual in LSB per design, with the INL bounds."""
+        from netlistgen.analysis.plots import residual_plot
+
+        return residual_plot(self._series(), path)
+
+    def write(self, out: str | Path, *, plots: bool = True) -> dict[str, Path]:
+        """results.json, results.md, samples.json and (unless plots=False) the plots."""
+        from netlistgen.analysis.report import write_report
+
+        return write_report(self.rows, self.results, out, plots=plots)
+
+
+def _sampling_jobs(label: str, netlist, sampling: Sampling, timeout_s: float) -> list:
+    """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
+    from netlistgen.circuits.testbench import random_stimulus
+    from netlistgen.sim.energy import energy_run_cycles
+    from netlistgen.sim.simulate import Job
+
+    jobs = [Job(label, netlist, random_stimulus(netlist, sampling.cycles, sampling.stim_seed), timeout_s=timeout_s)]
+    if sampling.energy_cycles:
+        stim = random_stimulus(netlist, energy_run_cycles(sampling.energy_cycles), sampling.stim_seed + 1)
+        jobs.append(Job(label + "-energy", netlist, stim, energy=True, timeout_s=timeout_s))
+    return jobs
+
+
+def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = None, out: str | Path = "out",
+                  run: RunSettings | None = None, split_columns: bool = False, write: bool = True,
+                  plots: bool = True) -> SimulationRun:
+    """Simulate several designs ({label: GenerateOptions or Netlist}) in one parallel batch.
+
+    Job directories go to OUT/jobs; with `write`, the report (and plots) to OUT."""
+    from netlistgen.analysis.report import summarize
+    from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.sim.simulate import run_jobs
+
+    sampling = sampling or Sampling()
+    run = run or RunSettings()
+    out = check_job_root(out)
+    for label in designs:
+        validate.identifier(str(label).replace("-", "_"), "design label")
+    kwargs = run.run_kwargs()
+    run.require_simulator()
+    netlists = {label: build(d) if isinstance(d, GenerateOptions) else d for label, d in designs.items()}
+    jobs = [j for label, nl in netlists.items() for j in _sampling_jobs(label, nl, sampling, run.timeout_s)]
+    start = time.perf_counter()
+    results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
+    rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
+            if label in results]
+    sim = SimulationRun(rows, results, errors, time.perf_counter() - start)
+    if write and rows:
+        sim = dataclasses.replace(sim, paths=sim.write(out, plots=plots))
+    return sim
+
+
+def simulate(opts=None, *, config: str | Path | None = None, design: Mapping[str, object] | None = None,
+             label: str | None = None, cycles: int = 24, energy_cycles: int = 4, stim_seed: int = 1,
+             out: str | Path | None = None, run: RunSettings | None = None, split_columns: bool = False,
+             write: bool = True, plots: bool = True, **fields) -> SimulationRun:
+    """Generate one design and simulate it: linearity, SNR and (with energy_cycles) energy.
+
+    Design fields as in `generate`; `out` defaults to the options' out directory."""
+    from netlistgen.circuits.generate import build
+
+    sampling = Sampling(cycles, energy_cycles, stim_seed)
+    run = run or RunSettings()
+    opts = _as_options(opts, config, design, fields)
+    netlist = build(opts)
+    label = label or f"{netlist.spec.pattern_set.name}-{netlist.spec.rows}x{netlist.spec.cols}"
+    return simulate_many({label: netlist}, sampling=sampling, out=out or opts.out, run=run,
+                         split_columns=split_columns, write=write, plots=plots)
+
+
+DEMO_SCHEMES = ("int8", "zebra-i", "zebra-ii")
+
+
+def demo(*, technology: str = "ptm45", rows: int = 8, cols: int = 1, out: str | Path = "out/demo",
+         sampling: Sampling | None = None, run: RunSettings | None = None, split_columns: bool = False,
+         plots: bool = True) -> SimulationRun:
+    """The main comparison: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
+    from netlistgen.circuits.generate import GenerateOptions
+
+    designs = {s: GenerateOptions(scheme=s, technology=technology, rows=rows, cols=cols) for s in DEMO_SCHEMES}
+    return simulate_many(designs, sampling=sampling, out=out, run=run, split_columns=split_columns, plots=plots)
+
+
+# ----------------------------------------------------------------------------- regress
+
+
+@dataclass(frozen=True)
+class RegressionReport:
+    """Verdicts of the regression suite against the golden values.
+
+    `cases`: one entry per case ({"name", "status": pass|fail|error, "metrics", "message"});
+    after `update_golden=True`, `cases` is empty and `golden_diff` lists what changed."""
+
+    cases: list[dict]
+    rows: dict[str, dict]  # measured metrics per case
+    errors: dict[str, str]
+    seconds: float
+    paths: dict[str, Path] = field(default_factory=dict)
+    golden_diff: list[str] | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors and all(c["status"] == "pass" for c in self.cases)
+
+    @property
+    def failed(self) -> list[dict]:
+        return [c for c in self.cases if c["status"] != "pass"]
+
+    def table(self) -> str:
+        """Markdown table: one line per case with its key metrics and verdict."""
+        def cell(m: dict, key: str, spec: str) -> str:
+            v = m.get(key, {}).get("value")
+            return "—" if v is None else format(v, spec)
+
+        lines = ["| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |", "|---|---|---|---|---|---|---|"]
+        for c in self.cases:
+            m = c["metrics"]
+            lines.append(f"| {c['name']} | {c['status'].upper()} | {cell(m, 'gain_mv_per_lsb', '.4f')} | "
+                         f"{cell(m, 'offset_mv', '.3f')} | {cell(m, 'inl_lsb', '.3f')} | {cell(m, 'snr_db', '.1f')} | "
+                         f"{c['message'][:120]} |")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        from netlistgen.core.jsonio import to_jsonable
+
+        return json.dumps(to_jsonable({"cases": self.cases, "errors": self.errors, "seconds": self.seconds}),
+                          indent=1, allow_nan=False)
+
+
+def regress(*, suite: str | Path | None = None, golden: str | Path | None = None, k: str | None = None,
+            out: str | Path = "out/regress", run: RunSettings | None = None,
+            update_golden: bool = False) -> RegressionReport:
+    """Run the regression suite (default: the shipped one) and judge it against golden values.
+
+    Writes OUT/report.json and OUT/junit.xml. With `update_golden`, the measured values
+    replace those in `golden` (which must be named) unless a case failed to simulate."""
+    from netlistgen.studies import regress as rg
+
+    run = run or RunSettings()
+    cases = rg.select(rg.load_suite(suite), k)
+    if update_golden and not golden:
+        raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
+    gold = rg.load_golden(golden)
+    kwargs = run.run_kwargs()
+    run.require_simulator()
+    out = check_job_root(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    start = time.perf_counter()
+    rows, errors = rg.measure(cases, out / "jobs", **kwargs)
+    seconds = time.perf_counter() - start
+    if update_golden:
+        diff = None if errors else rg.update_golden(rows, golden)
+        return RegressionReport([], rows, errors, seconds, golden_diff=diff)
+    verdicts = rg.verdicts(cases, rows, errors, gold)
+    paths = {"json": out / "report.json", "junit": out / "junit.xml"}
+    rg.write_reports(verdicts, paths["json"], paths["junit"], seconds)
+    return RegressionReport(verdicts, rows, errors, seconds, paths)
+
+
+# ----------------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class PaperReport:
+    """The paper comparison recomputed with SPICE: the document and the files written."""
+
+    doc: dict
+    paths: dict[str, Path]
+    seconds: float
+
+    def markdown(self) -> str:
+        from netlistgen.studies.paper import markdown
+
+        return markdown(self.doc)
+
+
+def paper_report(opts=None, *, out: str | Path = "out/paper", **fields) -> PaperReport:
+    """`report paper`: the seeds' comparison table on one technology (studies.paper)."""
+    from netlistgen.studies import paper
+
+    opts = opts or paper.PaperOptions(**fields)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    start = time.perf_counter()
+    doc = paper.build(opts, out / "work")
+    paths = paper.write(doc, out)
+    return PaperReport(doc, paths, time.perf_counter() - start)
+
+
+def plot_transfer(result_dirs, path: str | Path, *, residual: bool = False) -> Path:
+    """Transfer curve (or fit residual) of saved report directories (their samples.json)."""
+    from netlistgen.analysis import plots
+    from netlistgen.analysis.report import transfer_series
+
+    series = transfer_series([result_dirs] if isinstance(result_dirs, (str, Path)) else list(result_dirs))
+    return (plots.residual_plot if residual else plots.transfer_curve)(series, path)
+
+
+__all__ = ["GenerateResult", "PaperReport", "RegressionReport", "RunSettings", "Sampling", "SimulationRun", "demo",
+           "generate", "options", "paper_report", "plot_transfer", "regress", "simulate", "simulate_many"]
