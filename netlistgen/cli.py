@@ -206,7 +206,7 @@ def _run_settings(args: argparse.Namespace):
 
     return api.RunSettings(workers=args.jobs, backend=args.backend, cache=not args.no_cache,
                            cache_dir=args.cache_dir, executor=args.executor, scheduler=args.scheduler,
-                           timeout_s=getattr(args, "timeout", 1800.0))
+                           timeout_s=getattr(args, "timeout", 1800.0), progress=sys.stderr.isatty())
 
 
 def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> None:

@@ -32,10 +32,25 @@ def plus_lines(names: list[str], per_line: int = 12) -> str:
     return "".join("\n+ " + " ".join(names[i : i + per_line]) for i in range(0, len(names), per_line))
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the user cache: compiling them costs more CPU than rendering
+    a small array. Jinja checks each entry against the template source and writes
+    atomically; no usable cache directory just means compiling every time."""
+    from netlistgen.core.paths import cache_dir
+
+    try:
+        folder = cache_dir() / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def spice_env(folder: str) -> jinja2.Environment:
     """Jinja environment for SPICE text: strict undefined, no escaping, tidy blocks."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir(folder))),
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

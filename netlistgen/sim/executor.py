@@ -256,12 +256,28 @@ def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | 
     return LocalExecutor(workers, processes)
 
 
+class _NoBar:
+    """Stands in for the progress bar when none is shown (tqdm is then never imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, show: bool):
+    if not show:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="ngspice", unit="job", leave=False)
+
+
 def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int, backend: str,
               cache_root: str | None, split_columns: int, executor: str, scheduler: str | None,
               progress: bool) -> tuple[dict[str, SimResult], dict[str, str]]:
     """Plan, run and reassemble; returns ({name: SimResult}, {name: error message})."""
-    from tqdm import tqdm
-
     items = list(items)
     root = Path(root)
     names = [j.name for j in items]
@@ -273,7 +289,7 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
     parts: dict[str, dict[int, SimResult]] = {}
     results: dict[str, SimResult] = {}
     errors: dict[str, str] = {}
-    bar = tqdm(total=len(tasks), desc="ngspice", unit="job", disable=not progress, leave=False)
+    bar = _progress_bar(len(tasks), progress)
     try:
         with _sigterm_as_interrupt():
             args = [(t, backend, cache_root) for t, _ in tasks]
