@@ -168,3 +168,47 @@ def test_report_paper_bad_macro_flags_exit_2(tmp_path, capsys, installed, flag, 
     code, _, err = run(capsys, "report", "paper", flag, value, "--out", str(out))
     assert_one_line_error(code, err, needle)
     assert not out.exists()
+
+
+HEAVY = ("matplotlib", "sklearn", "dask", "distributed", "PySpice", "tqdm")
+PROBE = """
+import sys
+from netlistgen.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+print(sorted({m.split('.')[0] for m in sys.modules}), code)
+"""
+
+
+def imported_after(tmp_path, *argv: str) -> tuple[set[str], int]:
+    """Top-level modules loaded by one CLI call in a fresh interpreter, and its exit code."""
+    import ast
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=tmp_path,
+                          timeout=600)
+    mods, code = proc.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    return set(ast.literal_eval(mods)), int(code)
+
+
+def test_help_imports_nothing_heavy(tmp_path):
+    mods, code = imported_after(tmp_path, "--help")
+    assert code == 0
+    assert not mods & {*HEAVY, "numpy", "jinja2", "yaml"}, mods
+
+
+@pytest.mark.ngspice
+def test_cached_simulate_without_plots_stays_light(tmp_path, installed):
+    argv = ["simulate", "--scheme", "zebra-i", "--rows", "2", "--cols", "1", "--cycles", "4", "--energy-cycles", "0",
+            "--cache-dir", str(tmp_path / "cache"), "--no-plots"]
+    first, code = imported_after(tmp_path, *argv, "--out", "a")
+    assert code == 0 and "numpy" in first
+    mods, code = imported_after(tmp_path, *argv, "--out", "b")
+    assert code == 0 and not mods & set(HEAVY), mods & set(HEAVY)
+    assert json.loads((tmp_path / "b/results.json").read_text())["results"][0]["snr_db"] == \
+        json.loads((tmp_path / "a/results.json").read_text())["results"][0]["snr_db"]
+    with_plots, code = imported_after(tmp_path, *argv[:-1], "--out", "c")  # plots: matplotlib, only now
+    assert code == 0 and "matplotlib" in with_plots and (tmp_path / "c/transfer.png").is_file()
