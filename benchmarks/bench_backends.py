@@ -17,12 +17,10 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFAULT_CASES = ["ptm45:2x1:ideal-bits", "sky130:2x1:ideal-bits", "ptm45:8x2:ideal-bits"]
 

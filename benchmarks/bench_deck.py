@@ -14,14 +14,12 @@ import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def timed_load(model_line: str, tmp: Path, spiceinit: str) -> float:
@@ -58,7 +56,7 @@ def sampled(nl, stim, model_line: str, tmp: Path) -> np.ndarray:
 def main() -> None:
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.tech.technology import load_technology
-    from netlistgen.circuits.testbench import random_stimulus, spiceinit
+    from netlistgen.circuits.testbench import random_stimulus
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)

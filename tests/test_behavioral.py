@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import needs_ngspice
 
 from netlistgen.analysis.behavioral import (
     K_BOLTZMANN_J_PER_K,
@@ -128,7 +127,6 @@ def test_mismatch_from_monte_carlo_samples(tmp_path):
         load_mismatch(tmp_path / "one.json", label="zebra-ii")
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_model_reproduces_spice_snr_on_heldout_vectors(tmp_path, installed):
     """Fit on one random-stimulus SPICE run, predict another seed's vectors: the

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.sim.cache import ResultCache, job_key, model_fingerprint
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
@@ -67,7 +66,6 @@ def test_key_follows_content_not_location(tmp_path, monkeypatch):
     assert key(a) != k
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_unchanged_jobs_are_read_back_not_resimulated(build_small, tmp_path):
     nl = build_small(rows=2, cols=1)
@@ -87,7 +85,6 @@ def test_unchanged_jobs_are_read_back_not_resimulated(build_small, tmp_path):
     assert not third["s"].cached and len(cache) == 3
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_cli_cache_flags(installed, tmp_path):
     base = ["simulate", "--rows", "2", "--cols", "1", "--cycles", "3", "--energy-cycles", "0",

@@ -15,7 +15,6 @@ import time
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.sim.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
 from netlistgen.circuits.generate import build
@@ -82,7 +81,6 @@ def test_executor_choice_is_checked():
         make_executor("dask", workers=1, processes=False, scheduler="127.0.0.1:8786")
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("tech", ["ptm45"])  # sky130 2x3: 50 uV (0.005 LSB), 47 s: benchmarks/RESULTS.md
 def test_column_split_matches_whole_array(build_small, tmp_path, tech):
@@ -144,7 +142,6 @@ def dask_cluster():
             p.wait()
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.slow
 def test_dask_cluster_same_results_and_survives_a_killed_worker(build_small, tmp_path, dask_cluster):
@@ -182,7 +179,6 @@ def test_task_names():
     assert Task(job, None).name == "x" and Task(job, None, 2).name == "x-col2"
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path):
     from conftest import small

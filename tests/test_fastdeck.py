@@ -13,7 +13,6 @@ import re
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.sim import simulate
 import netlistgen.tech as T
 from netlistgen.core.errors import NetlistgenError
@@ -81,7 +80,6 @@ def _run(tmp_path, tag: str) -> simulate.SimResult:
     return simulate.run_job(job, tmp_path / tag)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_fast_cards_and_options_keep_sampled_voltages(installed, tmp_path, monkeypatch):
     """Cards unchanged and no options vs each change alone: 2x1 zebra-i, 3 cycles."""

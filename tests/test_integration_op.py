@@ -12,7 +12,6 @@ from netlistgen.circuits.generate import GenerateOptions, generate
 from netlistgen.sim.runner import parse_print, run_deck
 from netlistgen.circuits.testbench import output_nodes
 
-from conftest import needs_ngspice
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SCHEMES = ["int4", "int8", "zebra-i", "zebra-ii"]
@@ -25,7 +24,6 @@ def op_outputs(tmp_path: Path, **kw) -> tuple[dict[str, float], float, list[str]
     return values, netlist.design.vcm_v, output_nodes(netlist)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("tech", ["ptm45", "sky130"])
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -36,7 +34,6 @@ def test_cell_operating_point(tmp_path, installed, tech, scheme):
         assert values[node] == pytest.approx(vcm, abs=1e-3)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.slow
 @pytest.mark.parametrize("tech", ["ptm45", "sky130"])
@@ -48,7 +45,6 @@ def test_array_16x8_operating_point(tmp_path, installed, tech, scheme):
         assert values[node] == pytest.approx(vcm, abs=1e-3)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_user_descriptor_array(tmp_path):
     values, vcm, outs = op_outputs(tmp_path, scheme="zebra-i", technology=str(FIXTURES / "user_tech.toml"),

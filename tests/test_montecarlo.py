@@ -11,7 +11,6 @@ import re
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.studies.montecarlo import gbl_capacitance_f, ktc_noise_sigma_v, reset_noise_for, run_mc
 from netlistgen.sim.runner import run_deck
@@ -20,7 +19,7 @@ from netlistgen.circuits.testbench import Timing, op_deck, random_stimulus, spic
 from netlistgen.circuits.variation import K_BOLTZMANN_J_PER_K, Noise, vt_sigma_v
 from test_simulate import gbl_capacitance_f as independent_gbl_capacitance_f
 
-pytestmark = [needs_ngspice, pytest.mark.ngspice]
+pytestmark = pytest.mark.ngspice
 
 MLLCU_SWITCHES = ("xs0", "xs1", "xw0", "xw1", "xc1a", "xc1b", "xc2a", "xc2b")
 

@@ -10,8 +10,6 @@ from netlistgen.studies import paper
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech.technology import load_technology
 
-from conftest import needs_ngspice
-
 
 def test_input_cycles_follow_input_precision_and_levels():
     assert paper.input_cycles("int8", 1) == 8  # bit-serial: one cycle per bit of an unsigned 8-bit input
@@ -65,7 +63,6 @@ def test_bad_plan_is_rejected():
         paper.MacroPlan(compute_rows=0)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_paper_report_from_real_runs(tmp_path, installed):
     opts = paper.PaperOptions(rows=4, cycles=12, energy_cycles=1, accuracy_seeds=0)

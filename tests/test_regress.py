@@ -11,8 +11,6 @@ from netlistgen.studies import regress
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
 
-from conftest import needs_ngspice
-
 
 def write(tmp_path, text: str):
     p = tmp_path / "suite.yaml"
@@ -73,7 +71,6 @@ def test_verdicts_use_tolerances():
     assert err[0]["status"] == "error"
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, capsys):
     out = tmp_path / "r"

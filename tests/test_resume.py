@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from conftest import needs_ngspice
 
 SUITE = """
 defaults: {technology: ptm45, rows: 2, cols: 1, cycles: 4, fidelity: ideal-bits}
@@ -33,7 +32,6 @@ def _cases(tmp, out) -> list:
     return json.loads((tmp / out / "report.json").read_text())["cases"]
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.slow
 def test_killed_runs_resume_to_the_same_report(installed, tmp_path):

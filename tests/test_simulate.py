@@ -14,8 +14,6 @@ from netlistgen.analysis.report import summarize
 from netlistgen.sim.simulate import Job, run_job
 from netlistgen.circuits.testbench import random_stimulus
 
-from conftest import needs_ngspice
-
 
 def independent_ideal(manifest: dict, inputs: np.ndarray, sram_row: np.ndarray) -> np.ndarray:
     """y[c, j*n+i] = sum_r m[c,r] * (-1)^S * b_i * 2^k_P from the manifest alone."""
@@ -45,7 +43,6 @@ CASES = [
 ]
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("tech,scheme,extra,inl_lsb", CASES)
 def test_charge_sharing_is_linear_in_the_ideal_mac(tmp_path, installed, tech, scheme, extra, inl_lsb):
@@ -74,7 +71,6 @@ def test_charge_sharing_is_linear_in_the_ideal_mac(tmp_path, installed, tech, sc
         assert abs(offset) < 20e-3
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_energy_run_reports_every_source_group(tmp_path, installed):
     nl = build(GenerateOptions(scheme="zebra-ii", rows=2, cols=1))
@@ -89,7 +85,6 @@ def test_energy_run_reports_every_source_group(tmp_path, installed):
     assert row["tops_per_w"] == pytest.approx(2 * 2 / (row["energy_per_cycle_fj"] * 1e-15) / 1e12)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_simulate_and_plot_commands(tmp_path, installed, capsys):
     from netlistgen.cli import main
@@ -143,7 +138,6 @@ def gbl_capacitance_f(nl, tmp_path, node: str) -> float:
     return ac_capacitance_f(nl, tmp_path, node, {"rst": 0.0, "rstb": nl.design.vdd_v})
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("tech,scheme", [("ptm45", "zebra-i"), ("ptm45", "zebra-ii"), ("sky130", "zebra-i")])
 def test_sampled_voltage_matches_analytic_charge_sharing(tmp_path, installed, tech, scheme):
@@ -170,7 +164,6 @@ def line_capacitance_f(nl, tmp_path, node: str, row_levels: dict) -> float:
     return ac_capacitance_f(nl, tmp_path, node, row_levels)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
     """One row driven to m = +L every cycle: the ML-SIU references deliver
@@ -192,7 +185,6 @@ def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
     assert measured == pytest.approx(analytic, rel=0.2)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, installed):
     from netlistgen.sim.simulate import run_jobs

@@ -3,7 +3,6 @@ no state carried from one run to the next, timeouts halt the background thread."
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,6 @@ def _shared_available() -> bool:
 
 
 needs_shared = pytest.mark.skipif(not _shared_available(), reason="libngspice0 or PySpice not installed")
-needs_ngspice = pytest.mark.skipif(shutil.which("ngspice") is None, reason="ngspice not installed")
 
 RC_DECK = """rc test
 V1 in 0 PULSE(0 1 1n 0.1n 0.1n 10n 30n)
@@ -116,7 +114,7 @@ def test_find_libngspice_finds_the_debian_library():
 
 @pytest.mark.ngspice
 @needs_shared
-@needs_ngspice
+@pytest.mark.ngspice
 def test_backends_agree_on_the_array_deck(array_job):
     from netlistgen.sim.rawfile import read_raw
     from netlistgen.sim.runner import run_deck

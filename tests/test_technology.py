@@ -20,8 +20,6 @@ from netlistgen.core.errors import NetlistgenError
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USER_TECH = FIXTURES / "user_tech.toml"
-HAVE_NGSPICE = shutil.which("ngspice") is not None
-needs_ngspice = pytest.mark.skipif(not HAVE_NGSPICE, reason="ngspice not installed")
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,7 +458,6 @@ def test_trimmed_deck_keeps_only_what_devices_need(tmp_path, monkeypatch):
     assert t.deck_fingerprint("slow") != t.deck_fingerprint("slow", fast=False)
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("corner", ["typ", "slow"])
 def test_trimmed_toy_deck_matches_full(tmp_path, monkeypatch, corner):
@@ -480,7 +477,6 @@ def test_trimmed_toy_deck_matches_full(tmp_path, monkeypatch, corner):
 # ---------------------------------------------------------------------------------------
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_user_descriptor_inverter_op(tmp_path):
     t = T.load_technology(str(USER_TECH))
@@ -566,7 +562,6 @@ def test_install_is_idempotent_and_atomic(fake_openram, tmp_path):
     assert sorted(p.name for p in (tmp_path / "cache" / "pdk").iterdir()) == [".ptm45.lock", "ptm45"]
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_fake_installed_ptm45_runs(fake_openram, tmp_path):
     T.install("ptm45", progress=lambda s: None)
@@ -595,7 +590,6 @@ def real_cache():
     return T.cache_dir()
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_ptm45_install_and_op(real_cache, tmp_path):
     msgs: list[str] = []
@@ -619,7 +613,6 @@ def test_ptm45_install_and_op(real_cache, tmp_path):
     assert len(fps) == 3
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_sky130_install_and_op(real_cache, tmp_path):
     model_dir = T.install("sky130", progress=lambda s: None)
@@ -635,7 +628,6 @@ def test_sky130_install_and_op(real_cache, tmp_path):
     assert all(0 < v < t.vdd_v for v in vals.values())
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("corner", ["tt", "ss", "tt_mm"])
 def test_sky130_fast_deck_matches_full_lib(real_cache, tmp_path, corner):
