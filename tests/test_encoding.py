@@ -376,8 +376,8 @@ def test_load_toml_fixture_and_yaml_twin():
 @pytest.mark.parametrize(
     "suffix, text, fragments",
     [
-        (".toml", "[pattern_sets.a\npatterns = [[1, 0]]\n", ["cannot parse"]),
-        (".yaml", "pattern_sets: {a: [\n", ["cannot parse"]),
+        (".toml", "[pattern_sets.a\npatterns = [[1, 0]]\n", ["is not valid TOML"]),
+        (".yaml", "pattern_sets: {a: [\n", ["is not valid YAML"]),
         (".yaml", "pattern_sets:\n  a: {patterns: [[1, 0]]}\n  a: {patterns: [[2, 1]]}\n", ["duplicate key 'a'"]),
         (".toml", "[pattern_set.a]\npatterns = [[1, 0]]\n", ["unknown top-level key 'pattern_set'"]),
         (".toml", "title = 'x'\n", ["unknown top-level key 'title'"]),
@@ -400,8 +400,8 @@ def test_load_toml_fixture_and_yaml_twin():
         (".toml", "[pattern_sets.int8]\npatterns = [[6, 5, 4, 3, 2, 1, 0]]\n", ["'int8' may not shadow the preset"]),
         (".toml", "[pattern_sets.zebra_i]\npatterns = [[1, 0]]\n", ["'zebra_i' and 'zebra-i'"]),
         (".toml", "[pattern_sets.a-b]\npatterns = [[1, 0]]\n[pattern_sets.a_b]\npatterns = [[2, 0]]\n", ["'a_b' and 'a-b'"]),
-        (".json", "{}", ["unknown suffix '.json'"]),
-        (".toml", b"\xff\xfe".decode("latin-1"), ["cannot parse"]),
+        (".json", "{}", ["unknown format '.json'"]),
+        (".toml", b"\xff\xfe".decode("latin-1"), ["cannot read pattern-set file"]),
     ],
 )
 def test_load_pattern_sets_rejects_malformed_files(tmp_path, suffix, text, fragments):
@@ -421,7 +421,7 @@ def test_load_pattern_sets_missing_file_and_directory(tmp_path):
         load_pattern_sets(tmp_path / "nope.toml")
     folder = tmp_path / "dir.toml"
     folder.mkdir()
-    with pytest.raises(NetlistgenError, match="cannot read pattern-set file"):
+    with pytest.raises(NetlistgenError, match="pattern-set file .*dir.toml' is not a file"):
         load_pattern_sets(folder)
 
 
