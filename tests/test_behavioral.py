@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from netlistgen.circuits.variation import K_BOLTZMANN_J_PER_K
 from netlistgen.analysis.behavioral import (
-    K_BOLTZMANN_J_PER_K,
     BehavioralModel,
     characterize,
     fit_model,

@@ -33,20 +33,14 @@ from netlistgen.core import validate
 from netlistgen.circuits.encoding import PatternSet
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
-from netlistgen.analysis.metrics import fit_linearity
+from netlistgen.analysis.metrics import fit_linearity, snr_db_from_error
+from netlistgen.circuits.variation import ktc_sigma_v
 from netlistgen.core.jsonio import to_jsonable
 
 SCHEMA = "netlistgen.analysis.behavioral"
 SCHEMA_VERSION = 1
-K_BOLTZMANN_J_PER_K = 1.380649e-23
 INL_POLY_DEGREE = 3
 DEFAULT_TEMPERATURE_K = 300.0
-
-
-def ktc_sigma_v(temperature_k: float, c_total_f: float) -> float:
-    """sqrt(kT/C): the rms charge a capacitor keeps when its reset switch opens."""
-    validate.number(c_total_f, "c_total_f", minimum=0.0, exclusive_minimum=True)
-    return math.sqrt(K_BOLTZMANN_J_PER_K * temperature_k / c_total_f)
 
 
 @dataclass(frozen=True)
@@ -362,9 +356,9 @@ def fit_model(
         codes, inverse = np.unique(y, return_inverse=True)
         table = np.bincount(inverse, weights=v - gains[i] * y - offsets[i]) / np.bincount(inverse)
         err = lin.residual_v / lin.gain_v_per_lsb
-        snr = 10 * math.log10(np.var(y) / np.mean(err**2)) if np.any(err) else math.inf
+        snr = snr_db_from_error(y, err)
         c_total = dp.c_unit_f * dp.dv_v / abs(gains[i])
-        sigma = ktc_sigma_v(temperature_k, c_total) if noise_sigma_v is None else float(noise_sigma_v)
+        sigma = float(ktc_sigma_v(temperature_k, c_total)) if noise_sigma_v is None else float(noise_sigma_v)
         columns.append(ColumnModel(
             index=i, bit_position=ps.base[i], gain_v_per_lsb=float(gains[i]), offset_v=float(offsets[i]),
             inl_code_lsb=tuple(codes.tolist()), inl_residual_v=tuple(table.tolist()),

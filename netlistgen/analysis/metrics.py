@@ -140,7 +140,8 @@ def fitted_back(y_ideal, v_meas, lin: Linearity | None = None) -> np.ndarray:
     return (v - lin.offset_v) / lin.gain_v_per_lsb
 
 
-def _snr_db_from_error(y: np.ndarray, err_lsb: np.ndarray) -> float:
+def snr_db_from_error(y: np.ndarray, err_lsb: np.ndarray) -> float:
+    """10 log10(var(y) / mean(err^2)): signal power over error power, both in LSB."""
     var_y = float(np.var(y))
     if var_y == 0.0:
         raise NetlistgenError(f"y_ideal is constant ({y[0]:g}): SNR is undefined")
@@ -162,7 +163,7 @@ def compute_snr_db(y_ideal, v_meas, lin: Linearity | None = None) -> float:
     if lin.gain_v_per_lsb == 0.0:
         raise NetlistgenError("Linearity gain is 0 V/LSB: SNR is undefined")
     err = _residual_v(y, v, lin.gain_v_per_lsb, lin.offset_v) / lin.gain_v_per_lsb
-    return _snr_db_from_error(y, err)
+    return snr_db_from_error(y, err)
 
 
 def enob_bits(snr_db: float) -> float:
@@ -223,7 +224,7 @@ def column_metrics(y_ideal, v_meas) -> tuple[list[ColumnMetrics], dict]:
         except NetlistgenError as exc:
             raise NetlistgenError(f"column {c}: {exc}") from None
         err = lin.residual_v / lin.gain_v_per_lsb
-        snr = _snr_db_from_error(yc, err)
+        snr = snr_db_from_error(yc, err)
         pooled_y.append(yc)
         pooled_err.append(err)
         per_column.append(
@@ -244,7 +245,7 @@ def column_metrics(y_ideal, v_meas) -> tuple[list[ColumnMetrics], dict]:
         )
 
     fitted = [m for m in per_column if m.column not in unfit]
-    snr_pooled = _snr_db_from_error(np.concatenate(pooled_y), np.concatenate(pooled_err))
+    snr_pooled = snr_db_from_error(np.concatenate(pooled_y), np.concatenate(pooled_err))
     snrs = np.array([m.snr_db for m in fitted])
     gains = np.array([m.gain_v_per_lsb for m in fitted])
     offsets = np.array([m.offset_v for m in fitted])

@@ -43,7 +43,7 @@ _WAVE_GROUP_ORDER = ("GBL", "plates", "inputs", "control")
 # ---------------------------------------------------------------------------- output
 
 
-def _target(path) -> tuple[Path, str]:
+def output_target(path) -> tuple[Path, str]:
     """Validate the output path before any work: known suffix, existing directory."""
     p = Path(path)
     fmt = FORMATS.get(p.suffix.lower())
@@ -57,7 +57,7 @@ def _target(path) -> tuple[Path, str]:
     return p, fmt
 
 
-def _save(fig: Figure, path: Path, fmt: str) -> Path:
+def save_figure(fig: Figure, path: Path, fmt: str) -> Path:
     """Write fig atomically: temp file in the same directory, then os.replace."""
     FigureCanvasAgg(fig)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
@@ -153,7 +153,7 @@ def transfer_curve(
     series: {"label", "y_ideal", "v_meas_v", "gain_v_per_lsb", "offset_v"}. v_label
     names the voltage reference the caller used (V - VCM by default).
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     items = _transfer_series(series)
     fig = _figure(title or "Charge-domain transfer curve")
     ax = fig.add_subplot()
@@ -176,7 +176,7 @@ def transfer_curve(
     ax.set_ylabel(v_label)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def residual_plot(series: list[dict], path, *, title: str | None = None) -> Path:
@@ -185,7 +185,7 @@ def residual_plot(series: list[dict], path, *, title: str | None = None) -> Path
     Same series dicts as transfer_curve; an "inl_lsb" entry is drawn if given, else
     the INL is max |residual| of the plotted points.
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     items = _transfer_series(series)
     fig = _figure(title or "Fit residual and INL")
     ax = fig.add_subplot()
@@ -208,7 +208,7 @@ def residual_plot(series: list[dict], path, *, title: str | None = None) -> Path
     ax.set_ylabel("residual y_meas − y_ideal (LSB)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def energy_bar(rows: list[dict], path, *, title: str | None = None) -> Path:
@@ -218,7 +218,7 @@ def energy_bar(rows: list[dict], path, *, title: str | None = None) -> Path:
     breakdown summing to less than the total gets an "other" segment for the rest; one
     summing to more is an error (it cannot be the same bookkeeping).
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
         raise NetlistgenError("rows must be a non-empty list of dicts")
     labels, totals, breakdowns = [], [], []
@@ -273,7 +273,7 @@ def energy_bar(rows: list[dict], path, *, title: str | None = None) -> Path:
     if groups or plain.any():
         # outside the axes: stacked bars fill the plot area, a legend inside hides them
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def _wave_group(name: str) -> str:
@@ -307,7 +307,7 @@ def waveforms(
     trace name; otherwise by node name (gbl -> GBL, plate/bp/bot -> plates,
     in*/siu -> inputs, anything else -> control). window_s limits the time span.
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     t = _array("t_s", t_s)
     if not isinstance(traces, Mapping) or not traces:
         raise NetlistgenError("traces must be a non-empty {name: array} mapping")
@@ -368,7 +368,7 @@ def waveforms(
     axes[-1].set_xlabel("time (ns)")
     if window_s is not None:
         axes[-1].set_xlim(w0 * 1e9, w1 * 1e9)
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def snr_vs_noise(
@@ -385,7 +385,7 @@ def snr_vs_noise(
     noise referencing (volts at the GBL, LSB of full scale, ...), which SPEC 5 requires
     to be explicit.
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     if isinstance(series, Mapping) or not isinstance(series, Sequence) or not series:
         raise NetlistgenError("series must be a non-empty list of dicts")
     fig = _figure(title or "Compute SNR against noise")
@@ -410,14 +410,14 @@ def snr_vs_noise(
     enob_ax = ax.secondary_yaxis("right", functions=(lambda s: (s - 1.76) / 6.02,
                                                      lambda b: 6.02 * b + 1.76))
     enob_ax.set_ylabel("ENOB (bits)")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def ratio_bars(rows: list[dict], path, *, title: str | None = None) -> Path:
     """Ratios between columns of a comparison, ours beside a reference's, one group per row.
 
     rows: {"label", "ours", "reference"}; a dashed line marks 1 (no difference)."""
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
         raise NetlistgenError("rows must be a non-empty list of dicts")
     labels, ours, ref = [], [], []
@@ -438,7 +438,7 @@ def ratio_bars(rows: list[dict], path, *, title: str | None = None) -> Path:
     ax.set_ylabel("ratio")
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def accuracy_vs_noise(
@@ -455,7 +455,7 @@ def accuracy_vs_noise(
     the clean (noise-free) accuracy is drawn at the left edge as a hollow marker, the
     float network's accuracy as a dashed line. A log x axis when every noise is > 0.
     """
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     if isinstance(series, Mapping) or not isinstance(series, Sequence) or not series:
         raise NetlistgenError("series must be a non-empty list of dicts")
     fig = _figure(title or "Accuracy against noise")
@@ -484,7 +484,7 @@ def accuracy_vs_noise(
     ax.set_ylabel("test accuracy (%)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize="small")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference: Mapping[str, float] | None = None) -> Path:
@@ -492,7 +492,7 @@ def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference
 
     panels: {"x": values, "xlabel", "series": {label: y values}, optional "log_x"};
     reference: {label: value} drawn as dotted horizontal lines in every panel."""
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     if isinstance(panels, Mapping) or not isinstance(panels, Sequence) or not panels:
         raise NetlistgenError("panels must be a non-empty list of dicts")
     fig = _figure(title or "Ratio sweep", width_in=5.0 * len(panels) + 1.0, height_in=4.5)
@@ -516,4 +516,4 @@ def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference
         ax.set_ylabel(str(panel.get("ylabel", "ratio")))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="x-small")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)

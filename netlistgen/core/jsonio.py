@@ -48,8 +48,8 @@ def to_jsonable(obj):
     raise TypeError(f"to_jsonable: unsupported type {type(obj).__name__}")
 
 
-def write_json(path, obj, *, indent: int | None = 2) -> None:
+def write_json(path, obj, *, indent: int | None = 2, sort_keys: bool = False) -> None:
     """Write `obj` (through to_jsonable) as strict JSON, atomically."""
     import json
 
-    write_atomic(path, json.dumps(to_jsonable(obj), indent=indent, allow_nan=False) + "\n")
+    write_atomic(path, json.dumps(to_jsonable(obj), indent=indent, allow_nan=False, sort_keys=sort_keys) + "\n")

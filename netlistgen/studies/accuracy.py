@@ -24,7 +24,6 @@ per conversion; "0.03 LSB variance" (the seeds' table) is sigma = sqrt(0.03) LSB
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from netlistgen.analysis.behavioral import SCHEMES, BehavioralModel, characteriz
 from netlistgen.circuits.encoding import quantize, split_input_digits
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
-from netlistgen.core.jsonio import to_jsonable
+from netlistgen.core.jsonio import write_json
 from netlistgen.studies.snr_study import DEFAULT_ADC_BITS, NOISE_REFS, noise_to_v
 
 ACT_BITS = {"int4": 4}  # activation bits per scheme; 8 for every other scheme
@@ -264,7 +263,7 @@ def write_accuracy(doc: Mapping, out: str | Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "accuracy.json", "markdown": out / "accuracy.md", "plot": out / "accuracy.png"}
-    write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
+    write_json(paths["json"], doc, indent=1)
     what = doc["what"]
     write_atomic(paths["markdown"], table(doc) + "\n\n" + "\n".join(f"- {k}: {v}" for k, v in what.items()) + "\n")
     series = [{"label": r["scheme"], "noise": [n["lsb_variance"] for n in r["noise"]],

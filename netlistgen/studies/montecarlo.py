@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.generate import GenerateOptions, build
-from netlistgen.core.jsonio import to_jsonable
+from netlistgen.core.jsonio import write_json
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.analysis.report import summarize
 from netlistgen.sim.runner import run_deck
@@ -259,10 +258,9 @@ def write_mc(result: McResult, out: str | Path, *, plot: bool = True) -> dict[st
            "samples": {label: [{"sample": s.index, "seed": s.seed, "metrics": s.metrics,
                                 "y_ideal": s.y_ideal, "v_sample_v": s.v_sample_v} for s in samples]
                        for label, samples in result.samples.items()}}
-    write_atomic(paths["samples"], json.dumps(to_jsonable(doc)) + "\n")
+    write_json(paths["samples"], doc, indent=None)
     write_atomic(paths["csv"], samples_csv(result))
-    write_atomic(paths["summary"], json.dumps(to_jsonable({"settings": result.settings, "summary": result.summary()}),
-                                              indent=1) + "\n")
+    write_json(paths["summary"], {"settings": result.settings, "summary": result.summary()}, indent=1)
     if plot and any(len(s) > 0 for s in result.samples.values()):
         paths["histogram"] = histogram_plot(result, out / "mc_hist.png")
     return paths
@@ -273,9 +271,9 @@ def histogram_plot(result: McResult, path: str | Path) -> Path:
     differ in scale by 10x, so each panel gets its own range)."""
     from matplotlib.figure import Figure
 
-    from netlistgen.analysis.plots import _save, _target
+    from netlistgen.analysis.plots import output_target, save_figure
 
-    target, fmt = _target(path)
+    target, fmt = output_target(path)
     labels = list(result.samples)
     fig = Figure(figsize=(3.2 * len(labels) + 1, 8), layout="constrained")
     fig.suptitle(f"Monte Carlo mismatch, seeds {result.base_seed}..{result.base_seed + result.n - 1}")
@@ -296,7 +294,7 @@ def histogram_plot(result: McResult, path: str | Path) -> Path:
                 ax.set_title(f"{label} (n={len(result.samples[label])})", fontsize="medium")
             if c == 0:
                 ax.set_ylabel("samples")
-    return _save(fig, target, fmt)
+    return save_figure(fig, target, fmt)
 
 
 def summary_table(result: McResult) -> str:

@@ -631,11 +631,10 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
 
 def write(doc: dict, out) -> dict[str, Path]:
     """paper.json, paper.md, paper.html and the plots, each written atomically."""
-    import json
 
     from netlistgen.analysis import plots
     from netlistgen.core.files import write_atomic
-    from netlistgen.core.jsonio import to_jsonable
+    from netlistgen.core.jsonio import write_json
     from netlistgen.analysis.report import transfer_entry
 
     out = Path(out)
@@ -657,7 +656,7 @@ def write(doc: dict, out) -> dict[str, Path]:
         paths.update(macro_plots(doc["macro"], out))
     doc["plots"] = {k: str(v) for k, v in paths.items()}
     paths["json"] = out / "paper.json"
-    write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
+    write_json(paths["json"], doc, indent=1)
     paths["markdown"] = out / "paper.md"
     write_atomic(paths["markdown"], markdown(doc))
     paths["html"] = out / "paper.html"

@@ -23,7 +23,7 @@ from netlistgen.core.config import check_keys, load_mapping
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.generate import GenerateOptions, build, check_values, resolve_pattern_set
-from netlistgen.core.jsonio import to_jsonable
+from netlistgen.core.jsonio import write_json
 from netlistgen.analysis.report import summarize
 from netlistgen.core.resources import data_dir
 from netlistgen.sim.simulate import Job, run_jobs
@@ -211,7 +211,7 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[
 def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float) -> None:
     doc = {"summary": {k: sum(r["status"] == k for r in results) for k in ("pass", "fail", "error")},
            "seconds": seconds, "cases": results}
-    write_atomic(json_path, json.dumps(to_jsonable(doc), indent=1) + "\n")
+    write_json(json_path, doc, indent=1)
     suite = ET.Element("testsuite", name="netlistgen-regression", tests=str(len(results)),
                        failures=str(doc["summary"]["fail"]), errors=str(doc["summary"]["error"]),
                        time=f"{seconds:.3f}")
@@ -237,5 +237,5 @@ def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:
             if before != values[m]:
                 diff.append(f"{name}.{m}: {before} -> {values[m]}")
         new[name] = values
-    write_atomic(path, json.dumps(to_jsonable({"cases": new}), indent=1, sort_keys=True) + "\n")
+    write_json(path, {"cases": new}, indent=1, sort_keys=True)
     return diff

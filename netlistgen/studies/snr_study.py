@@ -19,7 +19,6 @@ product. Noise is referenced three ways (SPEC section 5):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -31,8 +30,8 @@ from netlistgen.analysis.behavioral import SCHEMES, BehavioralModel, characteriz
 from netlistgen.circuits.encoding import ideal_column_mac, quantize, recombine
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
-from netlistgen.analysis.metrics import column_metrics, fit_linearity
-from netlistgen.core.jsonio import to_jsonable
+from netlistgen.analysis.metrics import column_metrics, fit_linearity, snr_db_from_error
+from netlistgen.core.jsonio import write_json
 
 DEFAULT_NOISE_V = (0.0, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3)
 DEFAULT_ADC_BITS = 8
@@ -70,11 +69,6 @@ def workload(model: BehavioralModel, cycles: int, wcols: int, seed: int):
     return ideal_column_mac(m, codes).astype(float), ps
 
 
-def _snr_db(y: np.ndarray, err: np.ndarray) -> float:
-    mse = float(np.mean(err**2))
-    return math.inf if mse == 0 else 10 * math.log10(float(np.var(y)) / mse)
-
-
 def snr_from_samples(y: np.ndarray, v: np.ndarray, ps) -> dict:
     """Per-column and recombined compute SNR of samples v (cycles, n_bits) against y.
 
@@ -90,7 +84,7 @@ def snr_from_samples(y: np.ndarray, v: np.ndarray, ps) -> dict:
     return {
         "column_snr_db": [c.snr_db for c in per_col],
         "pooled_snr_db": overall["snr_db"],
-        "dot_snr_db": _snr_db(recombine(y, ps), recombine(err, ps)),
+        "dot_snr_db": snr_db_from_error(recombine(y, ps), recombine(err, ps)),
     }
 
 
@@ -210,13 +204,13 @@ def write_study(study: Mapping, out: str | Path) -> dict[str, Path]:
     out = Path(out)
     (out / "models").mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "snr.json", "markdown": out / "snr.md"}
-    write_atomic(paths["json"], json.dumps(to_jsonable(study), indent=1) + "\n")
+    write_json(paths["json"], study, indent=1)
     what = study["what"]
     write_atomic(paths["markdown"], table(study) + "\n\n" + "\n".join(
         f"- {k}: {v}" for k, v in [("SPICE", what["spice"]), ("behavioural", what["behavioural"])]) + "\n")
     for scheme, doc in study["models"].items():
         path = out / "models" / f"{scheme}.json"
-        write_atomic(path, json.dumps(doc, indent=1) + "\n")
+        write_json(path, doc, indent=1)
         paths[f"model-{scheme}"] = path
     labels = {"noise_v": "noise at the GBL (V rms)", "noise_lsb_fs": study["what"]["noise_refs"]["noise_lsb_fs"],
               "noise_lsb_int": "noise in LSB of the common integer grid (C1*dV)"}
