@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from netlistgen.cli import main
+from fuzz_support import run_cli
 
 HOSTILE = [
     "x\n.control\nshell touch /tmp/pwned\n.endc",
@@ -20,12 +20,6 @@ HOSTILE = [
 ]
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    cap = capsys.readouterr()
-    return code, cap.out, cap.err
-
-
 def assert_one_line_error(code: int, err: str, needle: str | None = None) -> None:
     assert code == 2
     lines = err.strip().splitlines()
@@ -35,9 +29,9 @@ def assert_one_line_error(code: int, err: str, needle: str | None = None) -> Non
         assert needle in lines[0]
 
 
-def test_generate_writes_library_deck_and_manifest(tmp_path, capsys, installed):
+def test_generate_writes_library_deck_and_manifest(tmp_path, installed):
     out = tmp_path / "arr"
-    code, stdout, _ = run(capsys, "generate", "--rows", "4", "--cols", "2", "--scheme", "zebra-ii", "--out", str(out))
+    code, stdout, _ = run_cli(["generate", "--rows", "4", "--cols", "2", "--scheme", "zebra-ii", "--out", str(out)])
     assert code == 0
     assert {p.name for p in out.iterdir()} == {"array.sp", "op.sp", ".spiceinit", "manifest.json"}
     manifest = json.loads((out / "manifest.json").read_text())
@@ -62,68 +56,68 @@ def test_generate_writes_library_deck_and_manifest(tmp_path, capsys, installed):
         ("--set", "vcm_v=2", "vcm_v"),
     ],
 )
-def test_bad_values_exit_2_and_write_nothing(tmp_path, capsys, installed, flag, value, needle):
+def test_bad_values_exit_2_and_write_nothing(tmp_path, installed, flag, value, needle):
     out = tmp_path / "never"
-    code, _, err = run(capsys, "generate", "--rows", "2", "--cols", "1", flag, value, "--out", str(out))
+    code, _, err = run_cli(["generate", "--rows", "2", "--cols", "1", flag, value, "--out", str(out)])
     assert_one_line_error(code, err, needle)
     assert not out.exists()
 
 
 @pytest.mark.parametrize("field", ["--scheme", "--tech", "--corner", "--weights", "--patterns", "--out", "--set"])
 @pytest.mark.parametrize("value", HOSTILE)
-def test_hostile_strings_are_refused(tmp_path, capsys, installed, field, value):
+def test_hostile_strings_are_refused(tmp_path, installed, field, value):
     arg = f"c_unit_f={value}" if field == "--set" else value
     if field == "--out":
         arg = str(tmp_path / value.replace("/", "_"))
-    code, _, err = run(capsys, "generate", "--rows", "2", "--cols", "1", field, arg)
+    code, _, err = run_cli(["generate", "--rows", "2", "--cols", "1", field, arg])
     assert_one_line_error(code, err)
     for p in tmp_path.rglob("*"):
         assert p.suffix not in (".sp", ".json"), f"{p} written"
 
 
-def test_hostile_config_file_values(tmp_path, capsys, installed):
+def test_hostile_config_file_values(tmp_path, installed):
     cfg = tmp_path / "bad.toml"
     cfg.write_text('scheme = "zebra-i"\ncell = "mllcu\\n.control"\nrows = 2\ncols = 1\n')
-    code, _, err = run(capsys, "generate", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    code, _, err = run_cli(["generate", "--config", str(cfg), "--out", str(tmp_path / "o")])
     assert_one_line_error(code, err, "mllcu")
     cfg.write_text('scheme = "zebra-i"\nrowz = 2\n')
-    code, _, err = run(capsys, "generate", "--config", str(cfg), "--out", str(tmp_path / "o"))
+    code, _, err = run_cli(["generate", "--config", str(cfg), "--out", str(tmp_path / "o")])
     assert_one_line_error(code, err, "rowz")
     cfg.write_text('scheme = "zebra-i\nrows = 2\n')  # truncated string
-    code, _, err = run(capsys, "generate", "--config", str(cfg))
+    code, _, err = run_cli(["generate", "--config", str(cfg)])
     assert_one_line_error(code, err, "bad.toml")
     assert not (tmp_path / "o").exists()
 
 
-def test_config_file_and_flags_agree(tmp_path, capsys, installed):
+def test_config_file_and_flags_agree(tmp_path, installed):
     cfg = tmp_path / "arr.yaml"
     cfg.write_text("scheme: zebra-i\nrows: 3\ncols: 2\nseed: 5\ndesign:\n  c_unit_f: 2.0e-15\n")
-    code, _, _ = run(capsys, "generate", "--config", str(cfg), "--out", str(tmp_path / "a"))
+    code, _, _ = run_cli(["generate", "--config", str(cfg), "--out", str(tmp_path / "a")])
     assert code == 0
-    code, _, _ = run(capsys, "generate", "--rows", "3", "--cols", "2", "--seed", "5", "--set", "c_unit_f=2e-15",
-                     "--out", str(tmp_path / "b"))
+    code, _, _ = run_cli(["generate", "--rows", "3", "--cols", "2", "--seed", "5", "--set", "c_unit_f=2e-15",
+                     "--out", str(tmp_path / "b")])
     assert code == 0
     assert (tmp_path / "a" / "array.sp").read_text() == (tmp_path / "b" / "array.sp").read_text()
 
 
-def test_weights_file_shape_and_nan(tmp_path, capsys, installed):
+def test_weights_file_shape_and_nan(tmp_path, installed):
     w = tmp_path / "w.npy"
     np.save(w, np.zeros((3, 2)))
-    code, _, err = run(capsys, "generate", "--rows", "4", "--cols", "2", "--weights", str(w), "--out", str(tmp_path / "o"))
+    code, _, err = run_cli(["generate", "--rows", "4", "--cols", "2", "--weights", str(w), "--out", str(tmp_path / "o")])
     assert_one_line_error(code, err, "(3, 2)")
     bad = np.ones((4, 2))
     bad[2, 1] = np.nan
     np.save(w, bad)
-    code, _, err = run(capsys, "generate", "--rows", "4", "--cols", "2", "--weights", str(w), "--out", str(tmp_path / "o"))
+    code, _, err = run_cli(["generate", "--rows", "4", "--cols", "2", "--weights", str(w), "--out", str(tmp_path / "o")])
     assert_one_line_error(code, err, "row 2, column 1")
     assert not (tmp_path / "o").exists()
 
 
-def test_weights_file_is_encoded_into_the_array(tmp_path, capsys, installed):
+def test_weights_file_is_encoded_into_the_array(tmp_path, installed):
     w = np.array([[0.5, -1.0], [1.0, 0.0], [-0.25, 0.75], [0.0, 1.0]])
     np.savetxt(tmp_path / "w.csv", w, delimiter=",")
-    code, _, _ = run(capsys, "generate", "--rows", "4", "--cols", "2", "--scheme", "int4", "--sram-rows-per-lcc", "1",
-                     "--weights", str(tmp_path / "w.csv"), "--out", str(tmp_path / "o"))
+    code, _, _ = run_cli(["generate", "--rows", "4", "--cols", "2", "--scheme", "int4", "--sram-rows-per-lcc", "1",
+                     "--weights", str(tmp_path / "w.csv"), "--out", str(tmp_path / "o")])
     assert code == 0
     values = np.array(json.loads((tmp_path / "o" / "manifest.json").read_text())["weights"]["values"])
     # per-column max-abs scale 1/7; 0.5*7 = 3.5 is a tie and goes to the smaller magnitude
@@ -131,30 +125,30 @@ def test_weights_file_is_encoded_into_the_array(tmp_path, capsys, installed):
     assert values[:, 1].tolist() == [-7, 0, 5, 7]
 
 
-def test_unwritable_output_dir(capsys, installed):
-    code, _, err = run(capsys, "generate", "--rows", "2", "--cols", "1", "--out", "/proc/netlistgen-out")
+def test_unwritable_output_dir(installed):
+    code, _, err = run_cli(["generate", "--rows", "2", "--cols", "1", "--out", "/proc/netlistgen-out"])
     assert_one_line_error(code, err, "/proc/netlistgen-out")
 
 
-def test_check_without_ngspice(tmp_path, capsys, installed, monkeypatch):
+def test_check_without_ngspice(tmp_path, installed, monkeypatch):
     out = tmp_path / "o"
-    assert run(capsys, "generate", "--rows", "2", "--cols", "1", "--out", str(out))[0] == 0
+    assert run_cli(["generate", "--rows", "2", "--cols", "1", "--out", str(out)])[0] == 0
     monkeypatch.setenv("NETLISTGEN_NGSPICE", "/nonexistent/ngspice")
-    code, _, err = run(capsys, "check", str(out))
+    code, _, err = run_cli(["check", str(out)])
     assert_one_line_error(code, err, "ngspice")
 
 
-def test_pdk_list_and_show(capsys, installed):
-    code, out, _ = run(capsys, "pdk", "list")
+def test_pdk_list_and_show(installed):
+    code, out, _ = run_cli(["pdk", "list"])
     assert code == 0 and "ptm45" in out and "sky130" in out and "installed" in out
-    code, out, _ = run(capsys, "pdk", "show", "sky130")
+    code, out, _ = run_cli(["pdk", "show", "sky130"])
     assert code == 0 and json.loads(out)["name"] == "sky130"
-    code, _, err = run(capsys, "pdk", "show", "nope")
+    code, _, err = run_cli(["pdk", "show", "nope"])
     assert_one_line_error(code, err, "nope")
 
 
-def test_sqnr_command(capsys):
-    code, out, _ = run(capsys, "sqnr", "--rows", "64", "--cols", "16")
+def test_sqnr_command():
+    code, out, _ = run_cli(["sqnr", "--rows", "64", "--cols", "16"])
     assert code == 0
     db = {ln.split()[0]: float(ln.split()[1]) for ln in out.splitlines()[1:]}
     assert db["zebra-i"] > db["int4"] + 6
