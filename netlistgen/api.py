@@ -112,6 +112,14 @@ def _as_options(opts, config, design, fields):
     return options(config, design=design, **fields)
 
 
+def _make_dir(out: Path) -> Path:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    return out
+
+
 def check_job_root(out: str | Path) -> Path:
     """Job decks name files under OUT/jobs: refuse a path they cannot hold before anything is written."""
     out = Path(out)
@@ -366,11 +374,7 @@ def regress(*, suite: str | Path | None = None, golden: str | Path | None = None
     gold = rg.load_golden(golden)
     kwargs = run.run_kwargs()
     run.require_simulator()
-    out = check_job_root(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    out = _make_dir(check_job_root(out))
     start = time.perf_counter()
     rows, errors = rg.measure(cases, out / "jobs", **kwargs)
     seconds = time.perf_counter() - start
@@ -405,11 +409,7 @@ def paper_report(opts=None, *, out: str | Path = "out/paper", **fields) -> Paper
     from netlistgen.studies import paper
 
     opts = opts or paper.PaperOptions(**fields)
-    out = Path(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    out = _make_dir(Path(out))
     start = time.perf_counter()
     doc = paper.build(opts, out / "work")
     paths = paper.write(doc, out)
