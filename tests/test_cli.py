@@ -157,9 +157,9 @@ def test_sqnr_command():
 @pytest.mark.parametrize("flag,value,needle", [("--adc-model", "spice9", "'spice9'"),
                                                ("--adc-policy", "loose", "'loose'"),
                                                ("--adc-share", "0", "adc-share")])
-def test_report_paper_bad_macro_flags_exit_2(tmp_path, capsys, installed, flag, value, needle):
+def test_report_paper_bad_macro_flags_exit_2(tmp_path, installed, flag, value, needle):
     out = tmp_path / "never"
-    code, _, err = run(capsys, "report", "paper", flag, value, "--out", str(out))
+    code, _, err = run_cli(["report", "paper", flag, value, "--out", str(out)])
     assert_one_line_error(code, err, needle)
     assert not out.exists()
 
