@@ -27,7 +27,8 @@ from fuzz_support import run_cli
 from netlistgen.sim import runner
 from netlistgen.core.errors import OutputError, SimulationError
 from netlistgen.circuits.generate import GenerateOptions, build
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.circuits.testbench import random_stimulus
 
 REAL_NGSPICE = shutil.which("ngspice")

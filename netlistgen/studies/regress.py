@@ -26,7 +26,8 @@ from netlistgen.circuits.generate import GenerateOptions, build, check_values, r
 from netlistgen.core.jsonio import to_jsonable
 from netlistgen.analysis.report import summarize
 from netlistgen.core.resources import data_dir
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.tech.technology import load_technology
 from netlistgen.circuits.testbench import Timing, random_stimulus, sweep_stimulus
 

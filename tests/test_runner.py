@@ -1,0 +1,144 @@
+"""The `ngspice -b` runner: each simulator in its own process group, killed with the run,
+on a timeout (the whole group) and, after a SIGKILL of its parent, by the next start."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from netlistgen.core.errors import SimulationError
+from netlistgen.sim import runner
+
+from conftest import needs_ngspice
+
+pytestmark = [needs_ngspice, pytest.mark.ngspice]
+
+# An RC driven by a 1 GHz sine, simulated for 1 s at 1 ps steps: runs far longer than any test.
+# The control block first starts a background `sleep` (a grandchild of the runner) and
+# records its pid, so the test can see whether the whole group dies.
+LONG_DECK = """* never-ending transient
+V1 a 0 SIN(0 1 1e9)
+R1 a b 1k
+C1 b 0 1p
+.control
+shell sleep 300 & echo $! > child.pid
+tran 1p 1 0 1p
+.endc
+.end
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_for(path: Path, timeout_s: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not appear")
+
+
+def _gone(pids: list[int], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    deck = tmp_path / "long.sp"
+    deck.write_text(LONG_DECK)
+    with pytest.raises(SimulationError, match="timed out after 3 s"):
+        runner.run_deck(deck, timeout_s=3, name="long")
+    child = int(_wait_for(tmp_path / "child.pid"))
+    assert _gone([child]), "the deck's background process outlived the timeout"
+    assert not (tmp_path / runner.PIDFILE).exists()
+
+
+def test_kill_all_stops_running_simulators(tmp_path):
+    deck = tmp_path / "long.sp"
+    deck.write_text(LONG_DECK)
+    caught = {}
+
+    def run():
+        try:
+            runner.run_deck(deck, timeout_s=600, name="long")
+        except SimulationError as exc:
+            caught["error"] = str(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    info = _wait_for(tmp_path / runner.PIDFILE)
+    child = int(_wait_for(tmp_path / "child.pid"))
+    ngspice = int(__import__("json").loads(info)["pid"])
+    runner.kill_all()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert "killed by signal SIGKILL" in caught["error"]
+    assert _gone([ngspice, child])
+
+
+def test_orphans_of_a_killed_run_are_reaped_on_the_next_start(tmp_path):
+    deck = tmp_path / "jobs" / "j" / "long.sp"
+    deck.parent.mkdir(parents=True)
+    deck.write_text(LONG_DECK)
+    script = textwrap.dedent(f"""
+        from netlistgen.sim.runner import run_deck
+        run_deck({str(deck)!r}, timeout_s=600, name="long")
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)
+    try:
+        info = __import__("json").loads(_wait_for(deck.parent / runner.PIDFILE))
+        child = int(_wait_for(deck.parent / "child.pid"))
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    ngspice = int(info["pid"])
+    assert info["owner"] == parent.pid
+    time.sleep(0.5)
+    assert _alive(ngspice) and _alive(child), "a SIGKILLed run leaves its simulator running (what is reaped)"
+    assert runner.reap_orphans(tmp_path / "jobs") == [ngspice]
+    assert _gone([ngspice, child])
+    assert not (deck.parent / runner.PIDFILE).exists()
+
+
+def test_a_live_owner_keeps_its_simulator(tmp_path):
+    """The reaper only touches groups whose owner is gone (another live run is left alone)."""
+    job = tmp_path / "jobs" / "j"
+    job.mkdir(parents=True)
+    sleeper = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        (job / runner.PIDFILE).write_text(__import__("json").dumps(
+            {"pid": sleeper.pid, "start_ticks": runner.process_start_ticks(sleeper.pid), "owner": os.getpid(),
+             "owner_start_ticks": runner.process_start_ticks(os.getpid())}))
+        assert runner.reap_orphans(tmp_path / "jobs") == []
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_log_is_streamed_to_a_file(tmp_path):
+    deck = tmp_path / "op.sp"
+    deck.write_text("* op\nV1 a 0 1\nR1 a 0 1k\n.control\nop\nprint v(a)\n.endc\n.end\n")
+    result = runner.run_deck(deck, timeout_s=60)
+    assert runner.parse_print(result.stdout)["a"] == pytest.approx(1.0)
+    assert "v(a) = 1" in (tmp_path / "op.log").read_text()
