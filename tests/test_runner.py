@@ -22,18 +22,40 @@ from conftest import needs_ngspice
 pytestmark = [needs_ngspice, pytest.mark.ngspice]
 
 # An RC driven by a 1 GHz sine, simulated for 1 s at 1 ps steps: runs far longer than any test.
-# The control block first starts a background `sleep` (a grandchild of the runner) and
-# records its pid, so the test can see whether the whole group dies.
-LONG_DECK = """* never-ending transient
+# The control block first starts a background `sleep` (a grandchild of the runner) with a
+# duration unique to the test, so the test can find it and see whether the whole group dies.
+def long_deck(tag: str) -> str:
+    return f"""* never-ending transient
 V1 a 0 SIN(0 1 1e9)
 R1 a b 1k
 C1 b 0 1p
 .control
-shell sleep 300 & echo $! > child.pid
+shell sleep {tag} &
 tran 1p 1 0 1p
+quit 0
 .endc
 .end
 """
+
+
+def _sleeper(tag: str, timeout_s: float = 60.0) -> int:
+    """The pid of the `sleep <tag>` a deck started."""
+    want = f"sleep\0{tag}\0".encode()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    if (proc / "cmdline").read_bytes() == want:
+                        return int(proc.name)
+                except OSError:
+                    continue
+        time.sleep(0.1)
+    raise AssertionError(f"no `sleep {tag}` appeared")
+
+
+def _tag() -> str:
+    return f"{300 + (os.getpid() % 1000) / 1000 + time.monotonic_ns() % 1000 / 1e6:.6f}"
 
 
 def _alive(pid: int) -> bool:
@@ -65,17 +87,22 @@ def _gone(pids: list[int], timeout_s: float = 10.0) -> bool:
 
 def test_timeout_kills_the_whole_process_group(tmp_path):
     deck = tmp_path / "long.sp"
-    deck.write_text(LONG_DECK)
+    tag = _tag()
+    deck.write_text(long_deck(tag))
+    found = {}
+    spy = threading.Thread(target=lambda: found.setdefault("child", _sleeper(tag)))
+    spy.start()
     with pytest.raises(SimulationError, match="timed out after 3 s"):
         runner.run_deck(deck, timeout_s=3, name="long")
-    child = int(_wait_for(tmp_path / "child.pid"))
-    assert _gone([child]), "the deck's background process outlived the timeout"
+    spy.join()
+    assert _gone([found["child"]]), "the deck's background process outlived the timeout"
     assert not (tmp_path / runner.PIDFILE).exists()
 
 
 def test_kill_all_stops_running_simulators(tmp_path):
     deck = tmp_path / "long.sp"
-    deck.write_text(LONG_DECK)
+    tag = _tag()
+    deck.write_text(long_deck(tag))
     caught = {}
 
     def run():
@@ -87,7 +114,7 @@ def test_kill_all_stops_running_simulators(tmp_path):
     thread = threading.Thread(target=run)
     thread.start()
     info = _wait_for(tmp_path / runner.PIDFILE)
-    child = int(_wait_for(tmp_path / "child.pid"))
+    child = _sleeper(tag)
     ngspice = int(__import__("json").loads(info)["pid"])
     runner.kill_all()
     thread.join(30)
@@ -99,7 +126,8 @@ def test_kill_all_stops_running_simulators(tmp_path):
 def test_orphans_of_a_killed_run_are_reaped_on_the_next_start(tmp_path):
     deck = tmp_path / "jobs" / "j" / "long.sp"
     deck.parent.mkdir(parents=True)
-    deck.write_text(LONG_DECK)
+    tag = _tag()
+    deck.write_text(long_deck(tag))
     script = textwrap.dedent(f"""
         from netlistgen.sim.runner import run_deck
         run_deck({str(deck)!r}, timeout_s=600, name="long")
@@ -107,7 +135,7 @@ def test_orphans_of_a_killed_run_are_reaped_on_the_next_start(tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)
     try:
         info = __import__("json").loads(_wait_for(deck.parent / runner.PIDFILE))
-        child = int(_wait_for(deck.parent / "child.pid"))
+        child = _sleeper(tag)
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
@@ -138,7 +166,7 @@ def test_a_live_owner_keeps_its_simulator(tmp_path):
 
 def test_log_is_streamed_to_a_file(tmp_path):
     deck = tmp_path / "op.sp"
-    deck.write_text("* op\nV1 a 0 1\nR1 a 0 1k\n.control\nop\nprint v(a)\n.endc\n.end\n")
+    deck.write_text("* op\nV1 a 0 1\nR1 a 0 1k\n.control\nop\nprint v(a)\nquit 0\n.endc\n.end\n")
     result = runner.run_deck(deck, timeout_s=60)
     assert runner.parse_print(result.stdout)["a"] == pytest.approx(1.0)
     assert "v(a) = 1" in (tmp_path / "op.log").read_text()
