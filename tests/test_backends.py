@@ -98,3 +98,26 @@ def test_exit_0_without_a_raw_file_never_reads_a_stale_one(tmp_path):
     silent.write(tmp_path)
     with pytest.raises(SimulationError, match="exited without writing op.raw"):
         engine.run(silent, tmp_path, timeout_s=60, name="second")
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_check_runs_through_backend_executor_and_cache(tmp_path, capsys, installed):
+    from netlistgen.cli import main
+
+    gen = tmp_path / "gen"
+    assert main(["generate", "--rows", "2", "--cols", "1", "--out", str(gen)]) == 0
+    capsys.readouterr()
+    cache = ["--cache-dir", str(tmp_path / "c")]
+    assert main(["check", str(gen), *cache]) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("PASS: ") and "(cached)" not in first
+    assert (gen / "jobs" / "check" / "op.raw").is_file()
+    assert main(["check", str(gen), *cache]) == 0
+    assert "(cached)" in capsys.readouterr().out
+    assert main(["check", str(gen), "--backend", "shared", "--no-cache"]) == 0
+    shared = capsys.readouterr().out
+    assert shared.split(" mV")[0] == first.split(" mV")[0]  # the same worst |V - VCM|
+    (gen / "array.sp").write_text((gen / "array.sp").read_text() + "* edited\n")
+    assert main(["check", str(gen), *cache]) == 2
+    assert "does not match its manifest.json" in capsys.readouterr().err

@@ -299,14 +299,16 @@ def test_dask_workers_without_the_clients_files_give_local_metrics(build_small, 
     assert not lerr and not rerr and sorted(remote) == sorted(local)
     for name in local:
         assert np.abs(remote[name].v_sample_v - local[name].v_sample_v).max() <= 1e-9
-        assert to_jsonable(summarize(name, remote[name])) == to_jsonable(summarize(name, local[name]))
+        metrics = [to_jsonable({k: v for k, v in summarize(name, r[name]).items() if k != "sim_seconds"})
+                   for r in (remote, local)]
+        assert metrics[0] == metrics[1] and "snr_db" in metrics[0]
         job_dir = client_dir / "out" / name
         assert {"tran.sp", "array.sp", ".spiceinit", "job.json", "tran.raw"} <= {p.name for p in job_dir.iterdir()}
     assert len(cache) == 3  # the client wrote the cache
     audit = "".join(p.read_text() for p in logs if p.exists())
     assert "VIOLATION" not in audit
     cwds = [line.split("=", 1)[1] for line in audit.splitlines() if line.startswith("popen cwd=")]
-    sims = [c for c in cwds if c != "None"]
+    sims = sorted({c for c in cwds if c != "None"})  # (the preload may install its hook more than once)
     assert len(sims) == 3 and all(any(c.startswith(str(t)) for t in tmpdirs) for c in sims), cwds
     assert all(not any(t.iterdir()) for t in tmpdirs)  # scratch directories removed
     again, _ = run_jobs(jobs, client_dir / "out2", progress=False, executor="dask", scheduler=address, cache=cache)

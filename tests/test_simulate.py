@@ -211,7 +211,7 @@ def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, install
 
 
 def _table_rows(stdout: str, label: str) -> list[str]:
-    return [line for line in stdout.splitlines() if line.startswith(label)]
+    return [line for line in stdout.splitlines() if line.startswith(f"| {label} |")]
 
 
 @needs_ngspice

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from netlistgen.core import validate
-from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.errors import OutputError
 from netlistgen.core.files import write_atomic
 from netlistgen.sim.backends import Bench, DeckSet, RunOutput, TranAnalysis, get_backend
 from netlistgen.sim.energy import energy_per_cycle
@@ -233,14 +233,20 @@ def prepare(job, backend: str, cache=None) -> tuple[Prepared, dict | None]:
     return Prepared(job, bench, backend, decks, identity, key), hit
 
 
+_UMASK = os.umask(0)  # read once at import (changing it later would race with other threads)
+os.umask(_UMASK)
+
+
 def _staging(workdir: Path) -> Path:
     """A fresh private directory beside the job directory (same file system: published by rename)."""
     parent = workdir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=parent, prefix=f".{workdir.name}.run-"))
+        staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{workdir.name}.run-"))
+        staging.chmod(0o777 & ~_UMASK)  # private by its name, not by its mode: the usual permissions
+        return staging
     except OSError as exc:
-        raise NetlistgenError(f"cannot create a job directory in {str(parent)!r}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot create a job directory in {str(parent)!r}: {exc.strerror or exc}") from None
 
 
 def publish(staging: Path, workdir: Path) -> None:
@@ -264,7 +270,7 @@ def publish(staging: Path, workdir: Path) -> None:
         finally:
             if trash is not None:
                 shutil.rmtree(trash, ignore_errors=True)
-    raise NetlistgenError(f"cannot publish job directory {str(workdir)!r}: it keeps being replaced")
+    raise OutputError(f"cannot publish job directory {str(workdir)!r}: it keeps being replaced")
 
 
 def _meta(prep: Prepared) -> str:
@@ -303,9 +309,12 @@ def finish(prep: Prepared, out: RunOutput, workdir: Path, cache=None, *, staging
         write_atomic(staging / "job.json", _meta(prep))
         for name, data in out.files.items():
             validate.identifier(name.replace(".", "_"), "output file name")
-            fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+            try:
+                fd = os.open(staging / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+            except OSError as exc:
+                raise OutputError(f"cannot write {str(workdir / name)!r}: {exc.strerror or exc}") from None
     publish(staging, workdir)
     fields = prep.job.reduce(out.vectors, prep.bench.meta)
     if prep.key is not None:
