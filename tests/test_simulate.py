@@ -268,3 +268,22 @@ def test_job_directory_is_replaced_as_a_whole(build_small, tmp_path):
     raw = read_raw(job_dir / "tran.raw")
     assert raw["v(out_0_0)"].size > 10 and res.v_sample_v.shape == (3, nl.spec.bit_cols)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_staging_directories_of_dead_runs_are_removed(tmp_path):
+    """A run killed outright leaves its staging directory; the next run removes it, and
+    leaves a live run's alone."""
+    import subprocess
+
+    from netlistgen.sim import runner, simulate
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    root = tmp_path / "jobs"
+    mine = simulate.staging_dir(root / "a")
+    theirs = root / ".b.run-x1"
+    theirs.mkdir()
+    (theirs / simulate.OWNER_FILE).write_text(json.dumps({"owner": dead.pid, "owner_start_ticks": None}))
+    assert json.loads((mine / simulate.OWNER_FILE).read_text()) == runner.owner_record()
+    assert simulate.remove_stale_staging(root) == [theirs]
+    assert mine.is_dir() and not theirs.exists()

@@ -19,6 +19,7 @@ from pathlib import Path
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError, SimulationError
 from netlistgen.analysis.plots import waveforms
+from netlistgen.sim.backends import DEFAULT_BACKEND
 from netlistgen.sim.rawfile import read_raw
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -126,7 +127,7 @@ def load_bench(job_dir: Path, meta: dict):
 
 
 def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: int = 0, col: int = 0,
-                    bit: int = 0, timeout_s: float = 1800.0, backend: str = "subprocess", cache=None) -> Path:
+                    bit: int = 0, timeout_s: float = 1800.0, backend: str = DEFAULT_BACKEND, cache=None) -> Path:
     """Plot GBL/output, plates, inputs and controls of `cycle` of the job in `job_dir`."""
     job_dir = Path(job_dir)
     meta_path = job_dir / "job.json"

@@ -36,9 +36,9 @@ from netlistgen.circuits.encoding import Codes
 from netlistgen.core.errors import NetlistgenError, SimulationError
 from netlistgen.circuits.netlist import build_netlist
 from netlistgen.sim import runner
-from netlistgen.sim.backends import get_backend
-from netlistgen.sim.simulate import (Job, SimResult, cached_result, default_workers, finish, prepare, run_job,
-                                     simulate_remote)
+from netlistgen.sim.backends import DEFAULT_BACKEND, get_backend
+from netlistgen.sim.simulate import (Job, SimResult, cached_result, default_workers, finish, prepare,
+                                     remove_stale_staging, run_job, simulate_remote)
 from netlistgen.circuits.testbench import ideal_outputs
 
 EXECUTORS = ("local", "dask")
@@ -310,6 +310,7 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
     workers = validate.integer(workers, "workers", minimum=1, maximum=256)
     engine = get_backend(backend)
     runner.reap_orphans(root)  # simulators left by a run that was killed outright
+    remove_stale_staging(root)
     tasks = plan(items, root, split_columns=split_columns)
     ex = make_executor(executor, workers=workers, processes=engine.processes, scheduler=scheduler,
                        on_abort=engine.kill)
@@ -361,7 +362,7 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
 
 
 def run_jobs(jobs: list, root: str | Path, *, workers: int | None = None, progress: bool = True,
-             backend: str = "subprocess", cache=None, split_columns: bool = False, executor: str = "local",
+             backend: str = DEFAULT_BACKEND, cache=None, split_columns: bool = False, executor: str = "local",
              scheduler: str | None = None):
     """Run jobs in parallel, longest first; returns ({name: result}, {name: error message}).
 

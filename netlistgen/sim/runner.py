@@ -106,7 +106,8 @@ def process_start_ticks(pid: int) -> int | None:
         return None
 
 
-def _alive(pid: int, ticks: int | None) -> bool:
+def process_alive(pid: int, ticks: int | None) -> bool:
+    """Is `pid` running and (when `ticks` is known) still the process that started then?"""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -152,20 +153,24 @@ def reap_orphans(root: str | Path) -> list[int]:
             owner, owner_ticks = int(info["owner"]), info.get("owner_start_ticks")
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if _alive(owner, owner_ticks):
+        if process_alive(owner, owner_ticks):
             continue  # a live run (this one or another) owns it
-        if _alive(pid, ticks):
+        if process_alive(pid, ticks):
             _kill_group(pid)
             killed.append(pid)
         pidfile.unlink(missing_ok=True)
     return killed
 
 
+def owner_record() -> dict:
+    """This process as an owner of files or simulators (pid and start time)."""
+    return {"owner": os.getpid(), "owner_start_ticks": process_start_ticks(os.getpid())}
+
+
 def _write_pidfile(path: Path, pid: int) -> None:
     from netlistgen.core.files import write_atomic
 
-    write_atomic(path, json.dumps({"pid": pid, "start_ticks": process_start_ticks(pid), "owner": os.getpid(),
-                                   "owner_start_ticks": process_start_ticks(os.getpid())}) + "\n")
+    write_atomic(path, json.dumps({"pid": pid, "start_ticks": process_start_ticks(pid), **owner_record()}) + "\n")
 
 
 def _read_log(path: Path) -> tuple[str, list[str]]:

@@ -31,7 +31,8 @@ import numpy as np
 from netlistgen.core import validate
 from netlistgen.core.errors import OutputError
 from netlistgen.core.files import write_atomic
-from netlistgen.sim.backends import Bench, DeckSet, RunOutput, TranAnalysis, get_backend
+from netlistgen.sim.backends import DEFAULT_BACKEND, Bench, DeckSet, RunOutput, TranAnalysis, get_backend
+from netlistgen.sim import runner
 from netlistgen.sim.energy import energy_per_cycle
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.circuits.variation import ResetNoise
@@ -233,20 +234,40 @@ def prepare(job, backend: str, cache=None) -> tuple[Prepared, dict | None]:
     return Prepared(job, bench, backend, decks, identity, key), hit
 
 
+OWNER_FILE = ".owner.json"  # in a staging directory: the run it belongs to
 _UMASK = os.umask(0)  # read once at import (changing it later would race with other threads)
 os.umask(_UMASK)
 
 
-def _staging(workdir: Path) -> Path:
+def staging_dir(workdir: Path) -> Path:
     """A fresh private directory beside the job directory (same file system: published by rename)."""
     parent = workdir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=parent, prefix=f".{workdir.name}.run-"))
         staging.chmod(0o777 & ~_UMASK)  # private by its name, not by its mode: the usual permissions
+        write_atomic(staging / OWNER_FILE, json.dumps(runner.owner_record()) + "\n")
         return staging
     except OSError as exc:
         raise OutputError(f"cannot create a job directory in {str(parent)!r}: {exc.strerror or exc}") from None
+
+
+def remove_stale_staging(root: str | Path) -> list[Path]:
+    """Remove staging directories under `root` left by runs that died (owner gone)."""
+    removed = []
+    for owner_file in Path(root).rglob(OWNER_FILE):
+        staging = owner_file.parent
+        if ".run-" not in staging.name or staging.is_symlink() or owner_file.is_symlink():
+            continue
+        try:
+            info = json.loads(owner_file.read_text())
+            alive = runner.process_alive(int(info["owner"]), info.get("owner_start_ticks"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not alive:
+            shutil.rmtree(staging, ignore_errors=True)
+            removed.append(staging)
+    return removed
 
 
 def publish(staging: Path, workdir: Path) -> None:
@@ -288,12 +309,13 @@ def run_prepared(prep: Prepared, workdir: Path, cache=None):
     """Run a prepared job in a private staging directory, publish it as `workdir`, store
     the kept fields in the cache; returns the job's result."""
     workdir = Path(workdir)
-    staging = _staging(workdir)
+    staging = staging_dir(workdir)
     try:
         prep.decks.write(staging)
         write_atomic(staging / "job.json", _meta(prep))
         out = get_backend(prep.backend).run(prep.decks, staging, timeout_s=prep.job.timeout_s, name=prep.job.name)
     except BaseException:
+        (staging / OWNER_FILE).unlink(missing_ok=True)
         publish(staging, workdir)  # the failed run's decks and log stay for inspection
         raise
     return finish(prep, out, workdir, cache, staging=staging)
@@ -304,7 +326,7 @@ def finish(prep: Prepared, out: RunOutput, workdir: Path, cache=None, *, staging
     fields, the cache entry."""
     workdir = Path(workdir)
     if staging is None:  # the run happened elsewhere: write what it returned
-        staging = _staging(workdir)
+        staging = staging_dir(workdir)
         prep.decks.write(staging)
         write_atomic(staging / "job.json", _meta(prep))
         for name, data in out.files.items():
@@ -315,6 +337,7 @@ def finish(prep: Prepared, out: RunOutput, workdir: Path, cache=None, *, staging
                     fh.write(data)
             except OSError as exc:
                 raise OutputError(f"cannot write {str(workdir / name)!r}: {exc.strerror or exc}") from None
+    (staging / OWNER_FILE).unlink(missing_ok=True)
     publish(staging, workdir)
     fields = prep.job.reduce(out.vectors, prep.bench.meta)
     if prep.key is not None:
@@ -326,9 +349,10 @@ def cached_result(prep: Prepared, hit: dict, workdir: Path):
     """A cache hit: the job directory gets this run's decks (no outputs), the result the
     stored fields."""
     workdir = Path(workdir)
-    staging = _staging(workdir)
+    staging = staging_dir(workdir)
     prep.decks.write(staging)
     write_atomic(staging / "job.json", _meta(prep))
+    (staging / OWNER_FILE).unlink(missing_ok=True)
     publish(staging, workdir)
     return prep.job.result({k: v for k, v in hit.items() if k != "seconds"}, float(hit["seconds"]), workdir, cached=True)
 
@@ -347,7 +371,7 @@ def simulate_remote(job, backend: str) -> RunOutput:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_job(job, workdir: str | Path, backend: str = "subprocess", cache=None):
+def run_job(job, workdir: str | Path, backend: str = DEFAULT_BACKEND, cache=None):
     """Run one job (Job -> SimResult, BenchJob -> BenchResult) with backend `backend`
     (sim/backends). With a cache.ResultCache, a job whose decks, models and engine are
     unchanged is read from the cache instead of simulated, and a simulated one is stored."""

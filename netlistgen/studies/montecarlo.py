@@ -34,7 +34,7 @@ from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.core.jsonio import to_jsonable
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.analysis.report import summarize
-from netlistgen.sim.backends import AcAnalysis, Bench
+from netlistgen.sim.backends import DEFAULT_BACKEND, AcAnalysis, Bench
 from netlistgen.sim.executor import run_jobs
 from netlistgen.sim.simulate import BenchJob, Job, SimResult
 from netlistgen.circuits.testbench import Stimulus, dc_sources, random_stimulus, static_levels
@@ -56,7 +56,7 @@ def gbl_nodes(netlist: Netlist) -> list[str]:
     return [f"g_{j}_{i}_{spec.rows - 1}" for j in range(spec.cols) for i in range(spec.n_bits)]
 
 
-def gbl_capacitance_f(netlist: Netlist, workdir: str | Path, *, backend: str = "subprocess", cache=None) -> np.ndarray:
+def gbl_capacitance_f(netlist: Netlist, workdir: str | Path, *, backend: str = DEFAULT_BACKEND, cache=None) -> np.ndarray:
     """C_total of every GBL right after reset release (reset open, sample switch closed,
     plates held at VCM), from one AC analysis: a 1 A AC current into every GBL at once,
     C = 1 / (2 pi f Im(-1/V)). GBLs share only driven nets, so they do not load each
@@ -165,7 +165,7 @@ def run_mc_many(
     only: list[int] | None = None,
     noise: float | None = None,
     workers: int | None = None,
-    backend: str = "subprocess",
+    backend: str = DEFAULT_BACKEND,
     progress: bool = False,
     timeout_s: float = 1800.0,
     cache=None,
