@@ -205,10 +205,10 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
     files = {
         "library": (library, netlist.text),
         "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
-        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist)},
-                                                 indent=1) + "\n"),
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
+        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist)},
+                                                 indent=1) + "\n"),
     }
     try:
         created = not out.exists()

@@ -136,6 +136,12 @@ def kill_all() -> None:
 atexit.register(kill_all)
 
 
+def find_files(root: str | Path, name: str) -> list[Path]:
+    """Every file called `name` under `root`, listed first; directories that vanish
+    meanwhile (another run publishing its job directory) are skipped, links not followed."""
+    return [Path(d) / name for d, _, files in os.walk(root) if name in files]
+
+
 def reap_orphans(root: str | Path) -> list[int]:
     """Kill simulators left running under `root` by a run that died without cleaning up
     (SIGKILL): every pidfile whose owner process is gone names a group to kill. Returns
@@ -144,7 +150,7 @@ def reap_orphans(root: str | Path) -> list[int]:
     killed = []
     if not root.is_dir():
         return killed
-    for pidfile in root.rglob(PIDFILE):
+    for pidfile in find_files(root, PIDFILE):
         if pidfile.is_symlink():
             continue
         try:

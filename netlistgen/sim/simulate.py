@@ -235,6 +235,7 @@ def prepare(job, backend: str, cache=None) -> tuple[Prepared, dict | None]:
 
 
 OWNER_FILE = ".owner.json"  # in a staging directory: the run it belongs to
+RUN_FILE = "run.json"  # in a job directory: the run that wrote it
 _UMASK = os.umask(0)  # read once at import (changing it later would race with other threads)
 os.umask(_UMASK)
 
@@ -255,7 +256,7 @@ def staging_dir(workdir: Path) -> Path:
 def remove_stale_staging(root: str | Path) -> list[Path]:
     """Remove staging directories under `root` left by runs that died (owner gone)."""
     removed = []
-    for owner_file in Path(root).rglob(OWNER_FILE):
+    for owner_file in runner.find_files(root, OWNER_FILE):
         staging = owner_file.parent
         if ".run-" not in staging.name or staging.is_symlink() or owner_file.is_symlink():
             continue
@@ -295,14 +296,21 @@ def publish(staging: Path, workdir: Path) -> None:
 
 
 def _meta(prep: Prepared) -> str:
-    """job.json: the job's bookkeeping, which run wrote the directory, and the bench as data
-    (sources, analysis) so a later step can rerun it with any backend."""
+    """job.json: the job's bookkeeping and its bench as data (sources, analysis), so a
+    later step can rerun it with any backend; the same bytes for the same job."""
     bench = prep.bench
-    return json.dumps({**bench.meta, "name": bench.name, "run_id": prep.run_id, "backend": prep.backend,
-                       "engine": prep.identity, "deck": prep.decks.main,
+    return json.dumps({**bench.meta, "name": bench.name, "deck": prep.decks.main,
                        "bench": {"title": bench.title, "kind": type(bench.analysis).__name__,
                                  "analysis": dataclasses.asdict(bench.analysis),
                                  "sources": [dataclasses.astuple(src) for src in bench.sources]}}) + "\n"
+
+
+def _write_job_files(prep: Prepared, staging: Path) -> None:
+    """Decks, job.json and run.json (which run wrote the directory: run id, backend, engine)."""
+    prep.decks.write(staging)
+    write_atomic(staging / "job.json", _meta(prep))
+    write_atomic(staging / RUN_FILE, json.dumps({"run_id": prep.run_id, "backend": prep.backend,
+                                                 "engine": prep.identity}) + "\n")
 
 
 def run_prepared(prep: Prepared, workdir: Path, cache=None):
@@ -311,8 +319,7 @@ def run_prepared(prep: Prepared, workdir: Path, cache=None):
     workdir = Path(workdir)
     staging = staging_dir(workdir)
     try:
-        prep.decks.write(staging)
-        write_atomic(staging / "job.json", _meta(prep))
+        _write_job_files(prep, staging)
         out = get_backend(prep.backend).run(prep.decks, staging, timeout_s=prep.job.timeout_s, name=prep.job.name)
     except BaseException:
         (staging / OWNER_FILE).unlink(missing_ok=True)
@@ -327,8 +334,7 @@ def finish(prep: Prepared, out: RunOutput, workdir: Path, cache=None, *, staging
     workdir = Path(workdir)
     if staging is None:  # the run happened elsewhere: write what it returned
         staging = staging_dir(workdir)
-        prep.decks.write(staging)
-        write_atomic(staging / "job.json", _meta(prep))
+        _write_job_files(prep, staging)
         for name, data in out.files.items():
             validate.identifier(name.replace(".", "_"), "output file name")
             try:
@@ -350,8 +356,7 @@ def cached_result(prep: Prepared, hit: dict, workdir: Path):
     stored fields."""
     workdir = Path(workdir)
     staging = staging_dir(workdir)
-    prep.decks.write(staging)
-    write_atomic(staging / "job.json", _meta(prep))
+    _write_job_files(prep, staging)
     (staging / OWNER_FILE).unlink(missing_ok=True)
     publish(staging, workdir)
     return prep.job.result({k: v for k, v in hit.items() if k != "seconds"}, float(hit["seconds"]), workdir, cached=True)
