@@ -4,7 +4,7 @@ A Monte Carlo run of one configuration is N independent netlists that differ onl
 their mismatch seed (seeds base..base+N-1, recorded): sample k is the netlist built with
 `mismatch_seed = base + k`, so rerunning sample k alone (same options, same stimulus)
 gives the same numbers bit for bit. Every sample is a normal transient job, run in
-parallel through `simulate.run_jobs`, and summarised with the usual metrics.
+parallel through `executor.run_jobs`, and summarised with the usual metrics.
 
 Public API (stable; other commands build on it):
 - `run_mc(opts, n, base_seed, ...) -> McResult` and `run_mc_many({label: opts}, ...)`;
