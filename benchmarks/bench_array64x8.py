@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from netlistgen.sim import simulate
+from netlistgen.sim import executor, simulate
 
 from netlistgen import tech as technology
 from netlistgen.circuits.generate import GenerateOptions, build
@@ -58,7 +58,7 @@ def timed(tag: str, cycles: int, tmp: str, *, max_step_s: float, split: bool = F
     old_step, simulate.SAMPLE_MAX_STEP_S = simulate.SAMPLE_MAX_STEP_S, max_step_s  # read when the deck is written
     cpu0, start = cpu_children_s(), time.perf_counter()
     try:
-        results, errors = simulate.run_jobs([job], f"{tmp}/{tag}", workers=2 if split else 1, progress=False,
+        results, errors = executor.run_jobs([job], f"{tmp}/{tag}", workers=2 if split else 1, progress=False,
                                             split_columns=split)
     finally:
         simulate.SAMPLE_MAX_STEP_S = old_step

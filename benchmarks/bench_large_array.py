@@ -20,7 +20,7 @@ import resource
 import tempfile
 import time
 
-from netlistgen.sim import simulate
+from netlistgen.sim import executor, simulate
 from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.circuits.testbench import random_stimulus
 
@@ -38,7 +38,7 @@ def main() -> None:
     load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        results, errors = simulate.run_jobs([job], tmp, workers=args.workers, progress=False,
+        results, errors = executor.run_jobs([job], tmp, workers=args.workers, progress=False,
                                             split_columns=args.block)
         wall = time.perf_counter() - start
     if errors:

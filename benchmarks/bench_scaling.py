@@ -68,7 +68,8 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
 def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
     """The ideal-bits ptm45 array split into blocks of `width` weight columns, on all cores."""
     from netlistgen.circuits.generate import GenerateOptions, build
-    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
 
     nl = build(GenerateOptions(rows=rows, cols=cols, technology="ptm45"))

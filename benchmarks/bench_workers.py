@@ -25,7 +25,8 @@ def main() -> None:
 
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.studies.montecarlo import sample_options
-    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
 
     ap = argparse.ArgumentParser()

@@ -41,7 +41,8 @@ from netlistgen.sim import runner  # noqa: E402
 from netlistgen.core.errors import NetlistgenError, SimulationError  # noqa: E402
 from netlistgen.circuits.generate import GenerateOptions, build, generate  # noqa: E402
 from netlistgen.sim.rawfile import read_raw  # noqa: E402
-from netlistgen.sim.simulate import Job, run_jobs  # noqa: E402
+from netlistgen.sim.executor import run_jobs  # noqa: E402
+from netlistgen.sim.simulate import Job  # noqa: E402
 from netlistgen.circuits.testbench import random_stimulus  # noqa: E402
 
 REAL_NGSPICE = shutil.which("ngspice")

@@ -35,7 +35,7 @@ class RunSettings:
     `cache_dir=None` uses the default result cache."""
 
     workers: int | None = None  # parallel ngspice processes; None: one per core
-    backend: str = "subprocess"  # "subprocess" (ngspice -b) or "shared" (libngspice via PySpice)
+    backend: str = "subprocess"  # a registered simulator (sim/backends): "subprocess", "shared", ...
     cache: bool = True
     cache_dir: str | Path | None = None
     executor: str = "local"  # "local" or "dask"
@@ -48,7 +48,7 @@ class RunSettings:
         if self.workers is not None:
             set_("workers", validate.integer(self.workers, "jobs", minimum=1, maximum=256))
         from netlistgen.sim.executor import EXECUTORS
-        from netlistgen.sim.simulate import BACKENDS
+        from netlistgen.sim.backends import BACKENDS
 
         for what, value, known in (("backend", self.backend, BACKENDS), ("executor", self.executor, EXECUTORS)):
             if value not in known:
@@ -58,7 +58,7 @@ class RunSettings:
             raise NetlistgenError("--no-cache and --cache-dir contradict each other")
 
     def run_kwargs(self) -> dict:
-        """Keywords of sim.simulate.run_jobs / studies.regress.measure."""
+        """Keywords of sim.executor.run_jobs / studies.regress.measure."""
         from netlistgen.sim.cache import ResultCache
 
         return {"workers": self.workers, "backend": self.backend, "progress": self.progress,
@@ -66,11 +66,11 @@ class RunSettings:
                 "executor": self.executor, "scheduler": self.scheduler}
 
     def require_simulator(self) -> None:
-        """A missing or unsupported local ngspice stops a run before any job starts."""
-        if self.backend == "subprocess" and self.executor == "local":
-            from netlistgen.sim.runner import ngspice_version
+        """A missing or unsupported local simulator stops a run before any job starts."""
+        if self.executor == "local":
+            from netlistgen.sim.backends import get_backend
 
-            ngspice_version()
+            get_backend(self.backend).identity()
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     Job directories go to OUT/jobs; with `write`, the report (and plots) to OUT."""
     from netlistgen.analysis.report import summarize
     from netlistgen.circuits.generate import GenerateOptions, build
-    from netlistgen.sim.simulate import run_jobs
+    from netlistgen.sim.executor import run_jobs
 
     sampling = sampling or Sampling()
     run = run or RunSettings()

@@ -62,29 +62,40 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Run the operating-point deck of a generated directory and check outputs sit at VCM."""
+    """Run the operating-point bench of a generated directory (through the backend, the
+    executor and the cache) and check outputs sit at VCM."""
+    from netlistgen.circuits.generate import load_generated
+    from netlistgen.circuits.testbench import dc_sources
     from netlistgen.core import validate
-    from netlistgen.sim.runner import parse_print, run_deck
+    from netlistgen.core.errors import SimulationError
+    from netlistgen.sim.backends import Bench, OpAnalysis
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import BenchJob
 
     out = Path(args.dir)
-    manifest_path = out / "manifest.json"
-    if not manifest_path.is_file():
+    if not (out / "manifest.json").is_file():
         raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out DIR`")
     tolerance_v = validate.number(args.tolerance_v, "tolerance-v", minimum=0.0)
-    timeout_s = validate.number(args.timeout, "timeout", minimum=0.0, exclusive_minimum=True)
-    manifest = json.loads(manifest_path.read_text())
+    settings = _run_settings(args)
+    library, levels, probes, manifest = load_generated(out)
     vcm = manifest["design"]["vcm_v"]
-    result = run_deck(out / "op.sp", timeout_s=timeout_s)
-    values = parse_print(result.stdout)
-    outputs = {k: v for k, v in values.items() if k.startswith("out_")}
+    settings.require_simulator()
+    bench = Bench("check", "operating point", library, tuple(dc_sources(levels)), OpAnalysis(tuple(probes)))
+    kwargs = {**settings.run_kwargs(), "workers": 1, "progress": False}
+    results, errors = run_jobs([BenchJob(bench, settings.timeout_s)], out / "jobs", **kwargs)
+    if errors:
+        raise SimulationError(errors["check"])
+    result = results["check"]
+    outputs = {k[2:-1]: float(v[0]) for k, v in result.vectors.items() if k.startswith("v(out_")}
     expected = manifest["spec"]["bit_cols"]
     if len(outputs) != expected:
-        print(f"FAIL: ngspice printed {len(outputs)} of {expected} outputs", file=sys.stderr)
+        print(f"FAIL: the simulator wrote {len(outputs)} of {expected} outputs", file=sys.stderr)
         return 1
     worst = max(abs(v - vcm) for v in outputs.values())
     ok = worst <= tolerance_v
     print(f"{'PASS' if ok else 'FAIL'}: {len(outputs)} outputs, max |V - VCM| = {worst * 1e3:.3f} mV "
-          f"(tolerance {tolerance_v * 1e3:g} mV), ngspice {result.seconds:.2f} s")
+          f"(tolerance {tolerance_v * 1e3:g} mV), {args.backend} {result.seconds:.2f} s"
+          + (" (cached)" if result.cached else ""))
     return 0 if ok else 1
 
 
@@ -187,13 +198,19 @@ def _jobs_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
 
 
+def _backend_arg(p: argparse.ArgumentParser) -> None:
+    from netlistgen.sim.backends import BACKENDS, DEFAULT_BACKEND
+
+    p.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND,
+                   help="simulator: " + "; ".join(f"{r.name}: {r.description}" for r in BACKENDS.values()))
+
+
 def _run_args(p: argparse.ArgumentParser, *, timeout: bool = True) -> None:
     """--jobs, --timeout, --backend and the cache/executor flags (api.RunSettings)."""
     _jobs_arg(p)
     if timeout:
         p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
-    p.add_argument("--backend", choices=["subprocess", "shared"], default="subprocess",
-                   help="ngspice -b per job (default) or libngspice in worker processes (PySpice)")
+    _backend_arg(p)
     p.add_argument("--no-cache", action="store_true", help="simulate every job even if its result is cached")
     p.add_argument("--cache-dir", help="result cache directory (default: <user cache>/netlistgen/results)")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
@@ -505,9 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bit", default="0")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")
+    p = sub.add_parser("check", help="simulate a generated directory's operating point (outputs at VCM?)")
     p.add_argument("dir")
     p.add_argument("--tolerance-v", default="0.005", help="allowed |V_out - VCM| (default 5 mV)")
+    _run_args(p, timeout=False)
     p.add_argument("--timeout", default="600", help="seconds (default 600)")
     p.set_defaults(func=cmd_check)
 

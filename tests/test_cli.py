@@ -33,7 +33,7 @@ def test_generate_writes_library_deck_and_manifest(tmp_path, installed):
     out = tmp_path / "arr"
     code, stdout, _ = run_cli(["generate", "--rows", "4", "--cols", "2", "--scheme", "zebra-ii", "--out", str(out)])
     assert code == 0
-    assert {p.name for p in out.iterdir()} == {"array.sp", "op.sp", ".spiceinit", "manifest.json"}
+    assert {p.name for p in out.iterdir()} == {"array.sp", "op.sp", "op.json", ".spiceinit", "manifest.json"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["spec"]["pattern_set"]["name"] == "zebra-ii"
     assert manifest["spec"]["bit_cols"] == 8

@@ -19,7 +19,8 @@ from netlistgen.core.errors import NetlistgenError
 from netlistgen.sim.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
 from netlistgen.circuits.generate import build
 from netlistgen.studies.regress import Case, case_job
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.circuits.testbench import random_stimulus
 
 
@@ -199,3 +200,111 @@ def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path)
     assert lazy["lazy"].job.netlist.text == build(case.options).text
     part = functools.partial(case_job, case)
     assert plan([LazyJob("p", part, cost=5.0)], tmp_path, split_columns=True)[0][1] == 5.0
+
+
+# A worker preload: every file-system access under $NETLISTGEN_TEST_FORBIDDEN (the
+# client's output directory) is refused and logged; every simulator start is logged
+# with its working directory. os.write on a descriptor opened first raises no event.
+_AUDIT_PRELOAD = '''
+import os, sys
+FORBIDDEN = os.path.realpath(os.environ["NETLISTGEN_TEST_FORBIDDEN"])
+LOG = os.open(os.environ["NETLISTGEN_TEST_AUDIT_LOG"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+PATH_EVENTS = {"open": 1, "os.mkdir": 1, "os.rename": 2, "os.replace": 2, "os.remove": 1, "os.rmdir": 1,
+               "os.symlink": 2, "os.chdir": 1, "os.listdir": 1, "os.scandir": 1, "shutil.rmtree": 1}
+
+def _under(p):
+    try:
+        p = os.path.realpath(os.fsdecode(p))
+    except (TypeError, ValueError):
+        return False
+    return p == FORBIDDEN or p.startswith(FORBIDDEN + os.sep)
+
+def hook(event, args):
+    if event == "subprocess.Popen":
+        os.write(LOG, ("popen cwd=%s\\n" % (args[2],)).encode())
+        if args[2] is not None and _under(args[2]):
+            os.write(LOG, b"VIOLATION popen\\n")
+            raise PermissionError("worker may not use the client's output directory")
+        return
+    n = PATH_EVENTS.get(event)
+    if n is None:
+        return
+    for p in args[:n]:
+        if isinstance(p, (str, bytes, os.PathLike)) and _under(p):
+            os.write(LOG, ("VIOLATION %s %s\\n" % (event, os.fsdecode(p))).encode())
+            raise PermissionError("worker may not use the client's output directory")
+
+sys.addaudithook(hook)
+
+def dask_setup(worker):
+    pass
+'''
+
+
+@pytest.fixture
+def isolated_dask_workers(tmp_path):
+    """A loopback scheduler and two workers that run in their own working directory with a
+    private TMPDIR and are told not to touch `tmp_path/client` (the client's side)."""
+    pytest.importorskip("distributed")
+    from distributed import Client
+
+    client_dir = tmp_path / "client"
+    client_dir.mkdir()
+    preload = tmp_path / "audit_preload.py"
+    preload.write_text(_AUDIT_PRELOAD)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])]
+    logs, tmpdirs = [], []
+    for k in range(2):
+        home = tmp_path / f"worker{k}"
+        (home / "tmp").mkdir(parents=True)
+        logs.append(home / "audit.log")
+        tmpdirs.append(home / "tmp")
+        env = {**os.environ, "TMPDIR": str(home / "tmp"), "NETLISTGEN_TEST_FORBIDDEN": str(client_dir),
+               "NETLISTGEN_TEST_AUDIT_LOG": str(home / "audit.log")}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "dask", "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
+             "--host", "127.0.0.1", "--preload", str(preload), "--local-directory", str(home)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=home, env=env))
+    client = Client(address, timeout=60, set_as_default=False)
+    client.wait_for_workers(2, timeout=60)
+    try:
+        yield address, client_dir, logs, tmpdirs
+    finally:
+        client.close()
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_dask_workers_without_the_clients_files_give_local_metrics(build_small, tmp_path, isolated_dask_workers):
+    from netlistgen.analysis.report import summarize
+    from netlistgen.core.jsonio import to_jsonable
+    from netlistgen.sim.cache import ResultCache
+
+    address, client_dir, logs, tmpdirs = isolated_dask_workers
+    jobs = [_job(build_small, f"j{k}", rows=2, cols=1, cycles=6, seed=k) for k in range(3)]
+    local, lerr = run_jobs(jobs, tmp_path / "local", progress=False)
+    cache = ResultCache(client_dir / "cache")
+    remote, rerr = run_jobs(jobs, client_dir / "out", progress=False, executor="dask", scheduler=address, cache=cache)
+    assert not lerr and not rerr and sorted(remote) == sorted(local)
+    for name in local:
+        assert np.abs(remote[name].v_sample_v - local[name].v_sample_v).max() <= 1e-9
+        metrics = [to_jsonable({k: v for k, v in summarize(name, r[name]).items() if k != "sim_seconds"})
+                   for r in (remote, local)]
+        assert metrics[0] == metrics[1] and "snr_db" in metrics[0]
+        job_dir = client_dir / "out" / name
+        assert {"tran.sp", "array.sp", ".spiceinit", "job.json", "tran.raw"} <= {p.name for p in job_dir.iterdir()}
+    assert len(cache) == 3  # the client wrote the cache
+    audit = "".join(p.read_text() for p in logs if p.exists())
+    assert "VIOLATION" not in audit
+    cwds = [line.split("=", 1)[1] for line in audit.splitlines() if line.startswith("popen cwd=")]
+    sims = sorted({c for c in cwds if c != "None"})  # (the preload may install its hook more than once)
+    assert len(sims) == 3 and all(any(c.startswith(str(t)) for t in tmpdirs) for c in sims), cwds
+    assert all(not any(t.iterdir()) for t in tmpdirs)  # scratch directories removed
+    again, _ = run_jobs(jobs, client_dir / "out2", progress=False, executor="dask", scheduler=address, cache=cache)
+    assert all(r.cached for r in again.values())

@@ -27,7 +27,8 @@ from fuzz_support import run_cli
 from netlistgen.sim import runner
 from netlistgen.core.errors import OutputError, SimulationError
 from netlistgen.circuits.generate import GenerateOptions, build
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.circuits.testbench import random_stimulus
 
 REAL_NGSPICE = shutil.which("ngspice")
@@ -169,7 +170,7 @@ def test_job_killed_mid_run(tmp_path, installed):
     while victim is None and time.time() < deadline and proc.poll() is None:
         for p in _ngspice_children(proc.pid):
             try:
-                if p.cwd().endswith("-energy"):
+                if "-energy.run-" in p.cwd():  # the energy job's private staging directory
                     victim = p
             except psutil.Error:
                 continue
@@ -301,7 +302,7 @@ def test_write_error_names_the_file(tmp_path, monkeypatch):
 def test_regress_reports_each_failed_case_and_finishes_the_others(tmp_path, installed, monkeypatch):
     """A regression case whose ngspice crashes is an "error" in report.json and junit.xml;
     the other case is still simulated and compared; exit code 1."""
-    body = 'case "$PWD" in */bad_case) kill -SEGV $$;; esac; exec "$REAL" "$@"'
+    body = 'case "$PWD" in */.bad_case.run-*) kill -SEGV $$;; esac; exec "$REAL" "$@"'
     monkeypatch.setenv("NETLISTGEN_NGSPICE", fake_ngspice(tmp_path, "** ngspice-39 : Circuit level", body=body))
     suite = tmp_path / "suite.yaml"
     suite.write_text("defaults: {scheme: zebra-i, rows: 2, cols: 1, cycles: 4}\n"

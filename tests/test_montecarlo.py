@@ -14,7 +14,8 @@ import pytest
 from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.studies.montecarlo import gbl_capacitance_f, ktc_noise_sigma_v, reset_noise_for, run_mc
 from netlistgen.sim.runner import run_deck
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.circuits.testbench import Timing, op_deck, random_stimulus, spiceinit
 from netlistgen.circuits.variation import K_BOLTZMANN_J_PER_K, Noise, vt_sigma_v
 from test_simulate import gbl_capacitance_f as independent_gbl_capacitance_f

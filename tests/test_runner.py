@@ -1,10 +1,22 @@
-"""sim.runner: `ngspice -b` as a subprocess, its failures as one-line errors."""
+"""sim.runner: `ngspice -b` as a subprocess, its failures as one-line errors; each simulator in
+its own process group, killed with the run, on a timeout (the whole group) and, after a SIGKILL
+of its parent, by the next start."""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
 from netlistgen.core.errors import SimulationError
+from netlistgen.sim import runner
 from netlistgen.sim.runner import is_fatal, ngspice_version, parse_print, run_deck
 
 DIVIDER = """* divider
@@ -45,3 +57,166 @@ def test_is_fatal_and_parse_print_on_text():
     assert not is_fatal("Note: No compatibility mode selected!")
     out = "v(a) = 5.000000e-01\nnoise line\nv(b) = garbage\ni(v1) = 1e-3\n"
     assert parse_print(out) == {"a": 0.5}
+
+
+
+# Process groups. An RC driven by a 1 GHz sine, simulated for 1 s at 1 ps steps: runs far longer than any test.
+# The control block first starts a background `sleep` (a grandchild of the runner) with a
+# duration unique to the test, so the test can find it and see whether the whole group dies.
+def long_deck(tag: str) -> str:
+    return f"""* never-ending transient
+V1 a 0 SIN(0 1 1e9)
+R1 a b 1k
+C1 b 0 1p
+.control
+shell sleep {tag} &
+tran 1p 1 0 1p
+quit 0
+.endc
+.end
+"""
+
+
+def _sleeper(tag: str, timeout_s: float = 60.0) -> int:
+    """The pid of the `sleep <tag>` a deck started."""
+    want = f"sleep\0{tag}\0".encode()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for proc in Path("/proc").iterdir():
+            if proc.name.isdigit():
+                try:
+                    if (proc / "cmdline").read_bytes() == want:
+                        return int(proc.name)
+                except OSError:
+                    continue
+        time.sleep(0.1)
+    raise AssertionError(f"no `sleep {tag}` appeared")
+
+
+def _tag() -> str:
+    return f"{300 + (os.getpid() % 1000) / 1000 + time.monotonic_ns() % 1000 / 1e6:.6f}"
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its reaper counts as dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def _wait_for(path: Path, timeout_s: float = 60.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.is_file() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.05)
+    raise AssertionError(f"{path} did not appear")
+
+
+def _gone(pids: list[int], timeout_s: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not any(_alive(p) for p in pids):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.ngspice
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    deck = tmp_path / "long.sp"
+    tag = _tag()
+    deck.write_text(long_deck(tag))
+    found = {}
+    spy = threading.Thread(target=lambda: found.setdefault("child", _sleeper(tag)))
+    spy.start()
+    with pytest.raises(SimulationError, match="timed out after 3 s"):
+        runner.run_deck(deck, timeout_s=3, name="long")
+    spy.join()
+    assert _gone([found["child"]]), "the deck's background process outlived the timeout"
+    assert not (tmp_path / runner.PIDFILE).exists()
+
+
+@pytest.mark.ngspice
+def test_kill_all_stops_running_simulators(tmp_path):
+    deck = tmp_path / "long.sp"
+    tag = _tag()
+    deck.write_text(long_deck(tag))
+    caught = {}
+
+    def run():
+        try:
+            runner.run_deck(deck, timeout_s=600, name="long")
+        except SimulationError as exc:
+            caught["error"] = str(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    info = _wait_for(tmp_path / runner.PIDFILE)
+    child = _sleeper(tag)
+    ngspice = int(__import__("json").loads(info)["pid"])
+    runner.kill_all()
+    thread.join(30)
+    assert not thread.is_alive()
+    assert "killed by signal SIGKILL" in caught["error"]
+    assert _gone([ngspice, child])
+
+
+@pytest.mark.ngspice
+def test_orphans_of_a_killed_run_are_reaped_on_the_next_start(tmp_path):
+    deck = tmp_path / "jobs" / "j" / "long.sp"
+    deck.parent.mkdir(parents=True)
+    tag = _tag()
+    deck.write_text(long_deck(tag))
+    script = textwrap.dedent(f"""
+        from netlistgen.sim.runner import run_deck
+        run_deck({str(deck)!r}, timeout_s=600, name="long")
+    """)
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)
+    try:
+        info = __import__("json").loads(_wait_for(deck.parent / runner.PIDFILE))
+        child = _sleeper(tag)
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    ngspice = int(info["pid"])
+    try:
+        assert info["owner"] == parent.pid
+        time.sleep(0.5)
+        assert _alive(ngspice) and _alive(child), "a SIGKILLed run leaves its simulator running (what is reaped)"
+        assert runner.reap_orphans(tmp_path / "jobs") == [ngspice]
+        assert _gone([ngspice, child])
+        assert not (deck.parent / runner.PIDFILE).exists()
+    finally:  # never leave a never-ending simulator behind, whatever failed above
+        try:
+            os.killpg(ngspice, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+@pytest.mark.ngspice
+def test_a_live_owner_keeps_its_simulator(tmp_path):
+    """The reaper only touches groups whose owner is gone (another live run is left alone)."""
+    job = tmp_path / "jobs" / "j"
+    job.mkdir(parents=True)
+    sleeper = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        (job / runner.PIDFILE).write_text(__import__("json").dumps(
+            {"pid": sleeper.pid, "start_ticks": runner.process_start_ticks(sleeper.pid), "owner": os.getpid(),
+             "owner_start_ticks": runner.process_start_ticks(os.getpid())}))
+        assert runner.reap_orphans(tmp_path / "jobs") == []
+        assert sleeper.poll() is None
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.ngspice
+def test_log_is_streamed_to_a_file(tmp_path):
+    deck = tmp_path / "op.sp"
+    deck.write_text("* op\nV1 a 0 1\nR1 a 0 1k\n.control\nop\nprint v(a)\nquit 0\n.endc\n.end\n")
+    result = runner.run_deck(deck, timeout_s=60)
+    assert runner.parse_print(result.stdout)["a"] == pytest.approx(1.0)
+    assert "v(a) = 1" in (tmp_path / "op.log").read_text()

@@ -5,12 +5,14 @@ manifest's codes (independently of the post-processor)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.analysis.report import summarize
+from netlistgen.sim.rawfile import read_raw
 from netlistgen.sim.simulate import Job, run_job
 from netlistgen.circuits.testbench import random_stimulus
 
@@ -187,7 +189,7 @@ def test_reference_energy_matches_cv_bookkeeping(tmp_path, installed):
 
 @pytest.mark.ngspice
 def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, installed):
-    from netlistgen.sim.simulate import run_jobs
+    from netlistgen.sim.executor import run_jobs
 
     jobs = []
     for scheme in ("zebra-i", "int8"):
@@ -198,3 +200,80 @@ def test_shared_backend_in_worker_processes_matches_subprocess(tmp_path, install
     assert not err_a and not err_b
     for name in a:
         np.testing.assert_allclose(b[name].v_sample_v, a[name].v_sample_v, atol=1e-6)
+
+
+def _table_rows(stdout: str, label: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith(f"| {label} |")]
+
+
+@pytest.mark.ngspice
+@pytest.mark.slow
+def test_two_concurrent_runs_into_one_out_match_their_solo_runs(tmp_path, installed):
+    """Two real `simulate` runs at once into the same --out (different --stim-seed): each
+    prints what it prints alone, and the job directory holds one run's files."""
+    import subprocess
+    import sys
+
+    exe = str(Path(sys.executable).with_name("netlistgen"))
+    base = ["simulate", "--rows", "2", "--cols", "1", "--cycles", "40", "--energy-cycles", "0", "--no-cache",
+            "--jobs", "1"]
+
+    def start(seed: int, out: Path) -> subprocess.Popen:
+        return subprocess.Popen([exe, *base, "--stim-seed", str(seed), "--out", str(out)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+
+    shared = tmp_path / "shared"
+    together = [start(1, shared), start(2, shared)]
+    outs = [p.communicate(timeout=600) for p in together]
+    solo = [start(1, tmp_path / "solo1"), start(2, tmp_path / "solo2")]
+    solo_outs = [p.communicate(timeout=600) for p in solo]
+    for proc, (out, err) in zip(together + solo, outs + solo_outs):
+        assert proc.returncode == 0, err
+    for (out, _), (ref, _) in zip(outs, solo_outs):
+        rows = _table_rows(out, "zebra-i-2x1")
+        assert rows and rows == _table_rows(ref, "zebra-i-2x1")
+    assert _table_rows(outs[0][0], "zebra-i-2x1") != _table_rows(outs[1][0], "zebra-i-2x1")  # the seeds differ
+    jobs = shared / "jobs"
+    assert sorted(p.name for p in jobs.iterdir()) == ["zebra-i-2x1"]  # no staging directory left behind
+    job_dir = jobs / "zebra-i-2x1"
+    meta = json.loads((job_dir / "job.json").read_text())
+    raw = read_raw(job_dir / "tran.raw")  # the raw file of the run that wrote job.json
+    assert raw["time"][-1] == pytest.approx(meta["windows_s"][-1][1], rel=1e-6)
+
+
+@pytest.mark.ngspice
+def test_job_directory_is_replaced_as_a_whole(build_small, tmp_path):
+    """A rerun never mixes with files of an earlier run (stale outputs, planted links)."""
+    nl = build_small(rows=2, cols=1)
+    job_dir = tmp_path / "j"
+    job_dir.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me\n")
+    (job_dir / "tran.raw").symlink_to(outside)  # a planted link where the raw file goes
+    (job_dir / "wave.raw").write_text("stale\n")
+    res = run_job(Job("j", nl, random_stimulus(nl, 3, 1)), job_dir)
+    assert outside.read_text() == "keep me\n"
+    assert not (job_dir / "wave.raw").exists() and not (job_dir / "tran.raw").is_symlink()
+    assert json.loads((job_dir / "job.json").read_text())["name"] == "j"
+    raw = read_raw(job_dir / "tran.raw")
+    assert raw["v(out_0_0)"].size > 10 and res.v_sample_v.shape == (3, nl.spec.bit_cols)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_staging_directories_of_dead_runs_are_removed(tmp_path):
+    """A run killed outright leaves its staging directory; the next run removes it, and
+    leaves a live run's alone."""
+    import subprocess
+
+    from netlistgen.sim import runner, simulate
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    root = tmp_path / "jobs"
+    mine = simulate.staging_dir(root / "a")
+    theirs = root / ".b.run-x1"
+    theirs.mkdir()
+    (theirs / simulate.OWNER_FILE).write_text(json.dumps({"owner": dead.pid, "owner_start_ticks": None}))
+    assert json.loads((mine / simulate.OWNER_FILE).read_text()) == runner.owner_record()
+    assert simulate.remove_stale_staging(root) == [theirs]
+    assert mine.is_dir() and not theirs.exists()

@@ -423,7 +423,8 @@ def characterize(
     checking the model out of sample). Raises if any job fails.
     """
     from netlistgen.circuits.generate import GenerateOptions, build
-    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
 
     rows = validate.integer(rows, "rows", minimum=1, maximum=4096)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -24,8 +25,8 @@ from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_s
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
-from netlistgen.tech.technology import load_technology
-from netlistgen.circuits.testbench import op_deck, spiceinit
+from netlistgen.tech.technology import list_technologies, load_technology
+from netlistgen.circuits.testbench import op_deck, output_nodes, spiceinit, static_levels
 from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
@@ -197,7 +198,8 @@ def _check_writable(out: Path) -> None:
 
 
 def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
-    """Write array.sp, op.sp (+ .spiceinit) and manifest.json into `out`."""
+    """Write array.sp, op.sp (+ .spiceinit), op.json (the operating-point check as data:
+    port levels and probed outputs, for any simulator) and manifest.json into `out`."""
     out = Path(out)
     library = out / "array.sp"
     files = {
@@ -205,6 +207,8 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
         "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
+        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist)},
+                                                 indent=1) + "\n"),
     }
     try:
         created = not out.exists()
@@ -229,3 +233,43 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
 def generate(opts: GenerateOptions) -> tuple[Netlist, dict[str, Path]]:
     netlist = build(opts)
     return netlist, write(netlist, opts.out)
+
+
+@dataclass(frozen=True)
+class GeneratedLibrary:
+    """A generated directory's array, as a simulator bench needs it (the library text,
+    technology, corner and size), without rebuilding the netlist."""
+
+    text: str
+    tech: object
+    corner: str
+    spec: object  # rows, cols, cell (a types.SimpleNamespace from the manifest)
+
+
+def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float], list[str], dict]:
+    """(library, port levels, probed outputs, manifest) of a directory written by `write`;
+    the library must still be the one the manifest describes (content hash)."""
+    import hashlib
+    import types
+
+    out = Path(out)
+    need = {name: out / name for name in ("manifest.json", "op.json", "array.sp")}
+    for name, path in need.items():
+        if not path.is_file() or path.is_symlink():
+            raise NetlistgenError(f"{str(out)!r} has no {name}: generate it first with `netlistgen generate --out DIR`")
+    try:
+        manifest = json.loads(need["manifest.json"].read_text())
+        bench = json.loads(need["op.json"].read_text())
+        text = need["array.sp"].read_text()
+        levels = {validate.identifier(k, "port"): validate.number(v, "port level") for k, v in bench["levels"].items()}
+        probes = [validate.identifier(n, "probe") for n in bench["probes"]]
+        tech_info, spec = manifest["technology"], manifest["spec"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise NetlistgenError(f"{str(out)!r} is not a valid generated directory: {exc}") from None
+    if hashlib.sha256(text.encode()).hexdigest() != manifest.get("content_sha256"):
+        raise NetlistgenError(f"{str(out / 'array.sp')!r} does not match its manifest.json (edited?): regenerate it")
+    builtin = tech_info["name"] in list_technologies()
+    tech = load_technology(tech_info["name"] if builtin else tech_info["descriptor"])
+    view = types.SimpleNamespace(rows=spec["rows"], cols=spec["cols"], cell=spec["cell"])
+    return GeneratedLibrary(text, tech, tech_info["corner"], view), levels, probes, manifest
+

@@ -16,13 +16,16 @@ import numpy as np
 from netlistgen.core import validate
 from netlistgen.circuits.encoding import Codes, ideal_column_mac
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.circuits.netlist import Netlist, reset_refs, spice_env
+from netlistgen.circuits.netlist import Netlist, reset_refs, slice_nets, spice_env
 from netlistgen.circuits.variation import ResetNoise
 
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     return spice_env("testbenches")
+
+
+CONTROL_NETS = ("rst", "smp")  # reset and sample controls (with their complements "<name>b")
 
 
 @dataclass(frozen=True)
@@ -89,16 +92,72 @@ def output_nodes(netlist: Netlist) -> list[str]:
     return [p for p in netlist.array_nets if p.startswith("out_")]
 
 
+def probe_index(netlist: Netlist) -> dict:
+    """Top-level nets a waveform plot looks at, from the netlist objects: every output and
+    the bottom of its GBL (bit-column order), each row's input pair, the controls."""
+    spec, codes = netlist.spec, netlist.codes
+    n = spec.n_bits
+    return {
+        "outputs": output_nodes(netlist),
+        "gbl_bottom": [g for j in range(spec.cols) for g in slice_nets(spec, codes, spec.rows - 1, j)[-n:]],
+        "inputs": [slice_nets(spec, codes, r, 0)[:2] for r in range(spec.rows)],
+        "controls": list(CONTROL_NETS),
+    }
+
+
+def _library_ref(library_path: str) -> str:
+    """The library as the deck names it: a bare file name (`array.sp`, resolved beside the
+    deck, so a job directory can move) or a checked absolute path."""
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", library_path):
+        return library_path
+    return validate.spice_path(library_path, "library path", must_exist=False)
+
+
 def op_deck(netlist: Netlist, library_path: str) -> str:
     """A deck that loads the array and prints every output's operating point."""
-    sources = [Source(p, p, validate.fmt(v)) for p, v in static_levels(netlist).items()]
+    return op_deck_text(netlist, library_path, dc_sources(static_levels(netlist)), output_nodes(netlist))
+
+
+def dc_sources(levels: dict[str, float]) -> list[Source]:
+    """A DC source on every port named in `levels` (port -> volts)."""
+    return [Source(p, p, validate.fmt(v)) for p, v in levels.items()]
+
+
+def op_deck_text(netlist: Netlist, library_path: str, sources: list[Source], probes: list[str],
+                 raw_name: str | None = None) -> str:
+    """Operating point of the array with DC `sources` on its ports: the `probes` printed,
+    or written to `raw_name` (a raw file) when given."""
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        library_path=_library_ref(library_path),
         sources=sources,
-        probes=[f"v({n})" for n in output_nodes(netlist)],
+        probes=[f"v({n})" for n in probes],
+        raw_name=_raw_name(raw_name) if raw_name else None,
     )
+
+
+def ac_deck_text(netlist: Netlist, library_path: str, sources: list[Source], probes: list[str], *,
+                 freq_hz: float, dc_ref: str, r_dc_ohm: float, raw_name: str) -> str:
+    """One-frequency AC analysis: 1 A AC into every probe node (held at `dc_ref` through
+    `r_dc_ohm`), the probes' complex voltages written to `raw_name`."""
+    validate.identifier(dc_ref, "AC reference node")
+    return _env().get_template("ac.sp.j2").render(
+        title=f"AC response of {len(probes)} nodes",
+        model_statements=netlist.tech.model_statements(netlist.corner),
+        library_path=_library_ref(library_path),
+        sources=sources,
+        probes=list(probes),
+        vectors=[f"v({n})" for n in probes],
+        dc_ref=dc_ref,
+        r_dc=validate.fmt(validate.number(r_dc_ohm, "r_dc_ohm", minimum=1.0)),
+        freq=validate.fmt(validate.number(freq_hz, "freq_hz", minimum=0.0, exclusive_minimum=True)),
+        raw_name=_raw_name(raw_name),
+    )
+
+
+def _raw_name(raw_name: str) -> str:
+    return validate.identifier(raw_name.removesuffix(".raw"), "raw file name") + ".raw"
 
 
 def spiceinit(netlist: Netlist) -> str:
@@ -293,7 +352,7 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
         ts = sched.cycle_start(c)
         rst_edges += [(ts, True), (ts + timing.t_reset_s, False)]
         smp_edges += [(ts, True), (sched.sample_time(c), False)]
-    for name, edges in (("rst", rst_edges), ("smp", smp_edges)):
+    for name, edges in zip(CONTROL_NETS, (rst_edges, smp_edges)):
         wave = _digital(edges, True, vdd, e)
         waves[name] = wave
         waves[name + "b"] = [(t, vdd - v) for t, v in wave]
@@ -367,29 +426,49 @@ def transient_deck(
     max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
     `options` are extra `.options` words (`name` or `name=number`, e.g. bypass=1)."""
     check_stimulus(netlist, stim)
-    max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
     if not all(validate.IDENTIFIER_RE.match(n.replace(".", "_")) for n in save_internal):
         raise NetlistgenError(f"invalid node name in {save_internal!r}")
-    for opt in options:
-        if not isinstance(opt, str) or not _OPTION_RE.match(opt):
-            raise NetlistgenError(f"invalid simulator option {opt!r}: expected name or name=number")
     sources, sched = transient_sources(netlist, stim, timing, reset_noise)
+    saved = saved_vectors(netlist, sources, save_currents, save_internal)
+    deck = tran_deck_text(netlist, library_path, sources, comment=tran_comment(stim, timing),
+                          stop_s=sched.t_stop_s, max_step_s=max_step_s, saved=saved, options=options,
+                          raw_name=raw_name, rusage=rusage)
+    return deck, sched
+
+
+def saved_vectors(netlist: Netlist, sources: list[Source], save_currents: bool = False,
+                  save_internal: tuple[str, ...] = ()) -> list[str]:
+    """Vectors a transient keeps: the outputs, internal nodes asked for, and with
+    `save_currents` every source's voltage and current (energy bookkeeping)."""
     saved = [f"v({n})" for n in output_nodes(netlist)] + [f"v({n})" for n in save_internal]
     if save_currents:
         saved += [f"v({s.node})" for s in sources] + [f"i(v{s.name})" for s in sources]
-    deck = _env().get_template("tran.sp.j2").render(
+    return saved
+
+
+def tran_comment(stim: Stimulus, timing: Timing) -> str:
+    return f"Transient charge accumulation, {stim.cycles} compute cycles of {timing.cycle_s * 1e9:g} ns:"
+
+
+def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *, comment: str, stop_s: float,
+                   max_step_s: float, saved: list[str], options: tuple[str, ...] = (), raw_name: str = "tran.raw",
+                   rusage: bool = False) -> str:
+    """The transient deck text: models, library, sources, `.options`, `tran`, `write`."""
+    max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
+    for opt in options:
+        if not isinstance(opt, str) or not _OPTION_RE.match(opt):
+            raise NetlistgenError(f"invalid simulator option {opt!r}: expected name or name=number")
+    return _env().get_template("tran.sp.j2").render(
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
-        cycles=stim.cycles,
-        cycle_ns=f"{timing.cycle_s * 1e9:g}",
+        comment=comment,
         model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        library_path=_library_ref(library_path),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),
-        tstop=validate.fmt(sched.t_stop_s),
+        tstop=validate.fmt(stop_s),
         tmax=validate.fmt(max_step_s),
-        raw_name=validate.identifier(raw_name.replace(".raw", ""), "raw file name") + ".raw",
+        raw_name=_raw_name(raw_name),
         saved=saved,
         rusage=rusage,
     )
-    return deck, sched

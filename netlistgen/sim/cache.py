@@ -3,7 +3,7 @@
 The key is the sha256 of the final deck text (with the job directory replaced by a
 placeholder, so the same job in another directory hits), the array library, the
 `.spiceinit`, every model file the deck loads (followed through `.include`/`.lib`,
-content-hashed), the ngspice version and the backend. Any new Job field that changes
+content-hashed) and the backend's identity (engine, version, binary hash). Any new Job field that changes
 the deck (a Monte Carlo seed, a noise source) therefore changes the key without this
 module knowing about it. Entries hold the raw-derived arrays (sampled and held
 voltages, per-cycle energy), not the raw file, and are written atomically: a run
@@ -24,11 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.sim.runner import ngspice_path
-from netlistgen.sim.runner import ngspice_version as runner_ngspice_version
 from netlistgen.core.paths import cache_dir
 
-KEY_VERSION = 1  # bump when the stored fields or the key recipe change
+KEY_VERSION = 2  # bump when the stored fields or the key recipe change
 _MODEL_LINE_RE = re.compile(r"""^\s*\.(?:include|inc|lib)\s+["']?([^"'\s]+)["']?""", re.IGNORECASE | re.MULTILINE)
 _WORKDIR_PLACEHOLDER = "<jobdir>"
 _SEP = "|"  # nesting separator of stored field names (energy group names contain "/")
@@ -39,19 +37,6 @@ def default_cache_dir() -> Path:
     return cache_dir() / "results"
 
 
-def ngspice_version() -> str:
-    """The simulator's identity in every key: its major version (asked once per process,
-    shared with the runner's check) and the sha256 of the executable itself, so a
-    rebuilt or patched ngspice of the same version does not reuse old results."""
-    exe = ngspice_path()
-    st = os.stat(exe)
-    memo = (exe, st.st_mtime_ns, st.st_size)
-    if memo not in _EXE_HASHES:
-        _EXE_HASHES[memo] = hashlib.sha256(Path(exe).read_bytes()).hexdigest()
-    return f"ngspice-{runner_ngspice_version(exe)} {_EXE_HASHES[memo]}"
-
-
-_EXE_HASHES: dict[tuple[str, int, int], str] = {}
 _FILE_HASHES: dict[tuple[str, int, int], tuple[str, tuple[Path, ...]]] = {}
 
 
@@ -90,12 +75,13 @@ def model_fingerprint(deck_text: str, base: Path) -> str:
 
 
 def job_key(*, deck: str, library: str, spiceinit: str, workdir: str | Path, backend: str) -> str:
-    """The cache key of one simulation (hex sha256)."""
+    """The cache key of one simulation (hex sha256). `backend` is the engine's identity
+    (name, version, binary fingerprint: sim/backends `identity()`)."""
     base = Path(workdir).resolve()
     workdir = str(base)
     models = model_fingerprint(deck, base)
     digest = hashlib.sha256()
-    for part in (f"netlistgen-result-v{KEY_VERSION}", backend, ngspice_version(), spiceinit, library,
+    for part in (f"netlistgen-result-v{KEY_VERSION}", backend, spiceinit, library,
                  deck.replace(workdir, _WORKDIR_PLACEHOLDER), models):
         digest.update(hashlib.sha256(part.encode()).digest())
     return digest.hexdigest()

@@ -5,10 +5,16 @@ idle), one single-threaded ngspice per worker, workers = cores by default. A sam
 job of a multi-column array can be split into one job per weight column; this is exact
 (to settling accuracy) under the condition stated in `split_reason`.
 
-Every task goes through `execute`, a module-level function, so the same task runs in a
-thread, a local process or a Dask worker. With a result cache, a task whose key is
-already stored returns without simulating; a finished task is stored at once, so an
-interrupted run resumes from where it stopped.
+Local tasks go through `execute`, a module-level function, so the same task runs in a
+thread or a local process, in a private staging directory that becomes its job
+directory (simulate.py). With a result cache, a task whose key is already stored
+returns without simulating; a finished task is stored at once, so an interrupted run
+resumes from where it stopped.
+
+A Dask cluster shares no file system with the client: the client prepares each task
+(decks, cache lookup), a worker rebuilds the decks from the job description and runs
+them in its own scratch directory (`remote_execute`), and the client writes the job
+directory and the cache entry from the vectors and files it returns.
 """
 
 from __future__ import annotations
@@ -29,7 +35,10 @@ from netlistgen.core import validate
 from netlistgen.circuits.encoding import Codes
 from netlistgen.core.errors import NetlistgenError, SimulationError
 from netlistgen.circuits.netlist import build_netlist
-from netlistgen.sim.simulate import Job, SimResult, run_job
+from netlistgen.sim import runner
+from netlistgen.sim.backends import DEFAULT_BACKEND, get_backend
+from netlistgen.sim.simulate import (Job, SimResult, cached_result, default_workers, finish, prepare,
+                                     remove_stale_staging, run_job, simulate_remote)
 from netlistgen.circuits.testbench import ideal_outputs
 
 EXECUTORS = ("local", "dask")
@@ -130,17 +139,32 @@ def merge_columns(job: Job, parts: list[SimResult], workdir: Path) -> SimResult:
     )
 
 
-def execute(task: Task, backend: str, cache_root: str | None):
-    """Run one task where it lands (thread, process or Dask worker): ("ok", SimResult) or
-    ("error", message) for a simulation failure."""
-    from netlistgen.sim.cache import ResultCache
-
+def task_job(task: Task):
+    """The job a task runs (a lazy job built, a column block cut out)."""
     job = task.item.make() if isinstance(task.item, LazyJob) else task.item
     if task.column is not None:
         job = column_job(job, task.column, task.width)
+    return job
+
+
+def execute(task: Task, backend: str, cache_root: str | None):
+    """Run one task where it lands (thread or local process), job directory and cache
+    included: ("ok", result) or ("error", message) for a simulation failure."""
+    from netlistgen.sim.cache import ResultCache
+
+    job = task_job(task)
     cache = ResultCache(cache_root) if cache_root is not None else None
     try:
         return "ok", run_job(job, task.workdir, backend, cache=cache)
+    except SimulationError as exc:
+        return "error", str(exc)
+
+
+def remote_execute(task: Task, backend: str):
+    """Run one task on a worker that shares no file system with the client: ("ok",
+    backends.RunOutput) or ("error", message). Writes only in the worker's temp space."""
+    try:
+        return "ok", simulate_remote(task_job(task), backend)
     except SimulationError as exc:
         return "error", str(exc)
 
@@ -152,8 +176,8 @@ def plan(items: list[Job | LazyJob], root: Path, *, split_columns: int) -> list[
     width = validate.integer(int(split_columns), "columns per job", minimum=0, maximum=100_000)
     tasks = []
     for item in items:
-        if isinstance(item, LazyJob):
-            tasks.append((Task(item, root / item.name), float(item.cost)))
+        if not isinstance(item, Job):  # a lazy job (its cost given) or another analysis (short)
+            tasks.append((Task(item, root / item.name), float(getattr(item, "cost", 1.0))))
             continue
         cost = job_cost(item)
         cols = item.netlist.spec.cols
@@ -184,11 +208,16 @@ def _sigterm_as_interrupt():
 
 
 class LocalExecutor:
-    """A pool of `workers` threads (each starts its own ngspice process) or processes."""
+    """A pool of `workers` threads (each starts its own ngspice process) or processes.
+    `on_abort` runs when the run stops early (interrupt, error): it kills the running
+    simulators, so the pool's shutdown does not wait for them."""
 
-    def __init__(self, workers: int, processes: bool = False) -> None:
+    shared_fs = True
+
+    def __init__(self, workers: int, processes: bool = False, on_abort: Callable[[], None] | None = None) -> None:
         self.workers = workers
         self.processes = processes
+        self.on_abort = on_abort
 
     def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
         """Yield (index, result) as calls finish; `args` arrive ordered by priority already."""
@@ -201,6 +230,12 @@ class LocalExecutor:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
                     yield futures[fut], fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            if self.on_abort is not None:
+                self.on_abort()
+            raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
@@ -208,9 +243,11 @@ class LocalExecutor:
 class DaskExecutor:
     """Submit the same calls to a Dask distributed scheduler (`tcp://HOST:PORT`).
 
-    Workers need ngspice, this package and the model decks installed, and must see the
-    job and cache directories at the same paths (one machine, or a shared file system).
-    A task on a worker that dies is re-run on another by the scheduler."""
+    Workers need ngspice, this package and the model decks installed; they need not see
+    the client's files (see remote_execute). A task on a worker that dies is re-run on
+    another by the scheduler."""
+
+    shared_fs = False
 
     def __init__(self, scheduler: str, timeout_s: float = 30.0) -> None:
         try:
@@ -244,7 +281,8 @@ class DaskExecutor:
         self.client.close()
 
 
-def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | None):
+def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | None,
+                  on_abort: Callable[[], None] | None = None):
     if kind not in EXECUTORS:
         raise NetlistgenError(f"unknown executor {kind!r}; known: {', '.join(EXECUTORS)}")
     if kind == "dask":
@@ -253,7 +291,7 @@ def make_executor(kind: str, *, workers: int, processes: bool, scheduler: str | 
         return DaskExecutor(scheduler)
     if scheduler:
         raise NetlistgenError("--scheduler is only used with --executor dask")
-    return LocalExecutor(workers, processes)
+    return LocalExecutor(workers, processes, on_abort)
 
 
 class _NoBar:
@@ -278,30 +316,56 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
               cache_root: str | None, split_columns: int, executor: str, scheduler: str | None,
               progress: bool) -> tuple[dict[str, SimResult], dict[str, str]]:
     """Plan, run and reassemble; returns ({name: SimResult}, {name: error message})."""
+    from netlistgen.sim.cache import ResultCache
+
     items = list(items)
     root = Path(root)
     names = [j.name for j in items]
     if len(set(names)) != len(names):
         raise NetlistgenError(f"duplicate job names in {names}")
     workers = validate.integer(workers, "workers", minimum=1, maximum=256)
+    engine = get_backend(backend)
+    runner.reap_orphans(root)  # simulators left by a run that was killed outright
+    remove_stale_staging(root)
     tasks = plan(items, root, split_columns=split_columns)
-    ex = make_executor(executor, workers=workers, processes=backend == "shared", scheduler=scheduler)
+    ex = make_executor(executor, workers=workers, processes=engine.processes, scheduler=scheduler,
+                       on_abort=engine.kill)
     parts: dict[str, dict[int, SimResult]] = {}
     results: dict[str, SimResult] = {}
     errors: dict[str, str] = {}
+
+    def done(task: Task, status: str, value) -> None:
+        bar.update(1)
+        if status == "error":
+            errors[task.item.name] = value
+        elif task.column is None:
+            results[task.item.name] = value
+        else:
+            parts.setdefault(task.item.name, {})[task.column] = value
+
     bar = _progress_bar(len(tasks), progress)
     try:
         with _sigterm_as_interrupt():
-            args = [(t, backend, cache_root) for t, _ in tasks]
-            for k, (status, value) in ex.run(execute, args, [c for _, c in tasks]):
-                task = tasks[k][0]
-                bar.update(1)
-                if status == "error":
-                    errors[task.item.name] = value
-                elif task.column is None:
-                    results[task.item.name] = value
-                else:
-                    parts.setdefault(task.item.name, {})[task.column] = value
+            if ex.shared_fs:
+                args = [(t, backend, cache_root) for t, _ in tasks]
+                for k, (status, value) in ex.run(execute, args, [c for _, c in tasks]):
+                    done(tasks[k][0], status, value)
+            else:
+                cache = ResultCache(cache_root) if cache_root is not None else None
+                pending, preps = [], {}
+                for k, (task, _) in enumerate(tasks):
+                    prep, hit = prepare(task_job(task), backend, cache)
+                    if hit is not None:
+                        done(task, "ok", cached_result(prep, hit, task.workdir))
+                    else:
+                        pending.append(k)
+                        preps[k] = prep
+                args = [(tasks[k][0], backend) for k in pending]
+                for i, (status, value) in ex.run(remote_execute, args, [tasks[k][1] for k in pending]):
+                    task = tasks[pending[i]][0]
+                    if status == "ok":
+                        value = finish(preps.pop(pending[i]), value, task.workdir, cache)
+                    done(task, status, value)
     finally:
         bar.close()
         if hasattr(ex, "close"):
@@ -311,3 +375,19 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
         if got is not None and item.name not in errors:
             results[item.name] = merge_columns(item, [got[j] for j in sorted(got)], root / item.name)
     return results, errors
+
+
+def run_jobs(jobs: list, root: str | Path, *, workers: int | None = None, progress: bool = True,
+             backend: str = DEFAULT_BACKEND, cache=None, split_columns: bool = False, executor: str = "local",
+             scheduler: str | None = None):
+    """Run jobs in parallel, longest first; returns ({name: result}, {name: error message}).
+
+    `backend` names a registered simulator (sim/backends): engines that run in-process
+    get worker processes, the others threads. `cache` (a cache.ResultCache) skips
+    unchanged jobs and keeps finished ones across interrupted runs; `split_columns` runs
+    multi-column sampling jobs one weight column per job (split_reason); executor "dask"
+    submits to the scheduler at `scheduler`. `jobs` may mix Jobs, BenchJobs and
+    LazyJobs (netlist built in the worker)."""
+    return run_tasks(jobs, root, workers=workers or default_workers(), backend=backend,
+                     cache_root=str(cache.root) if cache is not None else None, split_columns=split_columns,
+                     executor=executor, scheduler=scheduler, progress=progress)

@@ -1,4 +1,4 @@
-"""Read ngspice raw files (binary or ASCII, real data) into numpy vectors.
+"""Read ngspice raw files (binary or ASCII, real or complex data) into numpy vectors.
 
 The runner asks ngspice to `write` only the vectors a job needs, so these files stay
 small; this reader is the boundary between simulation and post-processing.
@@ -48,15 +48,22 @@ def _parse(data: bytes, path: str | Path) -> dict[str, np.ndarray]:
         if key in ("binary", "values"):
             break
         header[key] = value.strip()
-    if "complex" in header.get("flags", "").lower():
-        raise SimulationError(f"raw file {str(path)!r} holds complex data; only real analyses are supported")
+    complex_data = "complex" in header.get("flags", "").lower()  # AC: (real, imaginary) pairs
     n_vars, n_points = len(names), int(header["no. points"])
     if key == "binary":
-        values = np.frombuffer(data, dtype="<f8", count=n_vars * n_points, offset=pos)
+        if complex_data:
+            pairs = np.frombuffer(data, dtype="<f8", count=2 * n_vars * n_points, offset=pos)
+            values = pairs[0::2] + 1j * pairs[1::2] if pairs.size == 2 * n_vars * n_points else pairs[:0]
+        else:
+            values = np.frombuffer(data, dtype="<f8", count=n_vars * n_points, offset=pos)
     else:
         tokens = data[pos:].decode("ascii").split()
         numbers = [tok for k, tok in enumerate(tokens) if k % (n_vars + 1) != 0]
-        values = np.array(numbers[: n_vars * n_points], dtype=float)
+        if complex_data:
+            parts = [tok.split(",") for tok in numbers[: n_vars * n_points]]
+            values = np.array([complex(float(a), float(b)) for a, b in parts])
+        else:
+            values = np.array(numbers[: n_vars * n_points], dtype=float)
     if values.size != n_vars * n_points:
         raise SimulationError(f"raw file {str(path)!r} is truncated: {values.size} of {n_vars * n_points} values")
     table = values.reshape(n_points, n_vars)

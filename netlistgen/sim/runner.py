@@ -6,6 +6,8 @@ This is the subprocess backend (`ngspice -b`). Each job runs in its directory so
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
 import shutil
@@ -74,53 +76,194 @@ def ngspice_version(exe: str | None = None) -> int:
 @dataclass(frozen=True)
 class RunResult:
     deck: Path
-    stdout: str
+    stdout: str  # the run's log (stdout and stderr interleaved), at most MAX_LOG_CHARS
     stderr: str
     seconds: float
 
 
-def _tail(text: str) -> str:
+LOG_SUFFIX = ".log"
+PIDFILE = "ngspice.pid"  # beside a running deck: who runs it, so an orphan can be reaped
+MAX_LOG_CHARS = 4_000_000  # log text kept in memory; the log file itself is streamed
+_live: dict[int, subprocess.Popen] = {}  # process group id -> ngspice started by this process
+_live_lock = threading.Lock()
+
+
+def log_tail(text: str) -> str:
+    """The last LOG_TAIL_LINES lines of a log, as one line."""
     return " | ".join(text.strip().splitlines()[-LOG_TAIL_LINES:])
 
 
+def process_start_ticks(pid: int) -> int | None:
+    """Start time of `pid` in clock ticks since boot (Linux /proc), None where unknown:
+    with the pid it names one process even after the pid is reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:
+        return int(stat[stat.rindex(")") + 2:].split()[19])
+    except (ValueError, IndexError):
+        return None
+
+
+def process_alive(pid: int, ticks: int | None) -> bool:
+    """Is `pid` running and (when `ticks` is known) still the process that started then?"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return ticks is None or process_start_ticks(pid) in (None, ticks)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def kill_all() -> None:
+    """Kill the process group of every ngspice this process started and still runs
+    (a run that is interrupted or stops takes its simulators with it)."""
+    with _live_lock:
+        groups = list(_live)
+    for pgid in groups:
+        _kill_group(pgid)
+
+
+atexit.register(kill_all)
+
+
+def find_files(root: str | Path, name: str) -> list[Path]:
+    """Every file called `name` under `root`, listed first; directories that vanish
+    meanwhile (another run publishing its job directory) are skipped, links not followed."""
+    return [Path(d) / name for d, _, files in os.walk(root) if name in files]
+
+
+def reap_orphans(root: str | Path) -> list[int]:
+    """Kill simulators left running under `root` by a run that died without cleaning up
+    (SIGKILL): every pidfile whose owner process is gone names a group to kill. Returns
+    the killed process ids."""
+    root = Path(root)
+    killed = []
+    if not root.is_dir():
+        return killed
+    for pidfile in find_files(root, PIDFILE):
+        if pidfile.is_symlink():
+            continue
+        try:
+            info = json.loads(pidfile.read_text())
+            pid, ticks = int(info["pid"]), info.get("start_ticks")
+            owner, owner_ticks = int(info["owner"]), info.get("owner_start_ticks")
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if process_alive(owner, owner_ticks):
+            continue  # a live run (this one or another) owns it
+        if process_alive(pid, ticks):
+            _kill_group(pid)
+            killed.append(pid)
+        pidfile.unlink(missing_ok=True)
+    return killed
+
+
+def owner_record() -> dict:
+    """This process as an owner of files or simulators (pid and start time)."""
+    return {"owner": os.getpid(), "owner_start_ticks": process_start_ticks(os.getpid())}
+
+
+def _write_pidfile(path: Path, pid: int) -> None:
+    from netlistgen.core.files import write_atomic
+
+    write_atomic(path, json.dumps({"pid": pid, "start_ticks": process_start_ticks(pid), **owner_record()}) + "\n")
+
+
+def _read_log(path: Path) -> tuple[str, list[str]]:
+    """The log text (its last MAX_LOG_CHARS) and its fatal lines, read line by line."""
+    fatal: list[str] = []
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw.decode(errors="replace")
+            if len(fatal) < 5 and is_fatal(line):
+                fatal.append(line.strip()[:500])
+        size = fh.tell()
+        fh.seek(max(0, size - MAX_LOG_CHARS))
+        text = fh.read().decode(errors="replace")
+    return text, fatal
+
+
 def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = None) -> RunResult:
-    """Run `ngspice -b deck` in the deck's directory; failures name the job and show the log tail."""
+    """Run `ngspice -b deck` in the deck's directory; failures name the job and show the log tail.
+
+    ngspice runs in a process group of its own (with anything its deck starts): a timeout,
+    an interrupt or the end of the run kills the whole group, and a pidfile beside the
+    deck lets the next run reap it if this process is killed outright. Its output is
+    streamed to `<deck>.log`, not held in memory."""
     import time
 
     deck = Path(deck).resolve()
     job = name or deck.stem
     exe = ngspice_path()
     ngspice_version(exe)
+    log_path = deck.with_suffix(LOG_SUFFIX)
+    pidfile = deck.parent / PIDFILE
+    log_path.unlink(missing_ok=True)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(
-            [exe, "-b", deck.name],
-            cwd=deck.parent,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,  # a job never waits for a terminal
-            timeout=timeout_s,
-            env={**os.environ, "OMP_NUM_THREADS": "1"},
-        )
-    except subprocess.TimeoutExpired as exc:  # subprocess.run has killed ngspice
-        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        raise SimulationError(f"job {job!r} timed out after {timeout_s:g} s (killed); log tail: {_tail(out)}") from None
-    except OSError as exc:  # fork/exec failed for this job (out of memory or processes)
-        raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None
-    seconds = time.perf_counter() - start
-    log = proc.stdout + "\n" + proc.stderr
-    fatal = [ln for ln in log.splitlines() if is_fatal(ln)]
-    if proc.returncode != 0 or fatal:
-        if proc.returncode < 0:
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except OSError as exc:
+        raise SimulationError(f"job {job!r}: cannot create its log {str(log_path)!r}: {exc.strerror or exc}") from None
+    timed_out = False
+    try:
+        with os.fdopen(fd, "wb") as log_fh:
             try:
-                reason = f"ngspice killed by signal {signal.Signals(-proc.returncode).name}"
+                proc = subprocess.Popen(
+                    [exe, "-b", deck.name],
+                    cwd=deck.parent,
+                    stdout=log_fh,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,  # a job never waits for a terminal
+                    env={**os.environ, "OMP_NUM_THREADS": "1"},
+                    start_new_session=True,  # its own process group: killed as a whole
+                )
+            except OSError as exc:  # fork/exec failed for this job (out of memory or processes)
+                raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None
+            with _live_lock:
+                _live[proc.pid] = proc
+            try:
+                _write_pidfile(pidfile, proc.pid)
+                try:
+                    returncode = proc.wait(timeout=timeout_s)
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    _kill_group(proc.pid)
+                    returncode = proc.wait()
+            except BaseException:
+                _kill_group(proc.pid)
+                proc.wait()
+                raise
+            finally:
+                _kill_group(proc.pid)  # whatever the deck started in the background dies with it
+                with _live_lock:
+                    _live.pop(proc.pid, None)
+                pidfile.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SimulationError(f"job {job!r}: {exc.strerror or exc}") from None
+    seconds = time.perf_counter() - start
+    log, fatal = _read_log(log_path)
+    if timed_out:
+        raise SimulationError(f"job {job!r} timed out after {timeout_s:g} s (killed); log tail: {log_tail(log)}")
+    if returncode != 0 or fatal:
+        if returncode < 0:
+            try:
+                reason = f"ngspice killed by signal {signal.Signals(-returncode).name}"
             except ValueError:
-                reason = f"ngspice killed by signal {-proc.returncode}"
+                reason = f"ngspice killed by signal {-returncode}"
         else:
-            reason = fatal[0].strip() if fatal else f"exit code {proc.returncode}"
-        raise SimulationError(f"job {job!r} failed: {reason}; log tail: {_tail(log)}")
-    return RunResult(deck, proc.stdout, proc.stderr, seconds)
+            reason = fatal[0] if fatal else f"exit code {returncode}"
+        raise SimulationError(f"job {job!r} failed: {reason}; log tail: {log_tail(log)}")
+    return RunResult(deck, log, "", seconds)
 
 
 def is_fatal(line: str) -> bool:

@@ -339,6 +339,7 @@ class SharedNgspice:
         self._baseline: dict[str, str] = {}
         self._applied: tuple[str, ...] | None = None
         self.runs = 0
+        self.last_log = ""  # log tail of the last run
         self.last_seconds: dict[str, float] = {}  # phases of the last run: settings, load, commands, cleanup
 
     # -- life cycle
@@ -482,6 +483,7 @@ class SharedNgspice:
             try:
                 return self._run_locked(deck, name, float(timeout_s), deadline, log)
             finally:
+                self.last_log = log.tail_text()
                 self._ng.ng_sink = RunLog()
                 t1 = time.perf_counter()
                 self._cleanup()
@@ -587,10 +589,14 @@ class SharedNgspice:
             info = lib.ngGet_Vec_Info(vec.encode("utf-8"))
             if info == ffi.NULL:
                 raise self._fail(job, log, f"vector {vec!r} not found in plot {plot!r}")
-            if info.v_compdata != ffi.NULL or info.v_realdata == ffi.NULL:
-                raise self._fail(job, log, f"vector {vec!r} is complex; only real analyses are supported")
             n = int(info.v_length)
-            data = np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+            if info.v_compdata != ffi.NULL:  # AC: ngcomplex_t pairs (real, imaginary)
+                pairs = np.frombuffer(ffi.buffer(info.v_compdata, n * 16), dtype=np.float64)
+                data = pairs[0::2] + 1j * pairs[1::2]
+            elif info.v_realdata != ffi.NULL:
+                data = np.frombuffer(ffi.buffer(info.v_realdata, n * 8), dtype=np.float64).copy()
+            else:
+                raise self._fail(job, log, f"vector {vec!r} holds no data")
             out[_raw_key(vec, scale, int(info.v_type))] = data
         return out
 
@@ -685,12 +691,25 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def clean_spiceinit_lines(lines: Sequence[str]) -> list[str]:
+    """Command lines of `.spiceinit` text (comments and blank lines dropped)."""
+    return list(_clean_lines(lines))
+
+
 def read_spiceinit(path: str | Path) -> list[str]:
     """Command lines of a `.spiceinit` file (comments and blank lines dropped)."""
     path = Path(path)
     if not path.is_file():
         return []
-    return list(_clean_lines(path.read_text().splitlines()))
+    return clean_spiceinit_lines(path.read_text().splitlines())
+
+
+def halt_running() -> None:
+    """Stop the analysis this process's library is running, if any (a run being killed)."""
+    inst = _INSTANCE
+    if inst is not None and inst._ng is not None and not inst._broken:
+        if inst._ng._ngspice_shared.ngSpice_running():
+            inst._ng._ngspice_shared.ngSpice_Command(b"bg_halt")
 
 
 def run_deck_shared(deck_path: str | Path, *, timeout_s: float = 600.0, name: str | None = None) -> dict[str, np.ndarray]:

@@ -4,13 +4,13 @@ A Monte Carlo run of one configuration is N independent netlists that differ onl
 their mismatch seed (seeds base..base+N-1, recorded): sample k is the netlist built with
 `mismatch_seed = base + k`, so rerunning sample k alone (same options, same stimulus)
 gives the same numbers bit for bit. Every sample is a normal transient job, run in
-parallel through `simulate.run_jobs`, and summarised with the usual metrics.
+parallel through `executor.run_jobs`, and summarised with the usual metrics.
 
 Public API (stable; other commands build on it):
 - `run_mc(opts, n, base_seed, ...) -> McResult` and `run_mc_many({label: opts}, ...)`;
 - `McResult.summary()` -> mean/std/min/max of every metric per label;
 - `write_mc(result, out)` -> samples.json, samples.csv, summary.json, histogram plot;
-- `gbl_capacitance_f(netlist, workdir)`: C_total of every GBL (ngspice AC analysis);
+- `gbl_capacitance_f(netlist, workdir)`: C_total of every GBL (an AC analysis job);
 - `ktc_noise_sigma_v(netlist, workdir, temperature_k)`: sqrt(kT/C_total) per GBL (V);
 - `reset_noise_for(netlist, noise, workdir)`: the `ResetNoise` a Job injects.
 """
@@ -27,15 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from netlistgen.core import validate
-from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.errors import NetlistgenError, SimulationError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.core.jsonio import write_json
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.analysis.report import summarize
-from netlistgen.sim.runner import run_deck
-from netlistgen.sim.simulate import Job, SimResult, run_jobs
-from netlistgen.circuits.testbench import Stimulus, random_stimulus, spiceinit, static_levels
+from netlistgen.sim.backends import DEFAULT_BACKEND, AcAnalysis, Bench
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import BenchJob, Job, SimResult
+from netlistgen.circuits.testbench import Stimulus, dc_sources, random_stimulus, static_levels
 from netlistgen.circuits.variation import Noise, ResetNoise, ktc_sigma_v
 
 METRICS = ("gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db")
@@ -54,53 +55,41 @@ def gbl_nodes(netlist: Netlist) -> list[str]:
     return [f"g_{j}_{i}_{spec.rows - 1}" for j in range(spec.cols) for i in range(spec.n_bits)]
 
 
-def gbl_capacitance_f(netlist: Netlist, workdir: str | Path) -> np.ndarray:
+def gbl_capacitance_f(netlist: Netlist, workdir: str | Path, *, backend: str = DEFAULT_BACKEND, cache=None) -> np.ndarray:
     """C_total of every GBL right after reset release (reset open, sample switch closed,
-    plates held at VCM), from one ngspice AC analysis: a 1 A AC current into every GBL
-    at once, C = 1 / (2 pi f Im(-1/V)). GBLs share only driven nets, so they do not
-    load each other. Mismatch draws are included (the library carries the seed)."""
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    write_atomic(workdir / "array.sp", netlist.text)
-    write_atomic(workdir / ".spiceinit", spiceinit(netlist))
+    plates held at VCM), from one AC analysis: a 1 A AC current into every GBL at once,
+    C = 1 / (2 pi f Im(-1/V)). GBLs share only driven nets, so they do not load each
+    other. Mismatch draws are included (the library carries the seed). Runs as a job
+    under `workdir` through the executor, the backend and the result cache."""
     dp = netlist.design
     levels = {**static_levels(netlist), "rst": 0.0, "rstb": dp.vdd_v}
     nodes = gbl_nodes(netlist)
-    lines = [f"* C_total of {len(nodes)} GBLs", *netlist.tech.model_statements(netlist.corner),
-             f'.include "{validate.spice_path(workdir / "array.sp", "library path")}"']
-    lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
-    for k, node in enumerate(nodes):
-        lines += [f"Rdc{k} {node} vcm 1e9", f"Iac{k} 0 {node} DC 0 AC 1"]
-    lines += [".control", f"ac lin 1 {validate.fmt(AC_FREQ_HZ)} {validate.fmt(AC_FREQ_HZ)}"]
-    lines += [f"print vr({n}) vi({n})" for n in nodes]
-    lines += ["quit 0", ".endc", ".end"]
-    write_atomic(workdir / "cap.sp", "\n".join(lines) + "\n")
-    out = run_deck(workdir / "cap.sp", name="gbl-capacitance").stdout
-    values: dict[str, float] = {}
-    for line in out.splitlines():
-        key, sep, value = line.partition(" = ")
-        if sep:
-            values[key.strip().lower()] = float(value.split()[0])
+    bench = Bench("gbl-capacitance", f"C_total of {len(nodes)} GBLs", netlist, tuple(dc_sources(levels)),
+                  AcAnalysis(AC_FREQ_HZ, tuple(nodes), dc_ref="vcm", r_dc_ohm=1e9))
+    results, errors = run_jobs([BenchJob(bench)], workdir, workers=1, progress=False, backend=backend, cache=cache)
+    if errors:
+        raise SimulationError(errors[bench.name])
+    vectors = results[bench.name].vectors
     caps = []
     for n in nodes:
-        try:
-            v = complex(values[f"vr({n})"], values[f"vi({n})"])
-        except KeyError:
-            raise NetlistgenError(f"AC analysis printed no voltage for GBL node {n}") from None
-        caps.append((1 / v).imag / (2 * math.pi * AC_FREQ_HZ))
+        v = vectors.get(f"v({n})")
+        if v is None:
+            raise NetlistgenError(f"AC analysis wrote no voltage for GBL node {n}")
+        caps.append((1 / complex(np.ravel(v)[0])).imag / (2 * math.pi * AC_FREQ_HZ))
     return np.array(caps)
 
 
-def ktc_noise_sigma_v(netlist: Netlist, workdir: str | Path, temperature_k: float = 300.0) -> np.ndarray:
+def ktc_noise_sigma_v(netlist: Netlist, workdir: str | Path, temperature_k: float = 300.0, **run_kw) -> np.ndarray:
     """sqrt(k T / C_total) per GBL (volts at the GBL), C_total from `gbl_capacitance_f`."""
-    return ktc_sigma_v(temperature_k, gbl_capacitance_f(netlist, workdir))
+    return ktc_sigma_v(temperature_k, gbl_capacitance_f(netlist, workdir, **run_kw))
 
 
-def reset_noise_for(netlist: Netlist, noise: Noise, workdir: str | Path) -> ResetNoise:
-    """What a Job needs to inject kT/C at every GBL reset (netlist built with reset_noise)."""
+def reset_noise_for(netlist: Netlist, noise: Noise, workdir: str | Path, **run_kw) -> ResetNoise:
+    """What a Job needs to inject kT/C at every GBL reset (netlist built with reset_noise);
+    `run_kw`: backend, cache of the capacitance job."""
     if not any(n.startswith("vcm_rst_") for n in netlist.array_nets):
         raise NetlistgenError("noise injection needs a netlist built with reset_noise=True")
-    return ResetNoise.ktc(noise, gbl_capacitance_f(netlist, workdir))
+    return ResetNoise.ktc(noise, gbl_capacitance_f(netlist, workdir, **run_kw))
 
 
 # ----------------------------------------------------------------------------- Monte Carlo
@@ -175,7 +164,7 @@ def run_mc_many(
     only: list[int] | None = None,
     noise: float | None = None,
     workers: int | None = None,
-    backend: str = "subprocess",
+    backend: str = DEFAULT_BACKEND,
     progress: bool = False,
     timeout_s: float = 1800.0,
     cache=None,
@@ -208,7 +197,8 @@ def run_mc_many(
             nl = build(sample_options(dataclasses.replace(opts, reset_noise=noise is not None), seed, mismatch))
             stim = stim or random_stimulus(nl, cycles, stim_seed)
             name = f"{label}-s{seed}"
-            rn = reset_noise_for(nl, Noise(seed, noise), workdir / name / "cap") if noise is not None else None
+            rn = reset_noise_for(nl, Noise(seed, noise), workdir / f"{name}-cap",
+                                                    backend=backend, cache=cache) if noise is not None else None
             jobs.append(Job(name, nl, stim, timeout_s=timeout_s, reset_noise=rn))
             meta[name] = (label, k, seed)
     results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,

@@ -257,7 +257,8 @@ def simulate_schemes(opts: PaperOptions, workdir, *, progress: bool = True, **ru
 
     Returns ({scheme: netlist}, {job name: SimResult}, {job name: error})."""
     from netlistgen.circuits.generate import GenerateOptions, build
-    from netlistgen.sim.simulate import Job, run_jobs
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.energy import energy_run_cycles
 

@@ -26,7 +26,9 @@ from netlistgen.circuits.generate import GenerateOptions, build, check_values, r
 from netlistgen.core.jsonio import write_json
 from netlistgen.analysis.report import summarize
 from netlistgen.core.resources import data_dir
-from netlistgen.sim.simulate import Job, run_jobs
+from netlistgen.sim.backends import DEFAULT_BACKEND
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
 from netlistgen.tech.technology import load_technology
 from netlistgen.circuits.testbench import Timing, random_stimulus, sweep_stimulus
 
@@ -154,7 +156,7 @@ def case_job(case: Case) -> Job:
 
 
 def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = None, progress: bool = True,
-            backend: str = "subprocess", cache=None, executor: str = "local", scheduler: str | None = None,
+            backend: str = DEFAULT_BACKEND, cache=None, executor: str = "local", scheduler: str | None = None,
             split_columns: bool = True):
     """Simulate the cases; returns ({name: metrics row}, {name: error}). Multi-column
     cases run one job per weight column (executor.split_reason); with a result cache,
