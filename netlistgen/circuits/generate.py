@@ -18,8 +18,10 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
-from netlistgen.circuits.design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
-                     DesignPoint, default_cell, default_levels)
+from netlistgen.circuits.cells import CELL_KINDS, load_cell_file, resolve_cell
+from netlistgen.circuits.design import (FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
+                     DesignPoint)
+from netlistgen.circuits.schemes import default_cell
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_atomic
@@ -30,7 +32,8 @@ from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
 DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
-STRING_KEYS = {"scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
+STRING_KEYS = {"scheme", "cell", "cell_file", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets",
+               "out"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class GenerateOptions:
     """What to generate; every field has a documented default."""
 
     scheme: str = "zebra-i"
-    cell: str | None = None  # default: lcc for int4/int8, mllcu otherwise
+    cell: str | None = None  # default: the cell_file's cell, else the scheme's (lcc for int4/int8, else mllcu)
+    cell_file: str | None = None  # a user cell: descriptor file (cells.load_cell_file)
     rows: int = 16
     cols: int = 8
     technology: str = "ptm45"
@@ -91,7 +95,12 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
         if key in keys:
             with _blame(where, key):
                 validate.integer(getattr(opts, key), key, minimum=0 if key == "seed" else 1, maximum=maximum)
-    choices = {"cell": CELL_KINDS, "fidelity": FIDELITIES, "clip": CLIP_METHODS}
+    user_cell = None
+    if "cell_file" in keys:
+        with _blame(where, "cell_file"):
+            user_cell = load_cell_file(opts.cell_file)
+    choices = {"cell": CELL_KINDS + ((user_cell.name,) if user_cell else ()), "fidelity": FIDELITIES,
+               "clip": CLIP_METHODS}
     for key, known in choices.items():
         if key in keys and getattr(opts, key) not in known:
             raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
@@ -103,7 +112,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
             tech = load_technology(opts.technology)
             tech._check_corner(opts.corner)
         if "design" in keys:
-            cell = opts.cell or default_cell(opts.scheme)
+            cell = resolve_cell(opts.cell, opts.cell_file, default_cell(opts.scheme))
             overrides = dict(opts.design)
             for name, value in overrides.items():
                 with _blame(where, f"design.{name}"):
@@ -112,7 +121,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
                     elif name in DESIGN_FIELDS:
                         validate.number(value, name)
             with _blame(where, "design"):
-                DesignPoint.for_technology(tech, levels=overrides.pop("levels", default_levels(cell)), **overrides)
+                DesignPoint.for_technology(tech, levels=overrides.pop("levels", cell.default_levels), **overrides)
     if "weights" in keys:
         with _blame(where, "weights"):
             existing_file(opts.weights, "weights file")
@@ -152,9 +161,10 @@ def load_weights(path: str | Path) -> np.ndarray:
 def build(opts: GenerateOptions) -> Netlist:
     """Resolve the options and render the netlist in memory (nothing written)."""
     ps = resolve_pattern_set(opts)
-    cell = opts.cell or default_cell(ps.name)
+    cell = resolve_cell(opts.cell, opts.cell_file, default_cell(ps.name))
     spec = ArraySpec(
-        cell=cell,
+        cell=cell.name,
+        kind=cell,
         pattern_set=ps,
         rows=validate.integer(opts.rows, "rows", minimum=1),
         cols=validate.integer(opts.cols, "cols", minimum=1),
@@ -166,7 +176,7 @@ def build(opts: GenerateOptions) -> Netlist:
         raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
     tech = load_technology(opts.technology)
     overrides = dict(opts.design)
-    levels = overrides.pop("levels", default_levels(cell))
+    levels = overrides.pop("levels", cell.default_levels)
     design = DesignPoint.for_technology(tech, levels=levels, **overrides)
     if opts.weights:
         weights = load_weights(opts.weights)

@@ -17,6 +17,7 @@ from netlistgen.core import validate
 from netlistgen.circuits.encoding import Codes, ideal_column_mac
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.netlist import Netlist, reset_refs, spice_env
+from netlistgen.circuits.pwl import complement, digital, pwl_pairs
 from netlistgen.circuits.variation import ResetNoise
 
 
@@ -35,34 +36,19 @@ class Source:
     pwl: tuple[str, ...] = ()
 
 
-def lcc_local_bits(netlist: Netlist, k: int) -> dict[str, int]:
-    """Ideal-bits LCC: the bit on every lw/lwb/ls/lsb port when SRAM row k of each
-    group is selected (the rails the selected latch would pass)."""
-    spec, codes = netlist.spec, netlist.codes
-    g = spec.sram_rows_per_lcc
-    bits: dict[str, int] = {}
-    for r in range(spec.rows):
-        wr = r * g + k
-        for j in range(spec.cols):
-            s = int(codes.sign[wr, j])
-            bits[f"ls_{r}_{j}"], bits[f"lsb_{r}_{j}"] = s, 1 - s
-            for i in range(spec.n_bits):
-                b = int(codes.bits[wr, j, i])
-                bits[f"lw_{r}_{j}_{i}"], bits[f"lwb_{r}_{j}_{i}"] = b, 1 - b
-    return bits
-
-
 def static_levels(netlist: Netlist) -> dict[str, float]:
-    """DC value of every driven array port for the reset/hold state (m = 0 everywhere,
-    first SRAM row of each LCC group selected)."""
-    spec, dp = netlist.spec, netlist.design
+    """DC value of every driven array port for the reset/hold state (m = 0 everywhere;
+    the cell's storage convention gives its own nets, e.g. the first SRAM row selected)."""
+    dp = netlist.design
     vdd, levels = dp.vdd_v, dp.levels
     values: dict[str, float] = {}
-    local = lcc_local_bits(netlist, 0) if spec.cell == "lcc" and spec.fidelity != "transistor" else {}
+    local = netlist.spec.kind.storage.static_levels(netlist)
     for port in netlist.array_nets:
         if port.startswith("out_"):
             continue
-        if port.startswith("ref_"):
+        if port in local:
+            values[port] = local[port]
+        elif port.startswith("ref_"):
             values[port] = dp.vcm_v + (int(port[4:]) - levels) * dp.dv_v
         elif port.startswith("sel_"):
             values[port] = vdd if int(port.rsplit("_", 1)[1]) == levels else 0.0
@@ -74,12 +60,6 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
             values[port] = vdd
         elif port in ("rstb", "smpb"):
             values[port] = 0.0
-        elif port in local:
-            values[port] = vdd * local[port]
-        elif port.startswith("rsel_"):
-            values[port] = vdd if port.endswith("_0") else 0.0
-        elif port.startswith("rselb_"):
-            values[port] = 0.0 if port.endswith("_0") else vdd
         else:  # pragma: no cover - a new port kind must be given a level here
             raise AssertionError(f"no static level for port {port}")
     return values
@@ -139,11 +119,11 @@ class Timing:
 
 @dataclass(frozen=True)
 class Stimulus:
-    """Per-cycle inputs: ML-SIU level m per row (or LCC input bit) and, for the LCC,
-    which of the SRAM rows sharing a computing cell is selected."""
+    """Per-cycle inputs: level m per row (ML-SIU level or binary input bit) and which of
+    the SRAM rows sharing a computing cell is selected (row-selected cells)."""
 
     inputs: np.ndarray  # (cycles, rows) int
-    sram_row: np.ndarray  # (cycles,) int in 0..sram_rows_per_lcc-1 (0 for ML-LCU)
+    sram_row: np.ndarray  # (cycles,) int in 0..spec.sram_rows_per_cell-1
 
     @property
     def cycles(self) -> int:
@@ -152,37 +132,33 @@ class Stimulus:
 
 def check_stimulus(netlist: Netlist, stim: Stimulus) -> None:
     spec, levels = netlist.spec, netlist.design.levels
-    lo = 0 if spec.cell == "lcc" else -levels
-    hi = 1 if spec.cell == "lcc" else levels
+    lo, hi = spec.kind.input.level_range(levels)
     if stim.inputs.ndim != 2 or stim.inputs.shape[1] != spec.rows or stim.inputs.shape[0] < 1:
         raise NetlistgenError(f"inputs have shape {stim.inputs.shape}, expected (cycles, {spec.rows})")
     if stim.inputs.min() < lo or stim.inputs.max() > hi:
         raise NetlistgenError(f"input levels must lie in {lo}..{hi}, got {stim.inputs.min()}..{stim.inputs.max()}")
-    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    g = spec.sram_rows_per_cell
     if stim.sram_row.shape != (stim.cycles,) or stim.sram_row.min() < 0 or stim.sram_row.max() >= g:
         raise NetlistgenError(f"sram_row must be {stim.cycles} values in 0..{g - 1}")
 
 
 def random_stimulus(netlist: Netlist, cycles: int, seed: int) -> Stimulus:
-    """Uniform random inputs (all levels equally likely); LCC rows cycle through the group."""
+    """Uniform random inputs (all levels equally likely); shared SRAM rows are selected in turn."""
     spec, levels = netlist.spec, netlist.design.levels
     cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
     rng = np.random.default_rng(validate.integer(seed, "seed", minimum=0))
-    if spec.cell == "lcc":
-        inputs = rng.integers(0, 2, size=(cycles, spec.rows))
-        sram_row = np.arange(cycles) % spec.sram_rows_per_lcc
-    else:
-        inputs = rng.integers(-levels, levels + 1, size=(cycles, spec.rows))
-        sram_row = np.zeros(cycles, dtype=int)
+    inputs = spec.kind.input.random(rng, (cycles, spec.rows), levels)
+    sram_row = np.arange(cycles) % spec.sram_rows_per_cell
     return Stimulus(inputs.astype(int), sram_row.astype(int))
 
 
 def sweep_stimulus(netlist: Netlist, cycles: int) -> Stimulus:
-    """Every row steps through all input levels together (-L..L, or 0/1 for the LCC):
-    a monotonic sweep of the ML-SIU transfer, so DNL is defined."""
+    """Every row steps through all input levels together (-L..L, or 0/1 for binary inputs):
+    a monotonic sweep of the input transfer, so DNL is defined."""
     spec, levels = netlist.spec, netlist.design.levels
     cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
-    steps = np.arange(0, 2) if spec.cell == "lcc" else np.arange(-levels, levels + 1)
+    lo, hi = spec.kind.input.level_range(levels)
+    steps = np.arange(lo, hi + 1)
     inputs = np.repeat(steps[np.arange(cycles) % steps.size][:, None], spec.rows, axis=1)
     return Stimulus(inputs.astype(int), np.zeros(cycles, dtype=int))
 
@@ -191,7 +167,7 @@ def ideal_outputs(netlist: Netlist, stim: Stimulus) -> np.ndarray:
     """Ideal per-bit-column values y (cycles, bit_cols) from the encoding library: the
     reference every sampled GBL voltage is compared with (units of C1*dV)."""
     spec = netlist.spec
-    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    g = spec.sram_rows_per_cell
     y = np.zeros((stim.cycles, spec.bit_cols))
     for k in np.unique(stim.sram_row):
         cyc = np.flatnonzero(stim.sram_row == k)
@@ -228,30 +204,6 @@ class Schedule:
     @property
     def t_stop_s(self) -> float:
         return self.cycle_start(self.cycles)
-
-
-def _pwl(points: list[tuple[float, float]]) -> list[str]:
-    """PWL pairs, dropping points that do not change the waveform."""
-    out: list[tuple[float, float]] = []
-    for t, v in points:
-        if len(out) >= 2 and out[-1][1] == v and out[-2][1] == v:
-            out[-1] = (t, v)
-        else:
-            out.append((t, v))
-    return [f"{validate.fmt(t)} {validate.fmt(v)}" for t, v in out]
-
-
-def _digital(edges: list[tuple[float, bool]], initial: bool, high_v: float, edge_s: float) -> list[tuple[float, float]]:
-    """A logic waveform from (time, new level) edges; each edge ramps over edge_s."""
-    level = initial
-    pts = [(0.0, high_v if level else 0.0)]
-    for t, new in edges:
-        if new == level:
-            continue
-        pts.append((t, high_v if level else 0.0))
-        pts.append((t + edge_s, high_v if new else 0.0))
-        level = new
-    return pts
 
 
 def reset_noise_waves(netlist: Netlist, sched: Schedule, noise: ResetNoise) -> dict[str, list[tuple[float, float]]]:
@@ -294,9 +246,9 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
         rst_edges += [(ts, True), (ts + timing.t_reset_s, False)]
         smp_edges += [(ts, True), (sched.sample_time(c), False)]
     for name, edges in (("rst", rst_edges), ("smp", smp_edges)):
-        wave = _digital(edges, True, vdd, e)
+        wave = digital(edges, True, vdd, e)
         waves[name] = wave
-        waves[name + "b"] = [(t, vdd - v) for t, v in wave]
+        waves[name + "b"] = complement(wave, vdd)
 
     # ML-SIU selects, break-before-make: level L (m=0) during reset, then level m after release.
     apply = [sched.cycle_start(c) + timing.t_reset_s + timing.t_gap_s for c in range(stim.cycles)]
@@ -309,30 +261,13 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
                     edges += [(ts + e, True), (apply[c], m == L)]
                 else:
                     edges += [(ts, False), (apply[c] + e, m == j)]
-            wave = _digital(edges, j == L, vdd, e)
+            wave = digital(edges, j == L, vdd, e)
             waves[f"sel_{r}_{j}"] = wave
-            waves[f"selb_{r}_{j}"] = [(t, vdd - v) for t, v in wave]
+            waves[f"selb_{r}_{j}"] = complement(wave, vdd)
 
-    if spec.cell == "lcc" and not transistor:  # selected bits change early in each reset phase
-        per_row = [lcc_local_bits(netlist, k) for k in range(spec.sram_rows_per_lcc)]
-        for port in per_row[0]:
-            edges = []
-            for c in range(stim.cycles):
-                ts = sched.cycle_start(c)
-                edges += [(ts + 2 * e, bool(per_row[int(stim.sram_row[c])][port]))]
-            waves[port] = _digital(edges, bool(per_row[int(stim.sram_row[0])][port]), vdd, 2 * e)
-    if spec.cell == "lcc" and transistor:  # SRAM row select changes early in each reset phase
-        for k in range(spec.sram_rows_per_lcc):
-            edges = []
-            for c in range(stim.cycles):
-                ts = sched.cycle_start(c)
-                edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
-            wave = _digital(edges, k == int(stim.sram_row[0]), vdd, e)
-            for r in range(spec.rows):
-                waves[f"rsel_{r}_{k}"] = wave
-                waves[f"rselb_{r}_{k}"] = [(t, vdd - v) for t, v in wave]
+    waves.update(spec.kind.storage.waves(netlist, stim, sched))  # e.g. the selected SRAM row per cycle
     if transistor:
-        waves["prog"] = _digital([(timing.t_prog_s, False)], True, vdd, e)
+        waves["prog"] = digital([(timing.t_prog_s, False)], True, vdd, e)
     if reset_noise is not None:
         waves.update(reset_noise_waves(netlist, sched, reset_noise))
 
@@ -340,7 +275,7 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
     for port, value in static.items():
         if port in waves:
             pts = waves[port] + [(sched.t_stop_s, waves[port][-1][1])]
-            sources.append(Source(port, port, "", tuple(_pwl(pts))))
+            sources.append(Source(port, port, "", tuple(pwl_pairs(pts))))
         else:
             sources.append(Source(port, port, validate.fmt(value)))
     return sources, sched
