@@ -15,9 +15,15 @@ from netlistgen.core.errors import NetlistgenError
 
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
+    from netlistgen.circuits.cells import CELL_KINDS
+    from netlistgen.circuits.schemes import PRESET_NAMES
+
     p.add_argument("--config", help="TOML/YAML file with any of the options below")
-    p.add_argument("--scheme", help="pattern set: int4, int8, zebra-i, zebra-ii, log2 or a custom name (default zebra-i)")
-    p.add_argument("--cell", choices=["lcc", "mllcu"], help="cell kind (default: lcc for int4/int8, else mllcu)")
+    p.add_argument("--scheme", help=f"pattern set: {', '.join(PRESET_NAMES)} or a custom name (default zebra-i)")
+    p.add_argument("--cell", choices=CELL_KINDS, help="cell kind (default: the --cell-file's, else lcc for int4/int8, "
+                   "mllcu otherwise)")
+    p.add_argument("--cell-file", dest="cell_file", help="a user cell: descriptor TOML/YAML with its Jinja template "
+                   "(docs/cells.md)")
     p.add_argument("--rows", help="input rows (default 16)")
     p.add_argument("--cols", help="weight columns, each n_bits GBLs wide (default 8)")
     p.add_argument("--tech", dest="technology", help="technology name or descriptor file (default ptm45)")
@@ -42,7 +48,7 @@ def _options(args: argparse.Namespace):
         if not sep or not key:
             raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
         design[key.strip()] = value.strip()
-    fields = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+    fields = ("scheme", "cell", "cell_file", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
               "weights", "seed", "clip", "pattern_sets", "out")
     given = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
     if args.config:
@@ -208,7 +214,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from netlistgen.circuits.generate import GenerateOptions, build
 
     cases = []
-    for scheme in ("int8", "zebra-i", "zebra-ii"):
+    from netlistgen.circuits.schemes import DEMO
+
+    for scheme in DEMO:
         opts = GenerateOptions(scheme=scheme, technology=args.technology, rows=args.rows, cols=args.cols)
         cases.append((scheme, build(opts)))
     return _run_and_report(cases, args)
@@ -407,7 +415,9 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
     from netlistgen.core import validate
     from netlistgen.analysis.behavioral import characterize, load_mismatch, load_models, save_models
 
-    schemes = args.schemes or ["int4", "int8", "zebra-i", "zebra-ii"]
+    from netlistgen.circuits.schemes import COMPARED
+
+    schemes = args.schemes or list(COMPARED)
     if args.models:
         return load_models(args.models, schemes), {}
     mismatch = {s: load_mismatch(args.mc, label=s) for s in schemes} if args.mc else {}
@@ -485,8 +495,9 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
     p.add_argument("--corner", help="process corner (default: the technology's)")
     p.add_argument("--rows", help=f"rows of the simulated column (default {rows})")
     p.add_argument("--spice-cycles", help=f"random compute cycles simulated per scheme (default {cycles})")
-    p.add_argument("--schemes", nargs="+", choices=["int4", "int8", "zebra-i", "zebra-ii"],
-                   help="default: all four")
+    from netlistgen.circuits.schemes import COMPARED
+
+    p.add_argument("--schemes", nargs="+", choices=COMPARED, help="default: all four")
     p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
     p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
     p.add_argument("--adc-bits", default="8", help="ADC resolution (default 8)")
@@ -607,7 +618,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_accuracy)
 
     p = sub.add_parser("model", help="fit one scheme's behavioural model to ngspice and export it as JSON")
-    p.add_argument("--scheme", choices=["int4", "int8", "zebra-i", "zebra-ii"], default="zebra-i")
+    from netlistgen.circuits.schemes import COMPARED
+
+    p.add_argument("--scheme", choices=COMPARED, default="zebra-i")
     p.add_argument("--tech", dest="technology", default="ptm45")
     p.add_argument("--corner")
     p.add_argument("--rows", default="8")

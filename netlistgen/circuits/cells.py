@@ -44,27 +44,18 @@ class InputKind:
         return (-levels, levels) if self.signed else (0, 1)
 
     def digits(self, a: np.ndarray, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-        """Split unsigned integers a (..., rows) into per-cycle input levels.
+        """Split unsigned integers a (..., rows) into per-cycle input levels
+        (encoding.split_input_digits): (digits (cycles, ..., rows), cycle weights (cycles,))."""
+        from netlistgen.circuits.encoding import split_input_digits
 
-        Returns (digits (cycles, ..., rows), cycle weights (cycles,)); binary inputs take
-        act_bits cycles, multi-level ones as few digits as cover 2**act_bits - 1."""
-        a = np.asarray(a, dtype=np.int64)
-        if not self.signed:
-            return np.stack([(a >> c) & 1 for c in range(act_bits)]), 2 ** np.arange(act_bits)
-        base = 2 * levels + 1
-        cycles = 1
-        while (base**cycles - 1) // 2 < 2**act_bits - 1:
-            cycles += 1
-        digits, rest = [], a.copy()
-        for _ in range(cycles):
-            d = (rest + levels) % base - levels
-            digits.append(d)
-            rest = (rest - d) // base
-        return np.stack(digits), base ** np.arange(cycles)
+        return split_input_digits(a, not self.signed, levels, act_bits)
 
     def input_cycles(self, levels: int, act_bits: int) -> int:
-        """Compute cycles per unsigned input of act_bits bits (SPEC section 5a)."""
-        return int(len(self.digits(np.array([2**act_bits - 1]), levels, act_bits)[1]))
+        """Compute cycles per unsigned input of act_bits bits (SPEC section 5a): act_bits on a
+        binary input, as few balanced base-(2L+1) digits as cover 2**act_bits - 1 otherwise."""
+        from netlistgen.circuits.encoding import input_cycles
+
+        return input_cycles(not self.signed, levels, act_bits)
 
     def random(self, rng: np.random.Generator, shape: tuple[int, ...], levels: int) -> np.ndarray:
         """Uniform random levels (every level equally likely)."""
@@ -85,11 +76,11 @@ class CellArea:
     """Area model of one computing cell (one bit column): its switches in units of the
     unit transmission gate (n + p device); capacitors come from the design point."""
 
-    tgs_per_bit: float
-    tgs_per_pattern_bit: float = 0.0  # extra switches when the pattern bit is used
+    tgs_per_bit: int
+    tgs_per_pattern_bit: int = 0  # extra switches when the pattern bit is used
 
-    def tgs(self, two_caps: bool) -> float:
-        return self.tgs_per_bit + (self.tgs_per_pattern_bit if two_caps else 0.0)
+    def tgs(self, two_caps: bool) -> int:
+        return self.tgs_per_bit + (self.tgs_per_pattern_bit if two_caps else 0)
 
 
 @dataclass(frozen=True)
@@ -234,7 +225,7 @@ def load_cell_file(path: str | Path) -> CellKind:
     tgs = {}
     for key, value in area.items():
         try:
-            tgs[key] = validate.number(value, key, minimum=0.0, maximum=1000.0)
+            tgs[key] = validate.integer(value, key, minimum=0, maximum=1000)
         except NetlistgenError as exc:
             raise NetlistgenError(f"{where}: key 'area.{key}': {exc}") from None
     template = data["template"]

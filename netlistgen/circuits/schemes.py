@@ -38,6 +38,8 @@ SCHEMES: dict[str, Scheme] = {s.name: s for s in (
 PRESET_NAMES = tuple(SCHEMES)
 COMPARED = tuple(name for name, s in SCHEMES.items() if s.compared)
 DEMO = tuple(name for name, s in SCHEMES.items() if s.demo)
+# Scheme pairs whose metric ratios the comparison reports (numerator, denominator).
+RATIO_PAIRS = (("zebra-i", "int8"), ("zebra-ii", "int8"), ("zebra-i", "int4"), ("zebra-ii", "int4"), ("int4", "int8"))
 DEFAULT_CELL = "mllcu"  # user pattern sets run on the ML-LCU
 
 

@@ -29,6 +29,7 @@ class PerCell:
     """One SRAM word per computing cell (ML-LCU)."""
 
     name: str = "per-cell"
+    shares_rows: bool = False
     slice_template: str = "slice_percell.sp.j2"
     prelude_template: str = ""  # no extra subcircuit
 
@@ -66,6 +67,7 @@ class RowSelect:
     """SRAM rows sharing the computing cells through a row multiplexer (baseline LCC)."""
 
     name: str = "row-select"
+    shares_rows: bool = True
     slice_template: str = "slice_rowsel.sp.j2"
     prelude_template: str = "rowsel.sp.j2"  # the row multiplexer subcircuit
 
