@@ -18,10 +18,10 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
-from netlistgen.circuits.cells import CELL_KINDS, load_cell_file, resolve_cell
+from netlistgen.circuits.cells import BUILTIN, CELL_KINDS, load_cell_file, resolve_cell
 from netlistgen.circuits.design import (FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
                      DesignPoint)
-from netlistgen.circuits.schemes import default_cell
+from netlistgen.circuits.schemes import DEFAULT_SCHEME, default_cell
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_atomic
@@ -40,7 +40,7 @@ STRING_KEYS = {"scheme", "cell", "cell_file", "technology", "corner", "fidelity"
 class GenerateOptions:
     """What to generate; every field has a documented default."""
 
-    scheme: str = "zebra-i"
+    scheme: str | None = None  # default: the cell's default scheme (int8 on the LCC), else zebra-i
     cell: str | None = None  # default: the cell_file's cell, else the scheme's (lcc for int4/int8, else mllcu)
     cell_file: str | None = None  # a user cell: descriptor file (cells.load_cell_file)
     rows: int = 16
@@ -59,6 +59,10 @@ class GenerateOptions:
     reset_noise: bool = False  # per-GBL reset references, so a job can inject kT/C noise
     out: str = "out"
 
+    def __post_init__(self) -> None:
+        if self.scheme is None:
+            object.__setattr__(self, "scheme", default_scheme(self.cell, self.cell_file))
+
     @classmethod
     def from_file(cls, path: str | Path, **overrides: object) -> "GenerateOptions":
         """Options from a TOML/YAML config; explicit overrides (CLI flags) win."""
@@ -70,6 +74,15 @@ class GenerateOptions:
         merged = cls(**{**data, **{k: v for k, v in overrides.items() if v is not None}})
         check_values(merged, set(data) - {k for k, v in overrides.items() if v is not None}, f"config file {str(path)!r}")
         return merged
+
+
+def default_scheme(cell: object, cell_file: object) -> str:
+    """The scheme an array is built with when none is given: the cell's own default."""
+    if isinstance(cell, str) and cell in BUILTIN:
+        return BUILTIN[cell].default_scheme
+    if isinstance(cell_file, (str, Path)) and cell is None:
+        return load_cell_file(cell_file).default_scheme
+    return DEFAULT_SCHEME
 
 
 @contextlib.contextmanager

@@ -40,6 +40,7 @@ COMPARED = tuple(name for name, s in SCHEMES.items() if s.compared)
 DEMO = tuple(name for name, s in SCHEMES.items() if s.demo)
 # Scheme pairs whose metric ratios the comparison reports (numerator, denominator).
 RATIO_PAIRS = (("zebra-i", "int8"), ("zebra-ii", "int8"), ("zebra-i", "int4"), ("zebra-ii", "int4"), ("int4", "int8"))
+DEFAULT_SCHEME = "zebra-i"  # what `generate` builds when neither a scheme nor a cell is given
 DEFAULT_CELL = "mllcu"  # user pattern sets run on the ML-LCU
 
 
