@@ -9,8 +9,9 @@ encoded weights) and a manifest recording everything that went into it.
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -194,6 +195,62 @@ def array_nets(spec: ArraySpec, levels: int, reset_noise: bool = False) -> list[
     return nets + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
 
 
+# Every net family the testbench drives or observes: (name pattern, kind, role); <x> is an
+# index. Kinds: ref (the ML-SIU levels), vcm/vdd (DC rails), digital (0/VDD), observed.
+NET_FAMILIES = (
+    ("ref_<j>", "ref", "ML-SIU reference level j: VCM + (j - L)*dV"),
+    ("sel_<r>_<j>", "digital", "ML-SIU select: 1 puts reference j on IN+ of row r (its mirror on IN-); "
+                               "level L (VCM) during reset, one level at a time, break before make"),
+    ("selb_<r>_<j>", "digital", "complement of sel_<r>_<j>"),
+    ("vcm", "vcm", "common mode: GBL reset reference"),
+    ("vdd", "vdd", "supply of the drivers and periphery"),
+    ("vdd_<r>", "vdd", "supply of row r's cells (stored 1s are this rail)"),
+    ("vcm_<r>", "vcm", "common mode of row r's cells (unselected plates)"),
+    ("rst", "digital", "GBL reset: 1 during the reset phase of every cycle"),
+    ("rstb", "digital", "complement of rst"),
+    ("smp", "digital", "sample switch: 1 from the cycle start to the sampling instant"),
+    ("smpb", "digital", "complement of smp"),
+    ("vcm_rst_<j>_<i>", "vcm", "reset reference of GBL i of weight column j (VCM + injected kT/C noise)"),
+    ("prog", "digital", "SRAM programming: 1 at start-up while the 6T cells settle to their rails, then 0"),
+    ("out_<j>_<i>", "observed", "sample/hold output of GBL i of weight column j"),
+)
+
+
+def _pattern(family: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"<[a-z]>", r"[0-9]+", family) + "$")
+
+
+def interface(spec: ArraySpec, design: DesignPoint, nets: tuple[str, ...] | list[str]) -> list[dict]:
+    """Every net family a testbench must drive (or observes), with its role, count and levels in V.
+
+    The manifest carries it (machine-readable) and the library's header comment repeats it."""
+    vdd, vcm, dv, L = design.vdd_v, design.vcm_v, design.dv_v, design.levels
+    levels = {"ref": [vcm + (j - L) * dv for j in range(2 * L + 1)], "vcm": [vcm], "vdd": [vdd],
+              "digital": [0.0, vdd], "observed": []}
+    table = NET_FAMILIES + tuple((fam, "digital", role) for fam, role in spec.kind.storage.interface_roles(spec).items())
+    compiled = [(_pattern(fam), fam, kind, role) for fam, kind, role in table]
+    families: dict[str, dict] = {}
+    by_shape: dict[str, dict] = {}  # net name with digits masked -> its family entry
+    for net in nets:
+        shape = re.sub(r"[0-9]+", "#", net)
+        entry = by_shape.get(shape)
+        if entry is None:
+            fam, kind, role = next((f, k, r) for rx, f, k, r in compiled if rx.match(net))
+            entry = by_shape[shape] = families.setdefault(
+                fam, {"nets": fam, "count": 0, "kind": kind, "levels_v": levels[kind], "role": role})
+        entry["count"] += 1
+    return list(families.values())
+
+
+def interface_comment(entries: list[dict]) -> list[str]:
+    """The interface as comment lines (printable ASCII)."""
+    lines = []
+    for e in entries:
+        levels = " / ".join(validate.fmt(v) for v in e["levels_v"]) or "-"
+        lines.append(f"  {e['nets']} x{e['count']} [{e['kind']}, {levels} V]: {e['role']}")
+    return lines
+
+
 def build_netlist(
     spec: ArraySpec,
     design: DesignPoint,
@@ -254,8 +311,13 @@ def build_netlist(
         c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
     )
     if kind.source is not None:  # a user cell: its own text must pass the grammar first
-        check_cell_text(env.get_template(kind.template).render(common), kind, spec.has_pattern_bit,
-                        f"cell template {kind.source['template_file']!r}")
+        where = f"cell template {kind.source['template_file']!r}"
+        try:
+            cell_text = env.get_template(kind.template).render(common)
+        except jinja2.TemplateError as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise NetlistgenError(f"{where}: {type(exc).__name__}: {detail}") from None
+        check_cell_text(cell_text, kind, spec.has_pattern_bit, where)
     n_levels = 2 * design.levels + 1
     siu_nets = [
         [f"ref_{k}" for k in range(n_levels)] + [f"sel_{r}_{k}" for k in range(n_levels)]
@@ -264,8 +326,10 @@ def build_netlist(
     ]
     slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
     ports = array_nets(spec, design.levels, reset_noise)
+    iface = interface(spec, design, ports)
     text = env.get_template("library.sp.j2").render(
         common,
+        interface_lines=interface_comment(iface),
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
         version=__version__,
         tech_name=tech.name,
@@ -293,6 +357,7 @@ def build_netlist(
         scale = np.ones(spec.cols)
     manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
     manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
+    manifest["interface"] = iface
     if var is not None:
         manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
     if reset_noise:

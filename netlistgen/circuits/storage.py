@@ -55,6 +55,9 @@ class PerCell:
     def array_nets(self, spec) -> list[str]:
         return []
 
+    def interface_roles(self, spec) -> dict[str, str]:
+        return {}
+
     def static_levels(self, netlist) -> dict[str, float]:
         return {}
 
@@ -104,6 +107,16 @@ class RowSelect:
                     nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
                     nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
         return nets
+
+    def interface_roles(self, spec) -> dict[str, str]:
+        """Role of each storage net family (netlist.interface)."""
+        if spec.fidelity == "transistor":
+            return {"rsel_<r>_<k>": "SRAM row select k of row r (1 = row k drives the computing cells)",
+                    "rselb_<r>_<k>": "complement of rsel_<r>_<k>"}
+        return {"lw_<r>_<j>_<i>": "selected SRAM row's weight bit i, row r, weight column j (ideal-bits)",
+                "lwb_<r>_<j>_<i>": "complement of lw_<r>_<j>_<i>",
+                "ls_<r>_<j>": "selected SRAM row's sign bit, row r, weight column j (ideal-bits)",
+                "lsb_<r>_<j>": "complement of ls_<r>_<j>"}
 
     @staticmethod
     def local_bits(netlist, k: int) -> dict[str, int]:
