@@ -60,9 +60,14 @@ def _options(args: argparse.Namespace):
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from netlistgen.circuits.generate import generate
+    from netlistgen.circuits.generate import build, write, write_bundle
 
-    netlist, paths = generate(_options(args))
+    opts = _options(args)
+    netlist = build(opts)
+    bundle = write_bundle(netlist, args.bundle)["manifest.json"].parent if args.bundle else None  # fails first
+    paths = write(netlist, opts.out)
+    if bundle is not None:
+        paths["bundle"] = bundle
     spec = netlist.spec
     print(f"generated {spec.rows}x{spec.cols} {spec.cell} array ({spec.pattern_set.name}, {spec.bit_cols} GBLs, "
           f"{spec.fidelity}) on {netlist.tech.name}/{netlist.corner}")
@@ -512,6 +517,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("generate", help="generate an array netlist, its op-point deck and manifest")
     _generate_args(p)
+    p.add_argument("--bundle", metavar="DIR", help="also write a self-contained bundle (model cards copied, relative "
+                   "includes, example decks) that runs in plain ngspice from any directory")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("simulate", help="generate an array, run transient cycles, report metrics and plots")

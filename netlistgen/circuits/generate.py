@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,7 @@ from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
 from netlistgen.tech.technology import load_technology
-from netlistgen.circuits.testbench import op_deck, spiceinit
+from netlistgen.circuits.testbench import Timing, op_deck, random_stimulus, spiceinit, transient_deck
 from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
@@ -247,6 +249,58 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
                 out.rmdir()
         raise
     return {key: path for key, (path, _) in files.items()}
+
+
+_INCLUDE_RE = re.compile(r'^\.include "([^"]+)"$')
+BUNDLE_CYCLES = 8  # compute cycles of the example transient deck in a bundle
+BUNDLE_STIM_SEED = 1
+
+
+def bundle_files(netlist: Netlist) -> dict[str, str | Path]:
+    """The files of a self-contained bundle: {relative name: text, or a Path to copy}.
+
+    Model cards are copied in (models/<corner>-<k>.spice) and every include is relative to
+    the deck, so the directory runs in plain `ngspice -b` from any working directory.
+    tran.sp is an example transient (BUNDLE_CYCLES random cycles, seed BUNDLE_STIM_SEED)."""
+    models: dict[str, Path] = {}
+    for k, line in enumerate(netlist.tech.model_statements(netlist.corner)):
+        m = _INCLUDE_RE.match(line)
+        if m is None:
+            raise NetlistgenError(f"technology {netlist.tech.name!r}: its models load as {line.split()[0]!r}, not a "
+                                  "single self-contained file, so they cannot be copied into a bundle")
+        models[f"models/{validate.identifier(netlist.corner, 'corner')}-{k}.spice"] = Path(m.group(1))
+    names = tuple(models)
+    stim = random_stimulus(netlist, BUNDLE_CYCLES, BUNDLE_STIM_SEED)
+    deck, _ = transient_deck(netlist, "array.sp", stim, Timing.for_technology(netlist.tech), bundle_models=names)
+    manifest = {**netlist.manifest, "bundle": {
+        "models": list(names), "library": "array.sp", "op_deck": "op.sp",
+        "tran_deck": {"file": "tran.sp", "cycles": BUNDLE_CYCLES, "stim_seed": BUNDLE_STIM_SEED,
+                      "inputs": stim.inputs.tolist(), "sram_row": stim.sram_row.tolist()},
+        "run": "ngspice -b op.sp (any working directory; sky130 also needs the settings of .spiceinit)"}}
+    return {"array.sp": netlist.text, **models, "op.sp": op_deck(netlist, "array.sp", bundle_models=names),
+            "tran.sp": deck, ".spiceinit": spiceinit(netlist), "manifest.json": manifest_json(manifest)}
+
+
+def write_bundle(netlist: Netlist, out: str | Path) -> dict[str, Path]:
+    """Write the bundle (bundle_files) into `out`; nothing is left half-written on failure."""
+    out = Path(out)
+    files = bundle_files(netlist)  # everything rendered (and every error raised) before writing
+    created = not out.exists()
+    _check_writable(out)
+    (out / "models").mkdir(exist_ok=True)
+    written: list[Path] = []
+    try:
+        for name, content in files.items():
+            path = out / name
+            write_atomic(path, content.read_text() if isinstance(content, Path) else content)
+            written.append(path)
+    except OutputError:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    return {name: out / name for name in files}
 
 
 def generate(opts: GenerateOptions) -> tuple[Netlist, dict[str, Path]]:

@@ -69,13 +69,23 @@ def output_nodes(netlist: Netlist) -> list[str]:
     return [p for p in netlist.array_nets if p.startswith("out_")]
 
 
-def op_deck(netlist: Netlist, library_path: str) -> str:
-    """A deck that loads the array and prints every output's operating point."""
+def _includes(netlist: Netlist, library_path: str, bundle_models: tuple[str, ...] | None) -> dict:
+    """Model statements and the library path of a deck: absolute paths, or (a bundle) the
+    given paths relative to the deck's directory."""
+    if bundle_models is None:
+        return {"model_statements": netlist.tech.model_statements(netlist.corner),
+                "library_path": validate.spice_path(library_path, "library path", must_exist=False)}
+    return {"model_statements": [f'.include "{validate.relative_spice_path(m, "model file")}"' for m in bundle_models],
+            "library_path": validate.relative_spice_path(library_path, "library path")}
+
+
+def op_deck(netlist: Netlist, library_path: str, *, bundle_models: tuple[str, ...] | None = None) -> str:
+    """A deck that loads the array and prints every output's operating point.
+    `bundle_models`: relative model files (and a relative library path) for a bundle."""
     sources = [Source(p, p, validate.fmt(v)) for p, v in static_levels(netlist).items()]
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
-        model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        **_includes(netlist, library_path, bundle_models),
         sources=sources,
         probes=[f"v({n})" for n in output_nodes(netlist)],
     )
@@ -297,6 +307,7 @@ def transient_deck(
     rusage: bool = False,
     reset_noise: ResetNoise | None = None,
     options: tuple[str, ...] = (),
+    bundle_models: tuple[str, ...] | None = None,
 ) -> tuple[str, Schedule]:
     """The transient deck and its schedule. Energy runs pass save_currents=True and a
     max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
@@ -316,8 +327,7 @@ def transient_deck(
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         cycles=stim.cycles,
         cycle_ns=f"{timing.cycle_s * 1e9:g}",
-        model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        **_includes(netlist, library_path, bundle_models),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),
