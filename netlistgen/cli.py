@@ -217,10 +217,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The main job: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
     from netlistgen.circuits.generate import GenerateOptions, build
-
-    cases = []
     from netlistgen.circuits.schemes import DEMO
 
+    cases = []
     for scheme in DEMO:
         opts = GenerateOptions(scheme=scheme, technology=args.technology, rows=args.rows, cols=args.cols)
         cases.append((scheme, build(opts)))
@@ -419,7 +418,6 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
 
     from netlistgen.core import validate
     from netlistgen.analysis.behavioral import characterize, load_mismatch, load_models, save_models
-
     from netlistgen.circuits.schemes import COMPARED
 
     schemes = args.schemes or list(COMPARED)
@@ -496,12 +494,12 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: str) -> None:
+    from netlistgen.circuits.schemes import COMPARED
+
     p.add_argument("--tech", dest="technology", default="ptm45")
     p.add_argument("--corner", help="process corner (default: the technology's)")
     p.add_argument("--rows", help=f"rows of the simulated column (default {rows})")
     p.add_argument("--spice-cycles", help=f"random compute cycles simulated per scheme (default {cycles})")
-    from netlistgen.circuits.schemes import COMPARED
-
     p.add_argument("--schemes", nargs="+", choices=COMPARED, help="default: all four")
     p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
     p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
@@ -511,6 +509,8 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from netlistgen.circuits.schemes import COMPARED
+
     parser = _Parser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -625,8 +625,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_accuracy)
 
     p = sub.add_parser("model", help="fit one scheme's behavioural model to ngspice and export it as JSON")
-    from netlistgen.circuits.schemes import COMPARED
-
     p.add_argument("--scheme", choices=COMPARED, default="zebra-i")
     p.add_argument("--tech", dest="technology", default="ptm45")
     p.add_argument("--corner")

@@ -56,6 +56,7 @@ def test_cell_without_a_scheme_builds_its_default_scheme():
     assert GenerateOptions(cell="mllcu").scheme == "zebra-i"
     assert GenerateOptions().scheme == "zebra-i"
     assert GenerateOptions(cell_file=str(FIXTURE)).scheme == "int8"
+    assert GenerateOptions(cell_file=str(FIXTURE), cell="lcc_nmos").scheme == "int8"
     with pytest.raises(NetlistgenError, match="baseline LCC has no pattern bit"):
         build(GenerateOptions(cell="lcc", scheme="zebra-i", rows=2, cols=1))
 

@@ -20,13 +20,14 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from netlistgen.circuits.storage import STORAGE, PerCell, RowSelect
 from netlistgen.core import validate
-from netlistgen.core.config import check_keys, existing_file, load_mapping
 from netlistgen.core.errors import NetlistgenError
+
+if TYPE_CHECKING:  # numpy and the config readers load when used: the CLI imports this for its choices
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ def _sha256(path: Path) -> str:
 def load_cell_file(path: str | Path) -> CellKind:
     """A user cell from its descriptor (TOML/YAML); every key checked, one-line errors
     naming the file, the key and the value. The template path is relative to the file."""
+    from netlistgen.core.config import check_keys, existing_file, load_mapping
+
     p = existing_file(path, "cell file")
     data = load_mapping(p)
     where = f"cell file {str(p)!r}"

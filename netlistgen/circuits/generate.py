@@ -82,8 +82,10 @@ def default_scheme(cell: object, cell_file: object) -> str:
     """The scheme an array is built with when none is given: the cell's own default."""
     if isinstance(cell, str) and cell in BUILTIN:
         return BUILTIN[cell].default_scheme
-    if isinstance(cell_file, (str, Path)) and cell is None:
-        return load_cell_file(cell_file).default_scheme
+    if isinstance(cell_file, (str, Path)):
+        user = load_cell_file(cell_file)
+        if cell in (None, user.name):
+            return user.default_scheme
     return DEFAULT_SCHEME
 
 
