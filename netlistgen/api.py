@@ -153,13 +153,19 @@ class GenerateResult:
 
 
 def generate(opts=None, *, config: str | Path | None = None, design: Mapping[str, object] | None = None,
-             **fields) -> GenerateResult:
-    """Build an array netlist and write its library, op-point deck and manifest to `out`.
+             bundle: str | Path | None = None, **fields) -> GenerateResult:
+    """Build an array netlist and write its library, op-point deck and manifest to `out`;
+    with `bundle`, also a self-contained directory that runs in plain ngspice from any path.
 
     Pass a GenerateOptions, or its fields as keywords (scheme="zebra-i", rows=16, ...)."""
-    from netlistgen.circuits.generate import generate as _generate
+    from netlistgen.circuits.generate import build, write, write_bundle
 
-    netlist, paths = _generate(_as_options(opts, config, design, fields))
+    options = _as_options(opts, config, design, fields)
+    netlist = build(options)
+    bundle_dir = write_bundle(netlist, bundle)["manifest.json"].parent if bundle else None  # fails first
+    paths = write(netlist, options.out)
+    if bundle_dir is not None:
+        paths["bundle"] = bundle_dir
     return GenerateResult(netlist, paths)
 
 
@@ -299,7 +305,7 @@ def simulate(opts=None, *, config: str | Path | None = None, design: Mapping[str
                          split_columns=split_columns, write=write, plots=plots)
 
 
-DEMO_SCHEMES = ("int8", "zebra-i", "zebra-ii")
+from netlistgen.circuits.schemes import DEMO as DEMO_SCHEMES  # noqa: E402 (light: no numpy)
 
 
 def demo(*, technology: str = "ptm45", rows: int = 8, cols: int = 1, out: str | Path = "out/demo",

@@ -15,9 +15,15 @@ from netlistgen.core.errors import NetlistgenError
 
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
+    from netlistgen.circuits.cells import CELL_KINDS
+    from netlistgen.circuits.schemes import PRESET_NAMES
+
     p.add_argument("--config", help="TOML/YAML file with any of the options below")
-    p.add_argument("--scheme", help="pattern set: int4, int8, zebra-i, zebra-ii, log2 or a custom name (default zebra-i)")
-    p.add_argument("--cell", choices=["lcc", "mllcu"], help="cell kind (default: lcc for int4/int8, else mllcu)")
+    p.add_argument("--scheme", help=f"pattern set: {', '.join(PRESET_NAMES)} or a custom name (default zebra-i)")
+    p.add_argument("--cell", choices=CELL_KINDS, help="cell kind (default: the --cell-file's, else lcc for int4/int8, "
+                   "mllcu otherwise)")
+    p.add_argument("--cell-file", dest="cell_file", help="a user cell: descriptor TOML/YAML with its Jinja template "
+                   "(docs/cells.md)")
     p.add_argument("--rows", help="input rows (default 16)")
     p.add_argument("--cols", help="weight columns, each n_bits GBLs wide (default 8)")
     p.add_argument("--tech", dest="technology", help="technology name or descriptor file (default ptm45)")
@@ -33,7 +39,7 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="output directory (default out)")
 
 
-GENERATE_FIELDS = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+GENERATE_FIELDS = ("scheme", "cell", "cell_file", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
                    "weights", "seed", "clip", "pattern_sets", "out")
 
 
@@ -53,7 +59,7 @@ def _options(args: argparse.Namespace):
 def cmd_generate(args: argparse.Namespace) -> int:
     from netlistgen import api
 
-    result = api.generate(_options(args))
+    result = api.generate(_options(args), bundle=args.bundle)
     print(result.summary())
     for key, path in result.paths.items():
         print(f"  {key:10s} {path}")
@@ -365,8 +371,9 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
 
     from netlistgen.core import validate
     from netlistgen.analysis.behavioral import characterize, load_mismatch, load_models, save_models
+    from netlistgen.circuits.schemes import COMPARED
 
-    schemes = args.schemes or ["int4", "int8", "zebra-i", "zebra-ii"]
+    schemes = args.schemes or list(COMPARED)
     if args.models:
         return load_models(args.models, schemes), {}
     mismatch = {s: load_mismatch(args.mc, label=s) for s in schemes} if args.mc else {}
@@ -440,11 +447,12 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 
 def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: str) -> None:
+    from netlistgen.circuits.schemes import COMPARED
+
     _tech_args(p)
     p.add_argument("--rows", help=f"rows of the simulated column (default {rows})")
     p.add_argument("--spice-cycles", help=f"random compute cycles simulated per scheme (default {cycles})")
-    p.add_argument("--schemes", nargs="+", choices=["int4", "int8", "zebra-i", "zebra-ii"],
-                   help="default: all four")
+    p.add_argument("--schemes", nargs="+", choices=COMPARED, help="default: all four")
     p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
     p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
     p.add_argument("--adc-bits", default="8", help="ADC resolution (default 8)")
@@ -453,12 +461,16 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from netlistgen.circuits.schemes import COMPARED
+
     parser = _Parser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("generate", help="generate an array netlist, its op-point deck and manifest")
     _generate_args(p)
+    p.add_argument("--bundle", metavar="DIR", help="also write a self-contained bundle (model cards copied, relative "
+                   "includes, example decks) that runs in plain ngspice from any directory")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("simulate", help="generate an array, run transient cycles, report metrics and plots")
@@ -560,7 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_accuracy)
 
     p = sub.add_parser("model", help="fit one scheme's behavioural model to ngspice and export it as JSON")
-    p.add_argument("--scheme", choices=["int4", "int8", "zebra-i", "zebra-ii"], default="zebra-i")
+    p.add_argument("--scheme", choices=COMPARED, default="zebra-i")
     _tech_args(p)
     p.add_argument("--rows", default="8")
     p.add_argument("--cycles", default="24")

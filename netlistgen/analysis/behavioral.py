@@ -29,6 +29,7 @@ import numpy as np
 
 from netlistgen import __version__
 
+from netlistgen.circuits.schemes import COMPARED
 from netlistgen.core import validate
 from netlistgen.circuits.encoding import PatternSet
 from netlistgen.core.errors import NetlistgenError
@@ -390,7 +391,7 @@ def fit_model(
 # --------------------------------------------------------------------------- SPICE runs
 
 
-SCHEMES = ("int4", "int8", "zebra-i", "zebra-ii")
+SCHEMES = COMPARED  # the four columns of the comparison (circuits/schemes.py)
 
 
 @dataclass(frozen=True)
@@ -494,12 +495,12 @@ def ideal_model(
 ) -> BehavioralModel:
     """A model not fitted to SPICE: a straight line (plus an optional quadratic
     nonlinearity quadratic_per_v * (gain*y)^2) for what-if studies and tests."""
-    from netlistgen.circuits.design import default_cell, default_levels
-    from netlistgen.circuits.encoding import get_pattern_set
+    from netlistgen.circuits.cells import get_cell
+    from netlistgen.circuits.schemes import get_scheme
 
-    ps = get_pattern_set(scheme)
-    cell = default_cell(ps.name)
-    levels = default_levels(cell)
+    sch = get_scheme(scheme)
+    ps, cell = sch.pattern_set, sch.cell
+    levels = get_cell(cell).default_levels
     rows = validate.integer(rows, "rows", minimum=1, maximum=4096)
     fs = float(rows * levels * max(ps.cap_ratios))
     c_total = c_unit_f * dv_v / gain_v_per_lsb

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netlistgen.circuits.cells import get_cell
 from netlistgen.circuits.encoding import decode, get_pattern_set, input_cycles, quantize, split_input_digits
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
@@ -43,7 +44,7 @@ class MacroScheme:
 
     name: str
     pattern_set: str  # encoding preset of the weights (also the SPICE column simulated)
-    cell: str  # "lcc" (binary inputs) or "mllcu" (multi-level ML-SIU inputs)
+    cell: str  # a cell kind (circuits/cells.py): its input kind says binary or multi-level inputs
     input_bits: int  # unsigned (post-ReLU) input precision
     twos_complement: bool = False  # weight bits as two's complement (no sign bit)
     siu_levels: int = 3  # L of the ML-SIU: inputs in -L..L (ignored by the LCC)
@@ -52,14 +53,13 @@ class MacroScheme:
     def __post_init__(self) -> None:
         validate.integer(self.input_bits, "input_bits", minimum=1, maximum=16)
         validate.integer(self.siu_levels, "siu_levels", minimum=1, maximum=16)
-        if self.cell not in ("lcc", "mllcu"):
-            raise NetlistgenError(f"invalid cell {self.cell!r}: expected 'lcc' or 'mllcu'")
+        get_cell(self.cell)  # one-line error for an unknown cell kind
         if self.twos_complement and len(get_pattern_set(self.pattern_set).patterns) != 1:
             raise NetlistgenError(f"two's complement needs a single-pattern set, not {self.pattern_set!r}")
 
     @property
     def binary_inputs(self) -> bool:
-        return self.cell == "lcc"
+        return not get_cell(self.cell).input.signed
 
     @property
     def bit_cols(self) -> int:

@@ -32,15 +32,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from netlistgen.core.arrays import as_2d, pair, scalar
 from netlistgen.core.errors import NetlistgenError
-
-
 
 # Residuals at or below this many ulps of the signal scale are rounding, not error.
 _ROUNDING_ULPS = 64.0
-
-
-from netlistgen.core.arrays import as_2d, pair, scalar
 
 # ------------------------------------------------------------------------ linearity
 

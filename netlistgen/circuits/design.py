@@ -12,13 +12,13 @@ import dataclasses
 from dataclasses import dataclass
 
 from netlistgen.core import validate
+from netlistgen.circuits.cells import CellKind, get_cell
 from netlistgen.circuits.encoding import PatternSet
+from netlistgen.circuits.schemes import default_cell  # noqa: F401  (re-exported)
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech.technology import Technology
 
-CELL_KINDS = ("lcc", "mllcu")
 FIDELITIES = ("transistor", "ideal-bits")
-BASELINE_SCHEMES = ("int4", "int8")
 
 MAX_ROWS = 4096
 MAX_COLS = 4096
@@ -122,8 +122,9 @@ class ArraySpec:
     """What to build: `rows` input rows x `cols` weight columns of one cell kind.
 
     Each weight column has `pattern_set.n_bits` physical bit columns (one GBL each).
-    For the baseline LCC every computing row serves `sram_rows_per_lcc` SRAM rows,
-    so the weight matrix has rows * sram_rows_per_lcc rows.
+    For a row-selected cell (the baseline LCC) every computing row serves
+    `sram_rows_per_lcc` SRAM rows, so the weight matrix has rows * sram_rows_per_lcc rows.
+    `kind` is the cell's record (cells.py); left out, the built-in cell named `cell`.
     """
 
     cell: str
@@ -132,24 +133,19 @@ class ArraySpec:
     cols: int
     fidelity: str = "ideal-bits"
     sram_rows_per_lcc: int = 16
+    kind: CellKind | None = None
 
     def __post_init__(self) -> None:
-        if self.cell not in CELL_KINDS:
-            raise NetlistgenError(f"unknown cell kind {self.cell!r}; known: {', '.join(CELL_KINDS)}")
+        if self.kind is None:
+            object.__setattr__(self, "kind", get_cell(self.cell))
+        elif self.kind.name != self.cell:
+            raise NetlistgenError(f"cell {self.cell!r} given with the record of cell {self.kind.name!r}")
         if self.fidelity not in FIDELITIES:
             raise NetlistgenError(f"unknown fidelity {self.fidelity!r}; known: {', '.join(FIDELITIES)}")
         validate.integer(self.rows, "rows", minimum=1, maximum=MAX_ROWS)
         validate.integer(self.cols, "cols", minimum=1, maximum=MAX_COLS)
         validate.integer(self.sram_rows_per_lcc, "sram_rows_per_lcc", minimum=1, maximum=MAX_SRAM_ROWS_PER_LCC)
-        n_patterns = len(self.pattern_set.patterns)
-        if self.cell == "mllcu" and n_patterns > 2:
-            raise NetlistgenError(
-                f"pattern set {self.pattern_set.name!r} has {n_patterns} patterns; the ML-LCU has one pattern bit (C1/C2), so at most 2"
-            )
-        if self.cell == "lcc" and n_patterns != 1:
-            raise NetlistgenError(
-                f"pattern set {self.pattern_set.name!r} has {n_patterns} patterns; the baseline LCC has no pattern bit (use int4 or int8)"
-            )
+        self.kind.check_patterns(self.pattern_set)
 
     @property
     def n_bits(self) -> int:
@@ -162,7 +158,12 @@ class ArraySpec:
     @property
     def weight_rows(self) -> int:
         """Rows of the stored weight matrix (SRAM rows)."""
-        return self.rows * (self.sram_rows_per_lcc if self.cell == "lcc" else 1)
+        return self.rows * self.sram_rows_per_cell
+
+    @property
+    def sram_rows_per_cell(self) -> int:
+        """SRAM rows sharing one computing cell (1 unless the cell's storage row-selects)."""
+        return self.kind.storage.sram_rows(self)
 
     @property
     def has_pattern_bit(self) -> bool:
@@ -173,14 +174,9 @@ class ArraySpec:
         return self.pattern_set.cap_ratios[1] if self.has_pattern_bit else 1
 
 
-def default_cell(scheme: str) -> str:
-    """Baseline schemes map to the LCC, ZEBRA (and custom) sets to the ML-LCU."""
-    return "lcc" if scheme in BASELINE_SCHEMES else "mllcu"
-
-
-def default_levels(cell: str) -> int:
-    """ML-SIU default L=3 (7 levels); the baseline LCC takes binary input bits (L=1)."""
-    return 1 if cell == "lcc" else 3
+def default_levels(cell: str | CellKind) -> int:
+    """The cell's input kind decides: ML-SIU L=3 (7 levels), binary input bits L=1."""
+    return (cell if isinstance(cell, CellKind) else get_cell(cell)).default_levels
 
 
 def as_dict(obj: object) -> dict:
@@ -188,6 +184,8 @@ def as_dict(obj: object) -> dict:
     out = {}
     for f in dataclasses.fields(obj):  # type: ignore[arg-type]
         value = getattr(obj, f.name)
+        if isinstance(value, CellKind):
+            continue  # the manifest records the cell in its own section
         if isinstance(value, PatternSet):
             value = {"name": value.name, "patterns": [list(p) for p in value.patterns]}
         out[f.name] = value

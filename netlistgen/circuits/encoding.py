@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from netlistgen.circuits.schemes import SCHEMES
 from netlistgen.core import validate
 from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
@@ -222,21 +223,9 @@ class PatternSet:
         return value, sign, pattern, word
 
 
-def _preset(name: str, *patterns: tuple[int, ...]) -> PatternSet:
-    return PatternSet(name, tuple(patterns))
-
-
-PRESETS: dict[str, PatternSet] = {
-    ps.name: ps
-    for ps in (
-        _preset("int8", (6, 5, 4, 3, 2, 1, 0)),
-        _preset("int4", (2, 1, 0)),
-        _preset("zebra-i", (3, 2, 1, 0), (5, 4, 3, 2)),
-        _preset("zebra-ii", (6, 4, 2, 0), (7, 5, 3, 1)),
-        # One-hot: every pattern is the single position j (k_j = j), plus zero.
-        _preset("log2", *((j,) for j in range(7))),
-    )
-}
+# The presets' positions live in the scheme registry (schemes.py), with what else the
+# package knows about each scheme.
+PRESETS: dict[str, PatternSet] = {name: PatternSet(name, s.patterns) for name, s in SCHEMES.items()}
 
 
 def get_pattern_set(name: str, custom: Mapping[str, PatternSet] | None = None) -> PatternSet:

@@ -11,6 +11,8 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,27 +21,31 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
-from netlistgen.circuits.design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
-                     DesignPoint, default_cell, default_levels)
+from netlistgen.circuits.cells import BUILTIN, CELL_KINDS, load_cell_file, resolve_cell
+from netlistgen.circuits.design import (FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
+                     DesignPoint)
+from netlistgen.circuits.schemes import DEFAULT_SCHEME, default_cell
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
 from netlistgen.tech.technology import list_technologies, load_technology
-from netlistgen.circuits.testbench import op_deck, output_nodes, spiceinit, static_levels
+from netlistgen.circuits.testbench import Timing, op_deck, output_nodes, random_stimulus, spiceinit, static_levels, transient_deck
 from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
 DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
-STRING_KEYS = {"scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
+STRING_KEYS = {"scheme", "cell", "cell_file", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets",
+               "out"}
 
 
 @dataclass(frozen=True)
 class GenerateOptions:
     """What to generate; every field has a documented default."""
 
-    scheme: str = "zebra-i"
-    cell: str | None = None  # default: lcc for int4/int8, mllcu otherwise
+    scheme: str | None = None  # default: the cell's default scheme (int8 on the LCC), else zebra-i
+    cell: str | None = None  # default: the cell_file's cell, else the scheme's (lcc for int4/int8, else mllcu)
+    cell_file: str | None = None  # a user cell: descriptor file (cells.load_cell_file)
     rows: int = 16
     cols: int = 8
     technology: str = "ptm45"
@@ -56,6 +62,10 @@ class GenerateOptions:
     reset_noise: bool = False  # per-GBL reset references, so a job can inject kT/C noise
     out: str = "out"
 
+    def __post_init__(self) -> None:
+        if self.scheme is None:
+            object.__setattr__(self, "scheme", default_scheme(self.cell, self.cell_file))
+
     @classmethod
     def from_file(cls, path: str | Path, **overrides: object) -> "GenerateOptions":
         """Options from a TOML/YAML config; explicit overrides (CLI flags) win."""
@@ -67,6 +77,17 @@ class GenerateOptions:
         merged = cls(**{**data, **{k: v for k, v in overrides.items() if v is not None}})
         check_values(merged, set(data) - {k for k, v in overrides.items() if v is not None}, f"config file {str(path)!r}")
         return merged
+
+
+def default_scheme(cell: object, cell_file: object) -> str:
+    """The scheme an array is built with when none is given: the cell's own default."""
+    if isinstance(cell, str) and cell in BUILTIN:
+        return BUILTIN[cell].default_scheme
+    if isinstance(cell_file, (str, Path)):
+        user = load_cell_file(cell_file)
+        if cell in (None, user.name):
+            return user.default_scheme
+    return DEFAULT_SCHEME
 
 
 @contextlib.contextmanager
@@ -92,7 +113,12 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
         if key in keys:
             with _blame(where, key):
                 validate.integer(getattr(opts, key), key, minimum=0 if key == "seed" else 1, maximum=maximum)
-    choices = {"cell": CELL_KINDS, "fidelity": FIDELITIES, "clip": CLIP_METHODS}
+    user_cell = None
+    if "cell_file" in keys:
+        with _blame(where, "cell_file"):
+            user_cell = load_cell_file(opts.cell_file)
+    choices = {"cell": CELL_KINDS + ((user_cell.name,) if user_cell else ()), "fidelity": FIDELITIES,
+               "clip": CLIP_METHODS}
     for key, known in choices.items():
         if key in keys and getattr(opts, key) not in known:
             raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
@@ -104,7 +130,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
             tech = load_technology(opts.technology)
             tech._check_corner(opts.corner)
         if "design" in keys:
-            cell = opts.cell or default_cell(opts.scheme)
+            cell = resolve_cell(opts.cell, opts.cell_file, default_cell(opts.scheme))
             overrides = dict(opts.design)
             for name, value in overrides.items():
                 with _blame(where, f"design.{name}"):
@@ -113,7 +139,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
                     elif name in DESIGN_FIELDS:
                         validate.number(value, name)
             with _blame(where, "design"):
-                DesignPoint.for_technology(tech, levels=overrides.pop("levels", default_levels(cell)), **overrides)
+                DesignPoint.for_technology(tech, levels=overrides.pop("levels", cell.default_levels), **overrides)
     if "weights" in keys:
         with _blame(where, "weights"):
             existing_file(opts.weights, "weights file")
@@ -153,9 +179,10 @@ def load_weights(path: str | Path) -> np.ndarray:
 def build(opts: GenerateOptions) -> Netlist:
     """Resolve the options and render the netlist in memory (nothing written)."""
     ps = resolve_pattern_set(opts)
-    cell = opts.cell or default_cell(ps.name)
+    cell = resolve_cell(opts.cell, opts.cell_file, default_cell(ps.name))
     spec = ArraySpec(
-        cell=cell,
+        cell=cell.name,
+        kind=cell,
         pattern_set=ps,
         rows=validate.integer(opts.rows, "rows", minimum=1),
         cols=validate.integer(opts.cols, "cols", minimum=1),
@@ -167,7 +194,7 @@ def build(opts: GenerateOptions) -> Netlist:
         raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
     tech = load_technology(opts.technology)
     overrides = dict(opts.design)
-    levels = overrides.pop("levels", default_levels(cell))
+    levels = overrides.pop("levels", cell.default_levels)
     design = DesignPoint.for_technology(tech, levels=levels, **overrides)
     if opts.weights:
         weights = load_weights(opts.weights)
@@ -228,6 +255,58 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
                 out.rmdir()
         raise
     return {key: path for key, (path, _) in files.items()}
+
+
+_INCLUDE_RE = re.compile(r'^\.include "([^"]+)"$')
+BUNDLE_CYCLES = 8  # compute cycles of the example transient deck in a bundle
+BUNDLE_STIM_SEED = 1
+
+
+def bundle_files(netlist: Netlist) -> dict[str, str | Path]:
+    """The files of a self-contained bundle: {relative name: text, or a Path to copy}.
+
+    Model cards are copied in (models/<corner>-<k>.spice) and every include is relative to
+    the deck, so the directory runs in plain `ngspice -b` from any working directory.
+    tran.sp is an example transient (BUNDLE_CYCLES random cycles, seed BUNDLE_STIM_SEED)."""
+    models: dict[str, Path] = {}
+    for k, line in enumerate(netlist.tech.model_statements(netlist.corner)):
+        m = _INCLUDE_RE.match(line)
+        if m is None:
+            raise NetlistgenError(f"technology {netlist.tech.name!r}: its models load as {line.split()[0]!r}, not a "
+                                  "single self-contained file, so they cannot be copied into a bundle")
+        models[f"models/{validate.identifier(netlist.corner, 'corner')}-{k}.spice"] = Path(m.group(1))
+    names = tuple(models)
+    stim = random_stimulus(netlist, BUNDLE_CYCLES, BUNDLE_STIM_SEED)
+    deck, _ = transient_deck(netlist, "array.sp", stim, Timing.for_technology(netlist.tech), bundle_models=names)
+    manifest = {**netlist.manifest, "bundle": {
+        "models": list(names), "library": "array.sp", "op_deck": "op.sp",
+        "tran_deck": {"file": "tran.sp", "cycles": BUNDLE_CYCLES, "stim_seed": BUNDLE_STIM_SEED,
+                      "inputs": stim.inputs.tolist(), "sram_row": stim.sram_row.tolist()},
+        "run": "ngspice -b op.sp (any working directory; sky130 also needs the settings of .spiceinit)"}}
+    return {"array.sp": netlist.text, **models, "op.sp": op_deck(netlist, "array.sp", bundle_models=names),
+            "tran.sp": deck, ".spiceinit": spiceinit(netlist), "manifest.json": manifest_json(manifest)}
+
+
+def write_bundle(netlist: Netlist, out: str | Path) -> dict[str, Path]:
+    """Write the bundle (bundle_files) into `out`; nothing is left half-written on failure."""
+    out = Path(out)
+    files = bundle_files(netlist)  # everything rendered (and every error raised) before writing
+    created = not out.exists()
+    _check_writable(out)
+    (out / "models").mkdir(exist_ok=True)
+    written: list[Path] = []
+    try:
+        for name, content in files.items():
+            path = out / name
+            write_atomic(path, content.read_text() if isinstance(content, Path) else content)
+            written.append(path)
+    except OutputError:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    return {name: out / name for name in files}
 
 
 def generate(opts: GenerateOptions) -> tuple[Netlist, dict[str, Path]]:

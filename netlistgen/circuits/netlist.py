@@ -9,8 +9,9 @@ encoded weights) and a manifest recording everything that went into it.
 from __future__ import annotations
 
 import hashlib
-import math
 import json
+import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -20,6 +21,7 @@ import numpy as np
 from netlistgen.core.resources import data_dir
 from netlistgen import __version__
 from netlistgen.core import validate
+from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
 from netlistgen.core.errors import NetlistgenError
@@ -46,10 +48,14 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     return jinja2.FileSystemBytecodeCache(str(folder))
 
 
-def spice_env(folder: str) -> jinja2.Environment:
-    """Jinja environment for SPICE text: strict undefined, no escaping, tidy blocks."""
+def spice_env(folder: str, user_dir: str = "") -> jinja2.Environment:
+    """Jinja environment for SPICE text: strict undefined, no escaping, tidy blocks.
+    `user_dir`: a user cell's template directory, reachable as "user/<name>"."""
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(str(data_dir(folder)))
+    if user_dir:
+        loader = jinja2.ChoiceLoader([loader, jinja2.PrefixLoader({"user": jinja2.FileSystemLoader(user_dir)})])
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(data_dir(folder))),
+        loader=loader,
         bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -61,9 +67,9 @@ def spice_env(folder: str) -> jinja2.Environment:
     return env
 
 
-@lru_cache(maxsize=1)
-def _env() -> jinja2.Environment:
-    return spice_env("templates")
+@lru_cache(maxsize=8)
+def _env(user_dir: str = "") -> jinja2.Environment:
+    return spice_env("templates", user_dir)
 
 
 @dataclass(frozen=True)
@@ -115,12 +121,15 @@ def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
 
 
 def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None) -> dict[str, Device]:
-    """The transistor roles of the cells."""
+    """The transistor roles of the cells (switch_n/switch_p: the unit cell switch's devices,
+    for cell templates that use single transistors)."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     return {
         "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var),
         "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var),
         "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var),
+        "switch_n": _device(tech, n, dp.w_switch_n_m, dp.l_m, var),
+        "switch_p": _device(tech, p, dp.w_switch_p_m, dp.l_m, var),
     }
 
 
@@ -164,51 +173,16 @@ class Netlist:
 
 
 def slice_ports(spec: ArraySpec) -> list[str]:
-    """Ports of the `slice` subcircuit (one weight in one row)."""
-    n, g = spec.n_bits, spec.sram_rows_per_lcc
-    ports = ["inp", "inn", "vcm", "vdd", "vss"]
-    if spec.cell == "mllcu":
-        if spec.fidelity == "transistor":
-            ports += ["prog"] + [f"wv_{i}" for i in range(n)] + ["sv"] + (["pv"] if spec.has_pattern_bit else [])
-        else:
-            ports += [f"w_{i}" for i in range(n)] + [f"wb_{i}" for i in range(n)] + ["s", "sb"]
-            ports += ["p", "pb"] if spec.has_pattern_bit else []
-    elif spec.fidelity == "transistor":
-        ports += ["prog"] + [f"wv_{k}_{i}" for k in range(g) for i in range(n)] + [f"sv_{k}" for k in range(g)]
-        ports += [f"sel_{k}" for k in range(g)] + [f"selb_{k}" for k in range(g)]
-    else:
-        ports += [f"lw_{i}" for i in range(n)] + [f"lwb_{i}" for i in range(n)] + ["ls", "lsb"]
-    return ports + [f"g_{i}" for i in range(n)]
+    """Ports of the `slice` subcircuit (one weight in one row); the cell's storage
+    convention decides the stored-bit ports (storage.py)."""
+    ports = ["inp", "inn", "vcm", "vdd", "vss"] + spec.kind.storage.slice_ports(spec)
+    return ports + [f"g_{i}" for i in range(spec.n_bits)]
 
 
 def slice_nets(spec: ArraySpec, codes: Codes, r: int, j: int) -> list[str]:
-    """Top-level nets of the slice at row r, weight column j, in `slice_ports` order.
-
-    A stored bit becomes a rail: the rail its 6T cell is programmed to (transistor
-    fidelity) or the rail standing in for the cell (ideal-bits)."""
-    n, g = spec.n_bits, spec.sram_rows_per_lcc
-    vdd = f"vdd_{r}"
-
-    def rail(bit) -> str:
-        return vdd if int(bit) else "0"
-
-    nets = [f"inp_{r}", f"inn_{r}", f"vcm_{r}", vdd, "0"]
-    if spec.cell == "mllcu":
-        bits, s, p = codes.bits[r, j], codes.sign[r, j], codes.pattern[r, j]
-        if spec.fidelity == "transistor":
-            nets += ["prog"] + [rail(b) for b in bits] + [rail(s)] + ([rail(p)] if spec.has_pattern_bit else [])
-        else:
-            nets += [rail(b) for b in bits] + [rail(1 - b) for b in bits] + [rail(s), rail(1 - s)]
-            nets += [rail(p), rail(1 - p)] if spec.has_pattern_bit else []
-    elif spec.fidelity == "transistor":
-        rows = range(r * g, (r + 1) * g)
-        nets += ["prog"] + [rail(codes.bits[wr, j, i]) for wr in rows for i in range(n)]
-        nets += [rail(codes.sign[wr, j]) for wr in rows]
-        nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-    else:
-        nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
-        nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
-    return nets + [f"g_{j}_{i}_{r}" for i in range(n)]
+    """Top-level nets of the slice at row r, weight column j, in `slice_ports` order."""
+    nets = [f"inp_{r}", f"inn_{r}", f"vcm_{r}", f"vdd_{r}", "0"] + spec.kind.storage.slice_nets(spec, codes, r, j)
+    return nets + [f"g_{j}_{i}_{r}" for i in range(spec.n_bits)]
 
 
 def reset_refs(spec: ArraySpec, reset_noise: bool) -> list[list[str]]:
@@ -232,16 +206,64 @@ def array_nets(spec: ArraySpec, levels: int, reset_noise: bool = False) -> list[
         nets += [net for col in reset_refs(spec, True) for net in col]
     if spec.fidelity == "transistor":
         nets.append("prog")
-    if spec.cell == "lcc":
-        g, n = spec.sram_rows_per_lcc, spec.n_bits
-        for r in range(spec.rows):
-            if spec.fidelity == "transistor":
-                nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-            else:
-                for j in range(spec.cols):
-                    nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
-                    nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+    nets += spec.kind.storage.array_nets(spec)
     return nets + [f"out_{j}_{i}" for j in range(spec.cols) for i in range(spec.n_bits)]
+
+
+# Every net family the testbench drives or observes: (name pattern, kind, role); <x> is an
+# index. Kinds: ref (the ML-SIU levels), vcm/vdd (DC rails), digital (0/VDD), observed.
+NET_FAMILIES = (
+    ("ref_<j>", "ref", "ML-SIU reference level j: VCM + (j - L)*dV"),
+    ("sel_<r>_<j>", "digital", "ML-SIU select: 1 puts reference j on IN+ of row r (its mirror on IN-); "
+                               "level L (VCM) during reset, one level at a time, break before make"),
+    ("selb_<r>_<j>", "digital", "complement of sel_<r>_<j>"),
+    ("vcm", "vcm", "common mode: GBL reset reference"),
+    ("vdd", "vdd", "supply of the drivers and periphery"),
+    ("vdd_<r>", "vdd", "supply of row r's cells (stored 1s are this rail)"),
+    ("vcm_<r>", "vcm", "common mode of row r's cells (unselected plates)"),
+    ("rst", "digital", "GBL reset: 1 during the reset phase of every cycle"),
+    ("rstb", "digital", "complement of rst"),
+    ("smp", "digital", "sample switch: 1 from the cycle start to the sampling instant"),
+    ("smpb", "digital", "complement of smp"),
+    ("vcm_rst_<j>_<i>", "vcm", "reset reference of GBL i of weight column j (VCM + injected kT/C noise)"),
+    ("prog", "digital", "SRAM programming: 1 at start-up while the 6T cells settle to their rails, then 0"),
+    ("out_<j>_<i>", "observed", "sample/hold output of GBL i of weight column j"),
+)
+
+
+def _pattern(family: str) -> re.Pattern:
+    return re.compile("^" + re.sub(r"<[a-z]>", r"[0-9]+", family) + "$")
+
+
+def interface(spec: ArraySpec, design: DesignPoint, nets: tuple[str, ...] | list[str]) -> list[dict]:
+    """Every net family a testbench must drive (or observes), with its role, count and levels in V.
+
+    The manifest carries it (machine-readable) and the library's header comment repeats it."""
+    vdd, vcm, dv, L = design.vdd_v, design.vcm_v, design.dv_v, design.levels
+    levels = {"ref": [vcm + (j - L) * dv for j in range(2 * L + 1)], "vcm": [vcm], "vdd": [vdd],
+              "digital": [0.0, vdd], "observed": []}
+    table = NET_FAMILIES + tuple((fam, "digital", role) for fam, role in spec.kind.storage.interface_roles(spec).items())
+    compiled = [(_pattern(fam), fam, kind, role) for fam, kind, role in table]
+    families: dict[str, dict] = {}
+    by_shape: dict[str, dict] = {}  # net name with digits masked -> its family entry
+    for net in nets:
+        shape = re.sub(r"[0-9]+", "#", net)
+        entry = by_shape.get(shape)
+        if entry is None:
+            fam, kind, role = next((f, k, r) for rx, f, k, r in compiled if rx.match(net))
+            entry = by_shape[shape] = families.setdefault(
+                fam, {"nets": fam, "count": 0, "kind": kind, "levels_v": levels[kind], "role": role})
+        entry["count"] += 1
+    return list(families.values())
+
+
+def interface_comment(entries: list[dict]) -> list[str]:
+    """The interface as comment lines (printable ASCII)."""
+    lines = []
+    for e in entries:
+        levels = " / ".join(validate.fmt(v) for v in e["levels_v"]) or "-"
+        lines.append(f"  {e['nets']} x{e['count']} [{e['kind']}, {levels} V]: {e['role']}")
+    return lines
 
 
 def build_netlist(
@@ -263,7 +285,7 @@ def build_netlist(
     if codes.shape != (spec.weight_rows, spec.cols):
         raise NetlistgenError(
             f"weights have shape {codes.shape}, expected ({spec.weight_rows}, {spec.cols}) for {spec.rows} rows x {spec.cols} cols"
-            + (f" x {spec.sram_rows_per_lcc} SRAM rows per LCC" if spec.cell == "lcc" else "")
+            + (f" x {spec.sram_rows_per_cell} SRAM rows per cell" if spec.sram_rows_per_cell > 1 else "")
         )
     if codes.pattern_set != spec.pattern_set:
         raise NetlistgenError(f"weights encoded with {codes.pattern_set.name!r}, array built for {spec.pattern_set.name!r}")
@@ -274,10 +296,15 @@ def build_netlist(
     if var is not None:
         corner = var.corner
     cap = var.cap if var is not None else validate.fmt
-    env = _env()
+    kind = spec.kind
+    env = _env(kind.template_dir)
     transistor = spec.fidelity == "transistor"
     factors = drive_factors(spec, design)
     common = dict(
+        cell_template=kind.template,
+        cell_subckt=kind.subckt,
+        slice_template=kind.storage.slice_template,
+        prelude_template=kind.storage.prelude_template,
         dev=devices(tech, design, var),
         tg_variants=tg_variants(tech, design, factors, var),
         rows=spec.rows,
@@ -298,6 +325,14 @@ def build_netlist(
         wire_r=validate.fmt(design.wire_r_per_row_ohm),
         c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
     )
+    if kind.source is not None:  # a user cell: its own text must pass the grammar first
+        where = f"cell template {kind.source['template_file']!r}"
+        try:
+            cell_text = env.get_template(kind.template).render(common)
+        except jinja2.TemplateError as exc:
+            detail = " ".join(str(exc).split())[:200]
+            raise NetlistgenError(f"{where}: {type(exc).__name__}: {detail}") from None
+        check_cell_text(cell_text, kind, spec.has_pattern_bit, where)
     n_levels = 2 * design.levels + 1
     siu_nets = [
         [f"ref_{k}" for k in range(n_levels)] + [f"sel_{r}_{k}" for k in range(n_levels)]
@@ -306,8 +341,10 @@ def build_netlist(
     ]
     slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
     ports = array_nets(spec, design.levels, reset_noise)
+    iface = interface(spec, design, ports)
     text = env.get_template("library.sp.j2").render(
         common,
+        interface_lines=interface_comment(iface),
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
         version=__version__,
         tech_name=tech.name,
@@ -335,6 +372,7 @@ def build_netlist(
         scale = np.ones(spec.cols)
     manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
     manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
+    manifest["interface"] = iface
     if var is not None:
         manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
     if reset_noise:
@@ -364,6 +402,7 @@ def make_manifest(
         "spec": as_dict(spec) | {"n_bits": spec.n_bits, "bit_cols": spec.bit_cols, "weight_rows": spec.weight_rows,
                                   "c2_ratio": spec.c2_ratio},
         "design": as_dict(design),
+        "cell": spec.kind.manifest(),
         "technology": {
             "name": tech.name,
             "corner": corner,

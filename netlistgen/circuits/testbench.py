@@ -17,6 +17,7 @@ from netlistgen.core import validate
 from netlistgen.circuits.encoding import Codes, ideal_column_mac
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.netlist import Netlist, reset_refs, slice_nets, spice_env
+from netlistgen.circuits.pwl import complement, digital, pwl_pairs
 from netlistgen.circuits.variation import ResetNoise
 
 
@@ -38,34 +39,19 @@ class Source:
     pwl: tuple[str, ...] = ()
 
 
-def lcc_local_bits(netlist: Netlist, k: int) -> dict[str, int]:
-    """Ideal-bits LCC: the bit on every lw/lwb/ls/lsb port when SRAM row k of each
-    group is selected (the rails the selected latch would pass)."""
-    spec, codes = netlist.spec, netlist.codes
-    g = spec.sram_rows_per_lcc
-    bits: dict[str, int] = {}
-    for r in range(spec.rows):
-        wr = r * g + k
-        for j in range(spec.cols):
-            s = int(codes.sign[wr, j])
-            bits[f"ls_{r}_{j}"], bits[f"lsb_{r}_{j}"] = s, 1 - s
-            for i in range(spec.n_bits):
-                b = int(codes.bits[wr, j, i])
-                bits[f"lw_{r}_{j}_{i}"], bits[f"lwb_{r}_{j}_{i}"] = b, 1 - b
-    return bits
-
-
 def static_levels(netlist: Netlist) -> dict[str, float]:
-    """DC value of every driven array port for the reset/hold state (m = 0 everywhere,
-    first SRAM row of each LCC group selected)."""
-    spec, dp = netlist.spec, netlist.design
+    """DC value of every driven array port for the reset/hold state (m = 0 everywhere;
+    the cell's storage convention gives its own nets, e.g. the first SRAM row selected)."""
+    dp = netlist.design
     vdd, levels = dp.vdd_v, dp.levels
     values: dict[str, float] = {}
-    local = lcc_local_bits(netlist, 0) if spec.cell == "lcc" and spec.fidelity != "transistor" else {}
+    local = netlist.spec.kind.storage.static_levels(netlist)
     for port in netlist.array_nets:
         if port.startswith("out_"):
             continue
-        if port.startswith("ref_"):
+        if port in local:
+            values[port] = local[port]
+        elif port.startswith("ref_"):
             values[port] = dp.vcm_v + (int(port[4:]) - levels) * dp.dv_v
         elif port.startswith("sel_"):
             values[port] = vdd if int(port.rsplit("_", 1)[1]) == levels else 0.0
@@ -77,12 +63,6 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
             values[port] = vdd
         elif port in ("rstb", "smpb"):
             values[port] = 0.0
-        elif port in local:
-            values[port] = vdd * local[port]
-        elif port.startswith("rsel_"):
-            values[port] = vdd if port.endswith("_0") else 0.0
-        elif port.startswith("rselb_"):
-            values[port] = 0.0 if port.endswith("_0") else vdd
         else:  # pragma: no cover - a new port kind must be given a level here
             raise AssertionError(f"no static level for port {port}")
     return values
@@ -113,9 +93,21 @@ def _library_ref(library_path: str) -> str:
     return validate.spice_path(library_path, "library path", must_exist=False)
 
 
-def op_deck(netlist: Netlist, library_path: str) -> str:
-    """A deck that loads the array and prints every output's operating point."""
-    return op_deck_text(netlist, library_path, dc_sources(static_levels(netlist)), output_nodes(netlist))
+def _includes(netlist: Netlist, library_path: str, bundle_models: tuple[str, ...] | None) -> dict:
+    """Model statements and the library path of a deck: the technology's models and the
+    library (`_library_ref`), or (a bundle) the given paths relative to the deck's directory."""
+    if bundle_models is None:
+        return {"model_statements": netlist.tech.model_statements(netlist.corner),
+                "library_path": _library_ref(library_path)}
+    return {"model_statements": [f'.include "{validate.relative_spice_path(m, "model file")}"' for m in bundle_models],
+            "library_path": validate.relative_spice_path(library_path, "library path")}
+
+
+def op_deck(netlist: Netlist, library_path: str, *, bundle_models: tuple[str, ...] | None = None) -> str:
+    """A deck that loads the array and prints every output's operating point.
+    `bundle_models`: relative model files (and a relative library path) for a bundle."""
+    return op_deck_text(netlist, library_path, dc_sources(static_levels(netlist)), output_nodes(netlist),
+                        bundle_models=bundle_models)
 
 
 def dc_sources(levels: dict[str, float]) -> list[Source]:
@@ -124,13 +116,12 @@ def dc_sources(levels: dict[str, float]) -> list[Source]:
 
 
 def op_deck_text(netlist: Netlist, library_path: str, sources: list[Source], probes: list[str],
-                 raw_name: str | None = None) -> str:
+                 raw_name: str | None = None, bundle_models: tuple[str, ...] | None = None) -> str:
     """Operating point of the array with DC `sources` on its ports: the `probes` printed,
     or written to `raw_name` (a raw file) when given."""
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
-        model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=_library_ref(library_path),
+        **_includes(netlist, library_path, bundle_models),
         sources=sources,
         probes=[f"v({n})" for n in probes],
         raw_name=_raw_name(raw_name) if raw_name else None,
@@ -198,11 +189,11 @@ class Timing:
 
 @dataclass(frozen=True)
 class Stimulus:
-    """Per-cycle inputs: ML-SIU level m per row (or LCC input bit) and, for the LCC,
-    which of the SRAM rows sharing a computing cell is selected."""
+    """Per-cycle inputs: level m per row (ML-SIU level or binary input bit) and which of
+    the SRAM rows sharing a computing cell is selected (row-selected cells)."""
 
     inputs: np.ndarray  # (cycles, rows) int
-    sram_row: np.ndarray  # (cycles,) int in 0..sram_rows_per_lcc-1 (0 for ML-LCU)
+    sram_row: np.ndarray  # (cycles,) int in 0..spec.sram_rows_per_cell-1
 
     @property
     def cycles(self) -> int:
@@ -211,37 +202,33 @@ class Stimulus:
 
 def check_stimulus(netlist: Netlist, stim: Stimulus) -> None:
     spec, levels = netlist.spec, netlist.design.levels
-    lo = 0 if spec.cell == "lcc" else -levels
-    hi = 1 if spec.cell == "lcc" else levels
+    lo, hi = spec.kind.input.level_range(levels)
     if stim.inputs.ndim != 2 or stim.inputs.shape[1] != spec.rows or stim.inputs.shape[0] < 1:
         raise NetlistgenError(f"inputs have shape {stim.inputs.shape}, expected (cycles, {spec.rows})")
     if stim.inputs.min() < lo or stim.inputs.max() > hi:
         raise NetlistgenError(f"input levels must lie in {lo}..{hi}, got {stim.inputs.min()}..{stim.inputs.max()}")
-    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    g = spec.sram_rows_per_cell
     if stim.sram_row.shape != (stim.cycles,) or stim.sram_row.min() < 0 or stim.sram_row.max() >= g:
         raise NetlistgenError(f"sram_row must be {stim.cycles} values in 0..{g - 1}")
 
 
 def random_stimulus(netlist: Netlist, cycles: int, seed: int) -> Stimulus:
-    """Uniform random inputs (all levels equally likely); LCC rows cycle through the group."""
+    """Uniform random inputs (all levels equally likely); shared SRAM rows are selected in turn."""
     spec, levels = netlist.spec, netlist.design.levels
     cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
     rng = np.random.default_rng(validate.integer(seed, "seed", minimum=0))
-    if spec.cell == "lcc":
-        inputs = rng.integers(0, 2, size=(cycles, spec.rows))
-        sram_row = np.arange(cycles) % spec.sram_rows_per_lcc
-    else:
-        inputs = rng.integers(-levels, levels + 1, size=(cycles, spec.rows))
-        sram_row = np.zeros(cycles, dtype=int)
+    inputs = spec.kind.input.random(rng, (cycles, spec.rows), levels)
+    sram_row = np.arange(cycles) % spec.sram_rows_per_cell
     return Stimulus(inputs.astype(int), sram_row.astype(int))
 
 
 def sweep_stimulus(netlist: Netlist, cycles: int) -> Stimulus:
-    """Every row steps through all input levels together (-L..L, or 0/1 for the LCC):
-    a monotonic sweep of the ML-SIU transfer, so DNL is defined."""
+    """Every row steps through all input levels together (-L..L, or 0/1 for binary inputs):
+    a monotonic sweep of the input transfer, so DNL is defined."""
     spec, levels = netlist.spec, netlist.design.levels
     cycles = validate.integer(cycles, "cycles", minimum=1, maximum=100_000)
-    steps = np.arange(0, 2) if spec.cell == "lcc" else np.arange(-levels, levels + 1)
+    lo, hi = spec.kind.input.level_range(levels)
+    steps = np.arange(lo, hi + 1)
     inputs = np.repeat(steps[np.arange(cycles) % steps.size][:, None], spec.rows, axis=1)
     return Stimulus(inputs.astype(int), np.zeros(cycles, dtype=int))
 
@@ -250,7 +237,7 @@ def ideal_outputs(netlist: Netlist, stim: Stimulus) -> np.ndarray:
     """Ideal per-bit-column values y (cycles, bit_cols) from the encoding library: the
     reference every sampled GBL voltage is compared with (units of C1*dV)."""
     spec = netlist.spec
-    g = spec.sram_rows_per_lcc if spec.cell == "lcc" else 1
+    g = spec.sram_rows_per_cell
     y = np.zeros((stim.cycles, spec.bit_cols))
     for k in np.unique(stim.sram_row):
         cyc = np.flatnonzero(stim.sram_row == k)
@@ -287,30 +274,6 @@ class Schedule:
     @property
     def t_stop_s(self) -> float:
         return self.cycle_start(self.cycles)
-
-
-def _pwl(points: list[tuple[float, float]]) -> list[str]:
-    """PWL pairs, dropping points that do not change the waveform."""
-    out: list[tuple[float, float]] = []
-    for t, v in points:
-        if len(out) >= 2 and out[-1][1] == v and out[-2][1] == v:
-            out[-1] = (t, v)
-        else:
-            out.append((t, v))
-    return [f"{validate.fmt(t)} {validate.fmt(v)}" for t, v in out]
-
-
-def _digital(edges: list[tuple[float, bool]], initial: bool, high_v: float, edge_s: float) -> list[tuple[float, float]]:
-    """A logic waveform from (time, new level) edges; each edge ramps over edge_s."""
-    level = initial
-    pts = [(0.0, high_v if level else 0.0)]
-    for t, new in edges:
-        if new == level:
-            continue
-        pts.append((t, high_v if level else 0.0))
-        pts.append((t + edge_s, high_v if new else 0.0))
-        level = new
-    return pts
 
 
 def reset_noise_waves(netlist: Netlist, sched: Schedule, noise: ResetNoise) -> dict[str, list[tuple[float, float]]]:
@@ -353,9 +316,9 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
         rst_edges += [(ts, True), (ts + timing.t_reset_s, False)]
         smp_edges += [(ts, True), (sched.sample_time(c), False)]
     for name, edges in zip(CONTROL_NETS, (rst_edges, smp_edges)):
-        wave = _digital(edges, True, vdd, e)
+        wave = digital(edges, True, vdd, e)
         waves[name] = wave
-        waves[name + "b"] = [(t, vdd - v) for t, v in wave]
+        waves[name + "b"] = complement(wave, vdd)
 
     # ML-SIU selects, break-before-make: level L (m=0) during reset, then level m after release.
     apply = [sched.cycle_start(c) + timing.t_reset_s + timing.t_gap_s for c in range(stim.cycles)]
@@ -368,30 +331,13 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
                     edges += [(ts + e, True), (apply[c], m == L)]
                 else:
                     edges += [(ts, False), (apply[c] + e, m == j)]
-            wave = _digital(edges, j == L, vdd, e)
+            wave = digital(edges, j == L, vdd, e)
             waves[f"sel_{r}_{j}"] = wave
-            waves[f"selb_{r}_{j}"] = [(t, vdd - v) for t, v in wave]
+            waves[f"selb_{r}_{j}"] = complement(wave, vdd)
 
-    if spec.cell == "lcc" and not transistor:  # selected bits change early in each reset phase
-        per_row = [lcc_local_bits(netlist, k) for k in range(spec.sram_rows_per_lcc)]
-        for port in per_row[0]:
-            edges = []
-            for c in range(stim.cycles):
-                ts = sched.cycle_start(c)
-                edges += [(ts + 2 * e, bool(per_row[int(stim.sram_row[c])][port]))]
-            waves[port] = _digital(edges, bool(per_row[int(stim.sram_row[0])][port]), vdd, 2 * e)
-    if spec.cell == "lcc" and transistor:  # SRAM row select changes early in each reset phase
-        for k in range(spec.sram_rows_per_lcc):
-            edges = []
-            for c in range(stim.cycles):
-                ts = sched.cycle_start(c)
-                edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
-            wave = _digital(edges, k == int(stim.sram_row[0]), vdd, e)
-            for r in range(spec.rows):
-                waves[f"rsel_{r}_{k}"] = wave
-                waves[f"rselb_{r}_{k}"] = [(t, vdd - v) for t, v in wave]
+    waves.update(spec.kind.storage.waves(netlist, stim, sched))  # e.g. the selected SRAM row per cycle
     if transistor:
-        waves["prog"] = _digital([(timing.t_prog_s, False)], True, vdd, e)
+        waves["prog"] = digital([(timing.t_prog_s, False)], True, vdd, e)
     if reset_noise is not None:
         waves.update(reset_noise_waves(netlist, sched, reset_noise))
 
@@ -399,7 +345,7 @@ def transient_sources(netlist: Netlist, stim: Stimulus, timing: Timing,
     for port, value in static.items():
         if port in waves:
             pts = waves[port] + [(sched.t_stop_s, waves[port][-1][1])]
-            sources.append(Source(port, port, "", tuple(_pwl(pts))))
+            sources.append(Source(port, port, "", tuple(pwl_pairs(pts))))
         else:
             sources.append(Source(port, port, validate.fmt(value)))
     return sources, sched
@@ -421,6 +367,7 @@ def transient_deck(
     rusage: bool = False,
     reset_noise: ResetNoise | None = None,
     options: tuple[str, ...] = (),
+    bundle_models: tuple[str, ...] | None = None,
 ) -> tuple[str, Schedule]:
     """The transient deck and its schedule. Energy runs pass save_currents=True and a
     max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
@@ -432,7 +379,7 @@ def transient_deck(
     saved = saved_vectors(netlist, sources, save_currents, save_internal)
     deck = tran_deck_text(netlist, library_path, sources, comment=tran_comment(stim, timing),
                           stop_s=sched.t_stop_s, max_step_s=max_step_s, saved=saved, options=options,
-                          raw_name=raw_name, rusage=rusage)
+                          raw_name=raw_name, rusage=rusage, bundle_models=bundle_models)
     return deck, sched
 
 
@@ -452,7 +399,7 @@ def tran_comment(stim: Stimulus, timing: Timing) -> str:
 
 def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *, comment: str, stop_s: float,
                    max_step_s: float, saved: list[str], options: tuple[str, ...] = (), raw_name: str = "tran.raw",
-                   rusage: bool = False) -> str:
+                   rusage: bool = False, bundle_models: tuple[str, ...] | None = None) -> str:
     """The transient deck text: models, library, sources, `.options`, `tran`, `write`."""
     max_step_s = validate.number(max_step_s, "max_step_s", minimum=1e-15, maximum=1e-9)
     for opt in options:
@@ -461,8 +408,7 @@ def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *
     return _env().get_template("tran.sp.j2").render(
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         comment=comment,
-        model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=_library_ref(library_path),
+        **_includes(netlist, library_path, bundle_models),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),

@@ -77,6 +77,14 @@ def fmt(x: float) -> str:
     return format(float(x), ".10g")
 
 
+def relative_spice_path(path: str, what: str) -> str:
+    """A path relative to the deck's own directory (a bundle): safe characters, no '..'."""
+    if not isinstance(path, str) or not SAFE_PATH_RE.match(path) or path.startswith("/") \
+            or ".." in path.split("/"):
+        raise NetlistgenError(f"invalid {what} {path!r}: expected a relative path inside the bundle")
+    return path
+
+
 def spice_path(path: str | Path, what: str, *, must_exist: bool = True) -> str:
     """Return an absolute path that is safe to place inside double quotes in a netlist."""
     p = Path(path).expanduser()

@@ -33,14 +33,15 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.analysis.behavioral import SCHEMES, BehavioralModel, characterize
-from netlistgen.circuits.encoding import quantize, split_input_digits
+from netlistgen.circuits.cells import get_cell
+from netlistgen.circuits.encoding import quantize
+from netlistgen.circuits.schemes import SCHEMES as SCHEME_RECORDS
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
 from netlistgen.core.jsonio import write_json
 from netlistgen.studies.snr_study import DEFAULT_ADC_BITS, NOISE_REFS, noise_to_v
 
-ACT_BITS = {"int4": 4}  # activation bits per scheme; 8 for every other scheme
-DEFAULT_ACT_BITS = 8
+DEFAULT_ACT_BITS = 8  # activation bits of a scheme the registry does not know (a user pattern set)
 DEFAULT_NOISE_LSB_VAR = (0.03, 0.3, 3.0)
 
 
@@ -79,9 +80,15 @@ def train_network(*, hidden: int = 32, seed: int = 0, test_fraction: float = 0.3
 
 
 def input_digits(a: np.ndarray, cell: str, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-cycle input levels of unsigned integers a (..., rows) on `cell`: bits on the
-    LCC, balanced base-(2L+1) digits on the ML-SIU (encoding.split_input_digits)."""
-    return split_input_digits(a, cell == "lcc", levels, act_bits)
+    """Split unsigned integers a (..., rows) into per-cycle input levels as `cell`'s input
+    kind applies them (cells.InputKind.digits: bits LSB first on a binary input, balanced
+    base-(2L+1) digits on the ML-SIU). Returns (digits (cycles, ..., rows), cycle weights)."""
+    return get_cell(cell).input.digits(a, levels, act_bits)
+
+
+def _scheme_act_bits(scheme: str) -> int:
+    """The scheme's input precision (the I of I-W) from the scheme registry."""
+    return SCHEME_RECORDS[scheme].input_bits if scheme in SCHEME_RECORDS else DEFAULT_ACT_BITS
 
 
 def _per_row_matrix(codes) -> np.ndarray:
@@ -110,7 +117,7 @@ class SchemeNet:
                  adc_bits: int | None = DEFAULT_ADC_BITS, clip: str = "mse"):
         self.model = model
         self.ps = model.pattern_set
-        self.act_bits = validate.integer(act_bits or ACT_BITS.get(model.scheme, DEFAULT_ACT_BITS), "act_bits",
+        self.act_bits = validate.integer(act_bits or _scheme_act_bits(model.scheme), "act_bits",
                                          minimum=1, maximum=16)
         self.adc_bits = None if adc_bits is None else validate.integer(adc_bits, "adc_bits", minimum=1, maximum=24)
         self.weight2 = 2.0 ** np.array(self.ps.base, dtype=float)

@@ -23,13 +23,13 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from netlistgen.analysis import macro
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.circuits.design import ArraySpec, DesignPoint, default_cell
-from netlistgen.circuits.encoding import get_pattern_set
+from netlistgen.circuits.cells import get_cell
+from netlistgen.circuits.design import ArraySpec, DesignPoint
+from netlistgen.circuits.schemes import COMPARED, RATIO_PAIRS
+from netlistgen.circuits.schemes import SCHEMES as SCHEME_RECORDS
 from netlistgen.analysis.area import AreaEstimate, area_efficiency_gops_per_mm2, area_estimate
 from netlistgen.circuits.netlist import drive_factors
 from netlistgen.tech.technology import Technology
@@ -43,9 +43,9 @@ SEEDS = {
     "gops_per_mm2": {"int4": 390.0, "int8": 95.25, "zebra-i": 346.0, "zebra-ii": 367.0},
     "accuracy_under_noise": {"int4": 0.801, "int8": 0.942, "zebra-i": 0.937, "zebra-ii": 0.933},
 }
-SCHEMES = ("int4", "int8", "zebra-i", "zebra-ii")
-COLUMN_TITLES = {"int4": "baseline 4-4", "int8": "baseline 8-8", "zebra-i": "ZEBRA I 8-8", "zebra-ii": "ZEBRA II 8-8"}
-INPUT_BITS = {"int4": 4, "int8": 8, "zebra-i": 8, "zebra-ii": 8}  # input precision (I of I-W)
+SCHEMES = COMPARED
+COLUMN_TITLES = {s: SCHEME_RECORDS[s].title for s in SCHEMES}
+INPUT_BITS = {s: SCHEME_RECORDS[s].input_bits for s in SCHEMES}  # input precision (I of I-W)
 
 
 @dataclass(frozen=True)
@@ -93,33 +93,31 @@ def _tg_area_m2(tech: Technology, dp: DesignPoint, factor: float = 1.0) -> float
 
 def input_cycles(scheme: str, levels: int) -> int:
     """Compute cycles per full-precision (unsigned, post-ReLU) input of INPUT_BITS[scheme]
-    bits: one bit per cycle on the LCC, balanced base-(2L+1) digits on the ML-SIU. The
-    digit split is the accuracy experiment's (accuracy.input_digits), so both agree."""
-    from netlistgen.studies.accuracy import input_digits
-
-    bits = INPUT_BITS[scheme]
-    _, weights = input_digits(np.array([2**bits - 1]), default_cell(scheme), levels, bits)
-    return int(len(weights))
+    bits, as the scheme's cell applies inputs (cells.InputKind: one bit per cycle on a
+    binary input, balanced base-(2L+1) digits on the ML-SIU; the accuracy experiment's split)."""
+    sch = SCHEME_RECORDS[scheme]
+    return get_cell(sch.cell).input.input_cycles(levels, sch.input_bits)
 
 
 def scheme_area(scheme: str, tech: Technology, plan: MacroPlan = MacroPlan(), *, twos_complement: bool = False,
                 **design: object) -> SchemeArea:
     """Computing-cell and macro area of one scheme under `plan` (see the module doc).
     twos_complement: the weight's bits as two's complement (one more bit column, no sign bit)."""
-    ps = get_pattern_set(scheme)
-    cell = default_cell(scheme)
-    levels = 1 if cell == "lcc" else 3
+    sch = SCHEME_RECORDS[scheme]
+    ps, cell = sch.pattern_set, sch.cell
+    kind = get_cell(cell)
+    levels = kind.default_levels
     dp = DesignPoint.for_technology(tech, levels=levels, **design)
     two_caps = len(ps.patterns) == 2
     ratio = ps.cap_ratios[1] if two_caps else 1
     n = ps.n_bits + (1 if twos_complement else 0)
-    tgs_per_cell = 8 if (cell == "mllcu" and two_caps) else 4
+    tgs_per_cell = kind.area.tgs(two_caps)
     caps_f = dp.c_unit_f * (1 + (ratio if two_caps else 0))
     tg = _tg_area_m2(tech, dp)
     cell_tr = tgs_per_cell * tg
     cell_cap = caps_f / tech.cap_density_f_per_m2
     bits_per_weight = n if twos_complement else n + 1 + (1 if two_caps else 0)
-    sharing = plan.sram_rows_per_cell if (cell == "lcc" or plan.share_mllcu) else 1
+    sharing = plan.sram_rows_per_cell if (kind.storage.shares_rows or plan.share_mllcu) else 1
     weights = plan.sram_bits // bits_per_weight
     group_weights = plan.compute_rows * sharing  # weights on one weight column
     weight_cols = max(1, weights // group_weights)
@@ -209,12 +207,11 @@ def ratio_rows(ours: dict[str, dict[str, float]], seeds: dict[str, dict[str, flo
 
     Each row: metric, pair (numerator/denominator scheme), ours, seeds, and our ratio
     relative to the seeds' (1.0 = reproduced)."""
-    pairs = [("zebra-i", "int8"), ("zebra-ii", "int8"), ("zebra-i", "int4"), ("zebra-ii", "int4"), ("int4", "int8")]
     rows = []
     for metric, per_scheme in ours.items():
         if metric not in seeds:
             continue
-        for num, den in pairs:
+        for num, den in RATIO_PAIRS:
             if num not in per_scheme or den not in per_scheme or not per_scheme[den]:
                 continue
             r_ours = per_scheme[num] / per_scheme[den]

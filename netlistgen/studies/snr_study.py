@@ -27,6 +27,7 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.analysis.behavioral import SCHEMES, BehavioralModel, characterize
+from netlistgen.circuits.cells import get_cell
 from netlistgen.circuits.encoding import ideal_column_mac, quantize, recombine
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
@@ -62,10 +63,7 @@ def workload(model: BehavioralModel, cycles: int, wcols: int, seed: int):
     rng = np.random.default_rng(seed)
     w = rng.normal(size=(model.rows, wcols))
     codes = quantize(w, ps, granularity="per-channel", channel_axis=1).codes
-    if model.cell == "lcc":
-        m = rng.integers(0, 2, size=(cycles, model.rows))
-    else:
-        m = rng.integers(-model.levels, model.levels + 1, size=(cycles, model.rows))
+    m = get_cell(model.cell).input.random(rng, (cycles, model.rows), model.levels)
     return ideal_column_mac(m, codes).astype(float), ps
 
 
