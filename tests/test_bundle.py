@@ -16,7 +16,6 @@ from netlistgen.circuits.testbench import Stimulus, static_levels
 from netlistgen.cli import main
 from netlistgen.sim.simulate import Job, run_job
 
-from conftest import needs_ngspice
 
 HAND_WRITTEN_TB = Path(__file__).parent / "fixtures" / "bundle_tb.sp"
 
@@ -48,7 +47,6 @@ def _meas(stdout: str) -> dict[str, float]:
     return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(c\d_\d)\s+=\s+(\S+)", stdout, re.M)}
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_bundle_runs_from_any_directory_and_a_hand_written_testbench_reproduces_the_tool(tmp_path, installed):
     bundle = tmp_path / "deliver" / "bundle"

@@ -17,7 +17,6 @@ from netlistgen.circuits.testbench import Timing, random_stimulus, sweep_stimulu
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
 
-from conftest import needs_ngspice
 from fuzz_support import check_netlist
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cells" / "lcc_nmos.toml"
@@ -162,7 +161,6 @@ def _gain_and_inl(tmp_path: Path, *argv: str) -> tuple[float, float]:
     return row["gain_mv_per_lsb"], row["inl_lsb"]
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_user_cell_end_to_end_in_ngspice(tmp_path, installed):
     """generate -> simulate -> metrics of the fixture cell, no package edit: with inputs
