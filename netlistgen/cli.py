@@ -22,6 +22,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cols", help="weight columns, each n_bits GBLs wide (default 8)")
     p.add_argument("--tech", dest="technology", help="technology name or descriptor file (default ptm45)")
     p.add_argument("--corner", help="process corner (default: the technology's)")
+    p.add_argument("--models", choices=["full", "trimmed", "flat"],
+                   help="model deck: full library, trimmed, or flattened cards (default: the technology's)")
     p.add_argument("--fidelity", choices=["transistor", "ideal-bits"], help="default ideal-bits")
     p.add_argument("--sram-rows-per-lcc", dest="sram_rows_per_lcc", help="baseline LCC sharing (default 16)")
     p.add_argument("--weights", help=".npy or .csv float matrix (weight_rows x cols)")
@@ -42,7 +44,7 @@ def _options(args: argparse.Namespace):
         if not sep or not key:
             raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
         design[key.strip()] = value.strip()
-    fields = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+    fields = ("scheme", "cell", "rows", "cols", "technology", "models", "corner", "fidelity", "sram_rows_per_lcc",
               "weights", "seed", "clip", "pattern_sets", "out")
     given = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
     if args.config:

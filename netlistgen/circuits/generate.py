@@ -30,7 +30,7 @@ from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
 DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
-STRING_KEYS = {"scheme", "cell", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
+STRING_KEYS = {"scheme", "cell", "technology", "models", "corner", "fidelity", "weights", "clip", "pattern_sets", "out"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class GenerateOptions:
     rows: int = 16
     cols: int = 8
     technology: str = "ptm45"
+    models: str | None = None  # full | trimmed | flat (default: the technology's, tech/technology.py)
     corner: str | None = None  # default: the technology's default corner
     fidelity: str = "ideal-bits"
     sram_rows_per_lcc: int = 16
@@ -102,6 +103,9 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
         with _blame(where, "technology" if "technology" in keys else "corner" if "corner" in keys else "design"):
             tech = load_technology(opts.technology)
             tech._check_corner(opts.corner)
+    if "models" in keys and opts.models is not None:
+        with _blame(where, "models"):
+            load_technology(opts.technology).with_models(opts.models)
         if "design" in keys:
             cell = opts.cell or default_cell(opts.scheme)
             overrides = dict(opts.design)
@@ -165,6 +169,8 @@ def build(opts: GenerateOptions) -> Netlist:
     if cells > MAX_CELLS:
         raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
     tech = load_technology(opts.technology)
+    if opts.models is not None:
+        tech = tech.with_models(opts.models)
     overrides = dict(opts.design)
     levels = overrides.pop("levels", default_levels(cell))
     design = DesignPoint.for_technology(tech, levels=levels, **overrides)

@@ -94,7 +94,7 @@ def op_deck(netlist: Netlist, library_path: str) -> str:
     sources = [Source(p, p, validate.fmt(v)) for p, v in static_levels(netlist).items()]
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
-        model_statements=netlist.tech.model_statements(netlist.corner),
+        model_statements=netlist.model_statements(),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
         sources=sources,
         probes=[f"v({n})" for n in output_nodes(netlist)],
@@ -381,7 +381,7 @@ def transient_deck(
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         cycles=stim.cycles,
         cycle_ns=f"{timing.cycle_s * 1e9:g}",
-        model_statements=netlist.tech.model_statements(netlist.corner),
+        model_statements=netlist.model_statements(),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
         sources=sources,
         options=list(options),

@@ -67,7 +67,7 @@ def gbl_capacitance_f(netlist: Netlist, workdir: str | Path) -> np.ndarray:
     dp = netlist.design
     levels = {**static_levels(netlist), "rst": 0.0, "rstb": dp.vdd_v}
     nodes = gbl_nodes(netlist)
-    lines = [f"* C_total of {len(nodes)} GBLs", *netlist.tech.model_statements(netlist.corner),
+    lines = [f"* C_total of {len(nodes)} GBLs", *netlist.model_statements(),
              f'.include "{validate.spice_path(workdir / "array.sp", "library path")}"']
     lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
     for k, node in enumerate(nodes):
