@@ -113,6 +113,15 @@ def cmd_pdk(args: argparse.Namespace) -> int:
         if not args.name or len(args.name) != 1:
             raise NetlistgenError("pdk show needs exactly one technology name")
         print(json.dumps(technology.show(args.name[0]), indent=2, default=str))
+    elif args.action == "verify":
+        from netlistgen.studies.pdk_verify import verify_flat
+
+        if not args.name or len(args.name) != 1:
+            raise NetlistgenError("pdk verify needs exactly one technology name, e.g. `netlistgen pdk verify sky130`")
+        res = verify_flat(args.name[0], args.corner, rows=args.rows, cols=args.cols, cycles=args.cycles,
+                          tolerance_v=args.tolerance_v)
+        print(res.line())
+        return 0 if res.ok else 1
     return 0
 
 
@@ -578,10 +587,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", default="600", help="seconds (default 600)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("pdk", help="list, install or show technologies")
-    p.add_argument("action", choices=["list", "install", "show"])
+    p = sub.add_parser("pdk", help="list, install, show technologies, or verify flattened cards against the full library")
+    p.add_argument("action", choices=["list", "install", "show", "verify"])
     p.add_argument("name", nargs="*")
     p.add_argument("--force", action="store_true", help="re-download even if installed")
+    p.add_argument("--corner", help="verify: process corner (default: the technology's)")
+    p.add_argument("--rows", default="2", help="verify: array rows (default 2)")
+    p.add_argument("--cols", default="1", help="verify: weight columns (default 1)")
+    p.add_argument("--cycles", default="2", help="verify: MAC cycles (default 2)")
+    p.add_argument("--tolerance-v", dest="tolerance_v", default="5e-6", help="verify: allowed |dV| (default 5e-6)")
     p.set_defaults(func=cmd_pdk)
 
     p = sub.add_parser("sqnr", help="quantization SNR of a weight tensor under every preset")
