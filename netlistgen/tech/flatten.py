@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -240,25 +242,17 @@ def evaluate(text: str, scope: Scope | None = None) -> float:
 _ASSIGN_RE = re.compile(r"(?<![=!<>\w.])([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)")
 
 
+@lru_cache(maxsize=4096)
 def assignments(text: str) -> list[tuple[str, str]]:
-    """`name = expr` pairs of a parameter list ('a = {x} + y b = 2' -> [(a, '{x} + y'), (b, '2')])."""
+    """`name = expr` pairs of a parameter list ('a = {x} + y b = 2' -> [(a, '{x} + y'), (b, '2')]);
+    an '=' inside {..} or (..) is not an assignment. Cached: cards are parsed once per size."""
+    depth = list(accumulate((ch in "{(") - (ch in "})") for ch in text)) if text else []
+    matches = [m for m in _ASSIGN_RE.finditer(text) if m.start() == 0 or depth[m.start() - 1] == 0]
     out = []
-    matches = [m for m in _ASSIGN_RE.finditer(text) if _depth(text, m.start()) == 0]
     for k, m in enumerate(matches):
         end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
         out.append((m.group(1).lower(), text[m.end():end].strip()))
     return out
-
-
-def _depth(text: str, pos: int) -> int:
-    """Bracket depth at `pos` ('=' inside {..} or (..) is not an assignment)."""
-    depth = 0
-    for ch in text[:pos]:
-        if ch in "{(":
-            depth += 1
-        elif ch in "})":
-            depth -= 1
-    return depth
 
 
 # ---------------------------------------------------------------------------------------
