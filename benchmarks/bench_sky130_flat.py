@@ -86,6 +86,7 @@ def child(argv: list[str]) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="compare,check,64x8")
+    ap.add_argument("--compare", default="16x4", help="ROWSxCOLS of the flat vs trimmed comparison (default 16x4)")
     ap.add_argument("--out", default="")
     ap.add_argument("--child", nargs="*")
     args = ap.parse_args()
@@ -107,15 +108,16 @@ def main() -> None:
     cases = args.cases.split(",")
     with tempfile.TemporaryDirectory(prefix="sky130-bench-") as tmp:
         if "compare" in cases:
-            flat = child(["array", "16", "4", "transistor", "flat", "2", f"{tmp}/flat.npy"])
-            print("16x4 flat", flat, flush=True)
-            today = child(["array", "16", "4", "transistor", "trimmed", "2", f"{tmp}/trimmed.npy"])
-            print("16x4 trimmed", today, flush=True)
+            rows, cols = args.compare.split("x")
+            flat = child(["array", rows, cols, "transistor", "flat", "2", f"{tmp}/flat.npy"])
+            print(f"{args.compare} flat", flat, flush=True)
+            today = child(["array", rows, cols, "transistor", "trimmed", "2", f"{tmp}/trimmed.npy"])
+            print(f"{args.compare} trimmed", today, flush=True)
             dv = np.abs(np.load(f"{tmp}/flat.npy") - np.load(f"{tmp}/trimmed.npy")).max()
-            report["compare_16x4"] = {"flat": flat, "trimmed": today, "max_abs_dv_uV": float(dv * 1e6),
-                                      "memory_ratio": today["peak_mb"] / flat["peak_mb"],
-                                      "cpu_ratio": today["cpu_s"] / flat["cpu_s"]}
-            print(json.dumps(report["compare_16x4"], indent=1), flush=True)
+            report[f"compare_{args.compare}"] = {"flat": flat, "trimmed": today, "max_abs_dv_uV": float(dv * 1e6),
+                                                 "memory_ratio": today["peak_mb"] / flat["peak_mb"],
+                                                 "cpu_ratio": today["cpu_s"] / flat["cpu_s"]}
+            print(json.dumps(report[f"compare_{args.compare}"], indent=1), flush=True)
         if "check" in cases:
             report["check_16x8"] = child(["check", "16", "8"])
             print("check 16x8", report["check_16x8"], flush=True)

@@ -300,6 +300,7 @@ class Flattener:
         self.w_per_finger = w_per_finger
         self.scale = 1.0
         self.options: list[str] = []
+        self.preamble: list[str] = []  # top-level .param/.option lines, verbatim and in order
         self.subckts: dict[str, Subckt] = {}
         top_params: list[tuple[str, str]] = []
         for kind, item in exp.items:
@@ -307,6 +308,8 @@ class Flattener:
                 self.subckts.setdefault(item.name, item)
                 continue
             st: Stmt = item
+            if st.head in (".param", ".option", ".options"):
+                self.preamble.extend(st.phys)
             if st.head == ".param":
                 top_params.extend(assignments(st.text))
             elif st.head in (".option", ".options"):

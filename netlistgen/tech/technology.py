@@ -492,7 +492,10 @@ class Technology:
         for d in devices:
             if cards.setdefault(d.size.card_name, d.card_lines) != d.card_lines:
                 raise NetlistgenError(f"flattened card {d.size.card_name!r} differs between instances")
-        body = [*fl.options]
+        # The section's .param/.option lines come first, as in the library: the cards need
+        # none of them, but their random calls advance ngspice's generator exactly as the
+        # library does, so one seed gives every instance the same draw on either deck.
+        body = [*fl.preamble]
         for name in sorted(cards):
             body.extend(cards[name])
         text = "\n".join(body) + "\n"
