@@ -28,6 +28,9 @@ pdk_models/README.md.
     pdk_root_lib = "sky130A/..."   # optional: preferred when $PDK_ROOT/<this> exists
     trim = true                    # optional: fast=True loads a trimmed deck
     trim_keep = [...]              # optional: subcircuits kept besides nmos/pmos
+    flatten = true                 # optional: netlists may use flattened cards (tech/flatten.py)
+    flat_params = ["rbodymod=0"]   # optional: set in every flattened card
+    default_models = "flat"        # optional: full | trimmed | flat (Technology.models)
     # style = "include":
     fast_params = ["rbodymod=0"]   # optional: fast=True loads the cards with these values
     [devices]   kind = "M"|"X", nmos, pmos, length_unit_m, lmin_m, wmin_m, supports_delvto
