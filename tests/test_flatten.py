@@ -218,3 +218,14 @@ def test_mc_gain_and_offset_spread_match_subcircuit_deck(installed, tmp_path):
         s_flat, s_sub = np.std(flat, ddof=1), np.std(sub, ddof=1)
         assert s_sub > 0 and 0.6 <= s_flat / s_sub <= 1.6, (metric, s_flat, s_sub)
         assert abs(flat.mean() - sub.mean()) <= 0.6 * s_sub, (metric, flat.mean(), sub.mean(), s_sub)
+
+
+def test_models_option_in_a_config_file_is_checked(tmp_path):
+    from netlistgen.circuits.generate import GenerateOptions
+
+    cfg = tmp_path / "a.toml"
+    cfg.write_text('technology = "ptm45"\nmodels = "flat"\n')
+    with pytest.raises(NetlistgenError, match=r"a\.toml': key 'models'.*models\.flatten"):
+        GenerateOptions.from_file(cfg)
+    cfg.write_text('technology = "sky130"\nmodels = "full"\n')
+    assert GenerateOptions.from_file(cfg).models == "full"

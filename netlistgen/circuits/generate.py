@@ -103,9 +103,6 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
         with _blame(where, "technology" if "technology" in keys else "corner" if "corner" in keys else "design"):
             tech = load_technology(opts.technology)
             tech._check_corner(opts.corner)
-    if "models" in keys and opts.models is not None:
-        with _blame(where, "models"):
-            load_technology(opts.technology).with_models(opts.models)
         if "design" in keys:
             cell = opts.cell or default_cell(opts.scheme)
             overrides = dict(opts.design)
@@ -117,6 +114,9 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
                         validate.number(value, name)
             with _blame(where, "design"):
                 DesignPoint.for_technology(tech, levels=overrides.pop("levels", default_levels(cell)), **overrides)
+    if "models" in keys and opts.models is not None:
+        with _blame(where, "models"):
+            load_technology(opts.technology).with_models(opts.models)
     if "weights" in keys:
         with _blame(where, "weights"):
             existing_file(opts.weights, "weights file")
