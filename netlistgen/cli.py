@@ -28,6 +28,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cols", help="weight columns, each n_bits GBLs wide (default 8)")
     p.add_argument("--tech", dest="technology", help="technology name or descriptor file (default ptm45)")
     p.add_argument("--corner", help="process corner (default: the technology's)")
+    p.add_argument("--models", choices=["full", "trimmed", "flat"],
+                   help="model deck: full library, trimmed, or flattened cards (default: the technology's)")
     p.add_argument("--fidelity", choices=["transistor", "ideal-bits"], help="default ideal-bits")
     p.add_argument("--sram-rows-per-lcc", dest="sram_rows_per_lcc", help="baseline LCC sharing (default 16)")
     p.add_argument("--weights", help=".npy or .csv float matrix (weight_rows x cols)")
@@ -39,7 +41,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="output directory (default out)")
 
 
-GENERATE_FIELDS = ("scheme", "cell", "cell_file", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
+GENERATE_FIELDS = ("scheme", "cell", "cell_file", "rows", "cols", "technology", "models", "corner", "fidelity",
+                   "sram_rows_per_lcc",
                    "weights", "seed", "clip", "pattern_sets", "out")
 
 
@@ -123,6 +126,15 @@ def cmd_pdk(args: argparse.Namespace) -> int:
         if not args.name or len(args.name) != 1:
             raise NetlistgenError("pdk show needs exactly one technology name")
         print(json.dumps(technology.show(args.name[0]), indent=2, default=str))
+    elif args.action == "verify":
+        from netlistgen.studies.pdk_verify import verify_flat
+
+        if not args.name or len(args.name) != 1:
+            raise NetlistgenError("pdk verify needs exactly one technology name, e.g. `netlistgen pdk verify sky130`")
+        res = verify_flat(args.name[0], args.corner, rows=args.rows, cols=args.cols, cycles=args.cycles,
+                          tolerance_v=args.tolerance_v)
+        print(res.line())
+        return 0 if res.ok else 1
     return 0
 
 
@@ -541,10 +553,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", default="600", help="seconds (default 600)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("pdk", help="list, install or show technologies")
-    p.add_argument("action", choices=["list", "install", "show"])
+    p = sub.add_parser("pdk", help="list, install, show technologies, or verify flattened cards against the full library")
+    p.add_argument("action", choices=["list", "install", "show", "verify"])
     p.add_argument("name", nargs="*")
     p.add_argument("--force", action="store_true", help="re-download even if installed")
+    p.add_argument("--corner", help="verify: process corner (default: the technology's)")
+    p.add_argument("--rows", default="2", help="verify: array rows (default 2)")
+    p.add_argument("--cols", default="1", help="verify: weight columns (default 1)")
+    p.add_argument("--cycles", default="2", help="verify: MAC cycles (default 2)")
+    p.add_argument("--tolerance-v", dest="tolerance_v", default="5e-6", help="verify: allowed |dV| (default 5e-6)")
     p.set_defaults(func=cmd_pdk)
 
     p = sub.add_parser("sqnr", help="quantization SNR of a weight tensor under every preset")

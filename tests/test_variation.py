@@ -121,8 +121,12 @@ def test_sky130_uses_its_mismatch_corner(installed):
     mc = build(GenerateOptions(**kw, mismatch_seed=3))
     assert mc.corner == "tt_mm" and mc.manifest["technology"]["corner"] == "tt_mm"
     assert mc.manifest["mismatch"]["vt_method"] == "pdk-corner" and mc.manifest["mismatch"]["vt_sigma_v"] == {}
-    assert "delvto" not in mc.text and "agauss" in mc.text  # caps drawn here, devices by the PDK
-    assert "tt_mm" in "\n".join(mc.tech.model_statements(mc.corner))
+    # flattened cards (the default): the PDK's own per-instance VT draw on each M line
+    assert re.search(r"delvto=\{[-0-9.e]+\+[-0-9.e]+\*agauss\(0,1,1\)\}", mc.text)
+    assert "flat-tt_mm-" in "\n".join(mc.model_statements())
+    sub = build(GenerateOptions(**kw, mismatch_seed=3, models="trimmed"))
+    assert "delvto" not in sub.text and "agauss" in sub.text  # caps drawn here, devices by the PDK subcircuits
+    assert "tt_mm" in "\n".join(sub.model_statements())
     assert build(GenerateOptions(**kw, corner="ss", mismatch_seed=3)).corner == "ss_mm"
     caps_only = build(GenerateOptions(**kw, mismatch_seed=3, mismatch={"vt": False}))
     assert caps_only.corner == "tt" and caps_only.manifest["mismatch"]["vt_method"] == "off"

@@ -35,8 +35,8 @@ from netlistgen.circuits.variation import Mismatch
 
 MAX_CELLS = 4_000_000
 DESIGN_FIELDS = {f.name for f in dataclasses.fields(DesignPoint)}
-STRING_KEYS = {"scheme", "cell", "cell_file", "technology", "corner", "fidelity", "weights", "clip", "pattern_sets",
-               "out"}
+STRING_KEYS = {"scheme", "cell", "cell_file", "technology", "models", "corner", "fidelity", "weights", "clip",
+               "pattern_sets", "out"}
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class GenerateOptions:
     rows: int = 16
     cols: int = 8
     technology: str = "ptm45"
+    models: str | None = None  # full | trimmed | flat (default: the technology's, tech/technology.py)
     corner: str | None = None  # default: the technology's default corner
     fidelity: str = "ideal-bits"
     sram_rows_per_lcc: int = 16
@@ -140,6 +141,9 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
                         validate.number(value, name)
             with _blame(where, "design"):
                 DesignPoint.for_technology(tech, levels=overrides.pop("levels", cell.default_levels), **overrides)
+    if "models" in keys and opts.models is not None:
+        with _blame(where, "models"):
+            load_technology(opts.technology).with_models(opts.models)
     if "weights" in keys:
         with _blame(where, "weights"):
             existing_file(opts.weights, "weights file")
@@ -193,6 +197,8 @@ def build(opts: GenerateOptions) -> Netlist:
     if cells > MAX_CELLS:
         raise NetlistgenError(f"array of {cells} bit cells ({spec.rows}x{spec.cols}) exceeds the limit of {MAX_CELLS}")
     tech = load_technology(opts.technology)
+    if opts.models is not None:
+        tech = tech.with_models(opts.models)
     overrides = dict(opts.design)
     levels = overrides.pop("levels", cell.default_levels)
     design = DesignPoint.for_technology(tech, levels=levels, **overrides)
@@ -234,8 +240,8 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
         "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
-        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist)},
-                                                 indent=1) + "\n"),
+        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist),
+                                                  "models": netlist.model_statements()}, indent=1) + "\n"),
     }
     try:
         created = not out.exists()
@@ -269,7 +275,7 @@ def bundle_files(netlist: Netlist) -> dict[str, str | Path]:
     the deck, so the directory runs in plain `ngspice -b` from any working directory.
     tran.sp is an example transient (BUNDLE_CYCLES random cycles, seed BUNDLE_STIM_SEED)."""
     models: dict[str, Path] = {}
-    for k, line in enumerate(netlist.tech.model_statements(netlist.corner)):
+    for k, line in enumerate(netlist.model_statements()):
         m = _INCLUDE_RE.match(line)
         if m is None:
             raise NetlistgenError(f"technology {netlist.tech.name!r}: its models load as {line.split()[0]!r}, not a "
@@ -323,6 +329,10 @@ class GeneratedLibrary:
     tech: object
     corner: str
     spec: object  # rows, cols, cell (a types.SimpleNamespace from the manifest)
+    model_lines: tuple[str, ...] = ()  # what generate loaded (e.g. this array's flattened cards)
+
+    def model_statements(self) -> list[str]:
+        return list(self.model_lines) or self.tech.model_statements(self.corner)
 
 
 def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float], list[str], dict]:
@@ -342,6 +352,7 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
         text = need["array.sp"].read_text()
         levels = {validate.identifier(k, "port"): validate.number(v, "port level") for k, v in bench["levels"].items()}
         probes = [validate.identifier(n, "probe") for n in bench["probes"]]
+        model_lines = tuple(_checked_model_line(line) for line in bench.get("models", []))
         tech_info, spec = manifest["technology"], manifest["spec"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise NetlistgenError(f"{str(out)!r} is not a valid generated directory: {exc}") from None
@@ -350,5 +361,17 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
     builtin = tech_info["name"] in list_technologies()
     tech = load_technology(tech_info["name"] if builtin else tech_info["descriptor"])
     view = types.SimpleNamespace(rows=spec["rows"], cols=spec["cols"], cell=spec["cell"])
-    return GeneratedLibrary(text, tech, tech_info["corner"], view), levels, probes, manifest
+    return GeneratedLibrary(text, tech, tech_info["corner"], view, model_lines), levels, probes, manifest
+
+
+def _checked_model_line(line: str) -> str:
+    """A model statement read back from op.json: only `.include "<checked path>"` or
+    `.lib "<checked path>" <section>` (the file is code ngspice runs)."""
+    m = _INCLUDE_RE.match(line) if isinstance(line, str) else None
+    if m is not None:
+        return f'.include "{validate.spice_path(m.group(1), "model file")}"'
+    parts = line.split() if isinstance(line, str) else []
+    if len(parts) == 3 and parts[0].lower() == ".lib" and parts[1].startswith('"') and parts[1].endswith('"'):
+        return f'.lib "{validate.spice_path(parts[1][1:-1], "model library")}" {validate.identifier(parts[2], "corner")}'
+    raise NetlistgenError(f"op.json: unexpected model statement {str(line)[:120]!r}")
 

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -25,6 +26,7 @@ from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.tech.flatten import FlatDevice, Size
 from netlistgen.tech.technology import Technology
 from netlistgen.circuits.variation import Mismatch, Variation, resolve
 
@@ -81,16 +83,37 @@ class Device:
     params: str
 
 
-def _device(tech: Technology, model: str, w_m: float, l_m: float, var: Variation | None = None) -> Device:
+class FlatDevices:
+    """Devices of one netlist on flattened cards (tech/flatten.py): collects the sizes
+    used so the netlist can load exactly their cards."""
+
+    def __init__(self, tech: Technology, corner: str):
+        self.tech, self.corner = tech, corner
+        self.used: dict[Size, FlatDevice] = {}
+
+    def device(self, model: str, w: float, l_: float, geometry: dict[str, float]) -> Device:
+        size = Size(model, float(validate.fmt(w)), float(validate.fmt(l_)))
+        flat = self.tech.flat_device(self.corner, size, {k: float(validate.fmt(v)) for k, v in geometry.items()})
+        self.used[size] = flat
+        return Device(prefix="M", model=size.card_name, params=flat.params)
+
+    def model_lines(self) -> tuple[str, ...]:
+        deck = self.tech.flat_deck(self.corner, self.used.values())
+        return (f'.include "{validate.spice_path(deck, "flattened model deck")}"',)
+
+
+def _device(tech: Technology, model: str, w_m: float, l_m: float, var: Variation | None = None,
+            flat: FlatDevices | None = None) -> Device:
     """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own),
-    plus a per-instance VT draw when `var` puts VT mismatch on instance lines."""
+    plus a per-instance VT draw when `var` puts VT mismatch on instance lines; with
+    `flat`, an M element on the size's flattened card (the PDK's own mismatch included)."""
     unit = tech.length_unit_m
     w, l_ = w_m / unit, l_m / unit
     ext = 2.5 * tech.lmin_m / unit  # source/drain extension used for AD/AS/PD/PS
-    params = (
-        f"w={validate.fmt(w)} l={validate.fmt(l_)} ad={validate.fmt(w * ext)} as={validate.fmt(w * ext)} "
-        f"pd={validate.fmt(2 * (w + ext))} ps={validate.fmt(2 * (w + ext))}"
-    )
+    geometry = {"ad": w * ext, "as": w * ext, "pd": 2 * (w + ext), "ps": 2 * (w + ext)}
+    if flat is not None:
+        return flat.device(model, w, l_, geometry)
+    params = f"w={validate.fmt(w)} l={validate.fmt(l_)} " + " ".join(f"{k}={validate.fmt(v)}" for k, v in geometry.items())
     if var is not None:
         params += var.device_suffix(model == tech.pmos_model, w_m, l_m)
     return Device(prefix=tech.device_kind, model=model, params=params)
@@ -120,20 +143,22 @@ def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
     }
 
 
-def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None) -> dict[str, Device]:
+def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None,
+            flat: FlatDevices | None = None) -> dict[str, Device]:
     """The transistor roles of the cells (switch_n/switch_p: the unit cell switch's devices,
     for cell templates that use single transistors)."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     return {
-        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var),
-        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var),
-        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var),
-        "switch_n": _device(tech, n, dp.w_switch_n_m, dp.l_m, var),
-        "switch_p": _device(tech, p, dp.w_switch_p_m, dp.l_m, var),
+        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var, flat),
+        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var, flat),
+        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var, flat),
+        "switch_n": _device(tech, n, dp.w_switch_n_m, dp.l_m, var, flat),
+        "switch_p": _device(tech, p, dp.w_switch_p_m, dp.l_m, var, flat),
     }
 
 
-def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], var: Variation | None = None) -> list[dict]:
+def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], var: Variation | None = None,
+                flat: FlatDevices | None = None) -> list[dict]:
     """The transmission-gate subcircuits: cell switches and the widened drivers."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     variants = [("tg", 1.0, "Transmission gate: a <-> b while en=1 (enb is its complement).")]
@@ -146,8 +171,8 @@ def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], va
         {
             "name": name,
             "comment": f"{text} Width {validate.fmt(f)} x the unit switch.",
-            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var),
-            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var),
+            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var, flat),
+            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var, flat),
         }
         for name, f, text in variants
     ]
@@ -166,6 +191,11 @@ class Netlist:
     text: str
     array_nets: tuple[str, ...]  # top-level nets the testbench drives or observes
     manifest: dict = field(repr=False)
+    model_lines: tuple[str, ...] = ()  # statements loading the models (flat: this netlist's cards)
+
+    def model_statements(self) -> list[str]:
+        """What a deck of this netlist loads: its flattened cards, or the technology's deck."""
+        return list(self.model_lines) or self.tech.model_statements(self.corner)
 
     @property
     def content_hash(self) -> str:
@@ -300,13 +330,14 @@ def build_netlist(
     env = _env(kind.template_dir)
     transistor = spec.fidelity == "transistor"
     factors = drive_factors(spec, design)
+    flat = FlatDevices(tech, corner) if tech.flat else None
     common = dict(
         cell_template=kind.template,
         cell_subckt=kind.subckt,
         slice_template=kind.storage.slice_template,
         prelude_template=kind.storage.prelude_template,
-        dev=devices(tech, design, var),
-        tg_variants=tg_variants(tech, design, factors, var),
+        dev=devices(tech, design, var, flat),
+        tg_variants=tg_variants(tech, design, factors, var, flat),
         rows=spec.rows,
         cols=spec.cols,
         n_bits=spec.n_bits,
@@ -370,14 +401,16 @@ def build_netlist(
     )
     if scale is None:
         scale = np.ones(spec.cols)
-    manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text)
+    model_lines = flat.model_lines() if flat is not None else ()
+    manifest = make_manifest(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, model_lines)
     manifest["derived"] = {f"{k}_width_factor": v for k, v in factors.items()}
     manifest["interface"] = iface
     if var is not None:
         manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
     if reset_noise:
         manifest["reset_noise_refs"] = [net for col in reset_refs(spec, True) for net in col]
-    return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest)
+    return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest,
+                   model_lines)
 
 
 def _mismatch_targets(spec: ArraySpec, dp: DesignPoint, tech: Technology, factors: dict[str, float]):
@@ -394,9 +427,14 @@ def _mismatch_targets(spec: ArraySpec, dp: DesignPoint, tech: Technology, factor
 
 
 def make_manifest(
-    spec: ArraySpec, design: DesignPoint, tech: Technology, corner: str, codes: Codes, scale: np.ndarray, text: str
+    spec: ArraySpec, design: DesignPoint, tech: Technology, corner: str, codes: Codes, scale: np.ndarray, text: str,
+    model_lines: tuple[str, ...] = (),
 ) -> dict:
     """Everything that went into the netlist, JSON-able, plus its content hash."""
+    if model_lines:  # flattened: the deck is this netlist's own cards
+        deck_sha = hashlib.sha256(Path(model_lines[0].split('"')[1]).read_bytes()).hexdigest()
+    else:
+        deck_sha = tech.deck_fingerprint(corner) if tech.is_installed() else None
     return {
         "generator": {"name": "netlistgen", "version": __version__},
         "spec": as_dict(spec) | {"n_bits": spec.n_bits, "bit_cols": spec.bit_cols, "weight_rows": spec.weight_rows,
@@ -407,7 +445,8 @@ def make_manifest(
             "name": tech.name,
             "corner": corner,
             "descriptor": str(tech.descriptor_path),
-            "deck_sha256": tech.deck_fingerprint(corner) if tech.is_installed() else None,
+            "models": tech.models,
+            "deck_sha256": deck_sha,
         },
         "weights": {
             "shape": list(codes.shape),

@@ -97,7 +97,7 @@ def _includes(netlist: Netlist, library_path: str, bundle_models: tuple[str, ...
     """Model statements and the library path of a deck: the technology's models and the
     library (`_library_ref`), or (a bundle) the given paths relative to the deck's directory."""
     if bundle_models is None:
-        return {"model_statements": netlist.tech.model_statements(netlist.corner),
+        return {"model_statements": netlist.model_statements(),
                 "library_path": _library_ref(library_path)}
     return {"model_statements": [f'.include "{validate.relative_spice_path(m, "model file")}"' for m in bundle_models],
             "library_path": validate.relative_spice_path(library_path, "library path")}
@@ -135,7 +135,7 @@ def ac_deck_text(netlist: Netlist, library_path: str, sources: list[Source], pro
     validate.identifier(dc_ref, "AC reference node")
     return _env().get_template("ac.sp.j2").render(
         title=f"AC response of {len(probes)} nodes",
-        model_statements=netlist.tech.model_statements(netlist.corner),
+        model_statements=netlist.model_statements(),
         library_path=_library_ref(library_path),
         sources=sources,
         probes=list(probes),

@@ -158,6 +158,9 @@ def show(name: str | os.PathLike | Technology) -> dict:
         "model_dir": str(tech.model_dir()),
         "trimmed_fast_deck": m.trim,
         "fast_params": [f"{k}={v}" for k, v in m.fast_params],
+        "flatten": m.flatten,
+        "flat_params": [f"{k}={v}" for k, v in m.flat_params],
+        "default_models": tech.models,
     }
     if m.source in WHEELS:
         w = WHEELS[m.source]

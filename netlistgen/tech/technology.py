@@ -28,6 +28,9 @@ pdk_models/README.md.
     pdk_root_lib = "sky130A/..."   # optional: preferred when $PDK_ROOT/<this> exists
     trim = true                    # optional: fast=True loads a trimmed deck
     trim_keep = [...]              # optional: subcircuits kept besides nmos/pmos
+    flatten = true                 # optional: netlists may use flattened cards (tech/flatten.py)
+    flat_params = ["rbodymod=0"]   # optional: set in every flattened card
+    default_models = "flat"        # optional: full | trimmed | flat (Technology.models)
     # style = "include":
     fast_params = ["rbodymod=0"]   # optional: fast=True loads the cards with these values
     [devices]   kind = "M"|"X", nmos, pmos, length_unit_m, lmin_m, wmin_m, supports_delvto
@@ -60,6 +63,7 @@ import importlib.resources
 import os
 import re
 import warnings
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -69,9 +73,11 @@ from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.paths import cache_dir
 from netlistgen.core.files import write_atomic
+from netlistgen.tech.flatten import FLATTEN_VERSION, FlatDevice, Flattener, Size
 from netlistgen.tech.spicelib import Expansion, TrimError, expand, expand_cached, lib_sections, trim
 from netlistgen.tech.wheels import SOURCES, WHEELS, read_marker
 
+_FLATTENERS: dict[tuple, Flattener] = {}
 TRIM_VERSION = 1  # bump when the trimming rules change: cached fast decks are rebuilt
 FAST_PARAM_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)=([-+]?[0-9.]+(?:[eE][-+]?[0-9]+)?)$")
 SPICEINIT_RE = re.compile(r"^set [A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.+-]+)?$")
@@ -202,12 +208,15 @@ class _Models:
     trim_keep: tuple[str, ...]
     base_dir: Path | None  # files source: the descriptor's folder
     fast_params: tuple[tuple[str, str], ...] = ()  # include style: .model overrides of the fast deck
+    flatten: bool = False  # lib style: subcircuit devices can be flattened (models = "flat")
+    flat_params: tuple[tuple[str, str], ...] = ()  # overrides written into every flattened card
 
 
 _TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "capacitor", "wire", "mismatch", "area",
              "timing", "sources")
 _MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep",
-                "fast_params")
+                "fast_params", "flatten", "flat_params", "default_models")
+MODEL_MODES = ("full", "trimmed", "flat")  # how a netlist loads its models (Technology.models)
 
 
 @dataclass(frozen=True)
@@ -256,6 +265,24 @@ class Technology:
     builtin: bool
     sources: tuple[tuple[str, str], ...]
     _models: _Models = field(repr=False, compare=False)
+    models: str = "trimmed"  # "full" library, "trimmed" deck, or "flat" cards per device size
+
+    def with_models(self, mode: str) -> "Technology":
+        """This technology loading its models as `mode` (full | trimmed | flat)."""
+        if mode not in MODEL_MODES:
+            raise NetlistgenError(f"invalid models {mode!r}: expected one of {', '.join(MODEL_MODES)}")
+        m = self._models
+        if mode == "flat" and not m.flatten:
+            raise NetlistgenError(f"invalid models 'flat' for technology {self.name!r}: its descriptor does not set "
+                                  "models.flatten = true")
+        if mode == "trimmed" and not (m.trim or m.fast_params):
+            raise NetlistgenError(f"invalid models 'trimmed' for technology {self.name!r}: it has no trimmed deck")
+        return dataclasses.replace(self, models=mode)
+
+    @property
+    def flat(self) -> bool:
+        """Devices are M elements on flattened cards (see tech/flatten.py)."""
+        return self.models == "flat"
 
     # -- model locations ---------------------------------------------------------------
 
@@ -345,6 +372,7 @@ class Technology:
         corner = self._check_corner(corner)
         self._require_installed()
         m = self._models
+        fast = fast and self.models != "full"
         if m.style == "include":
             if fast and m.fast_params:
                 try:
@@ -437,12 +465,65 @@ class Technology:
         write_atomic(out, "\n".join(lines) + "\n")
         return out
 
+    def flattener(self, corner: str | None = None) -> Flattener:
+        """The corner's library, parsed and evaluated for flattening (cached per process)."""
+        corner = self._check_corner(corner)
+        self._require_installed()
+        if not self._models.flatten:
+            raise NetlistgenError(f"technology {self.name!r} cannot be flattened (descriptor sets no models.flatten)")
+        exp = self._expansion(corner)
+        key = (exp.fingerprint, corner, self.w_per_finger)
+        if key not in _FLATTENERS:
+            _FLATTENERS.clear()  # one corner at a time: each holds its parsed library
+            _FLATTENERS[key] = Flattener(exp, w_per_finger=self.w_per_finger)
+        return _FLATTENERS[key]
+
+    @property
+    def w_per_finger(self) -> bool:
+        """ngspice bins on W/nf in its HSPICE/Spectre compatibility modes (ngbehavior=hs*/spe)."""
+        return any(re.match(r"set ngbehavior=\w*(hs|spe)", line) for line in self.spiceinit_lines)
+
+    def flat_device(self, corner: str, size: Size, instance: dict[str, float]) -> FlatDevice:
+        """One device size flattened, with the descriptor's `flat_params` set in its card."""
+        return self.flattener(corner).flatten(size, instance, overrides=self._models.flat_params)
+
+    def flat_deck(self, corner: str | None, devices: Iterable[FlatDevice]) -> Path:
+        """Write (once, content-keyed) the flattened deck of these devices and return its path."""
+        corner = self._check_corner(corner)
+        fl = self.flattener(corner)
+        cards: dict[str, tuple[str, ...]] = {}
+        for d in devices:
+            if cards.setdefault(d.size.card_name, d.card_lines) != d.card_lines:
+                raise NetlistgenError(f"flattened card {d.size.card_name!r} differs between instances")
+        # The section's .param/.option lines come first, as in the library: the cards need
+        # none of them, but their random calls advance ngspice's generator exactly as the
+        # library does, so one seed gives every instance the same draw on either deck.
+        body = [*fl.preamble]
+        for name in sorted(cards):
+            body.extend(cards[name])
+        text = "\n".join(body) + "\n"
+        key = hashlib.sha256(f"{FLATTEN_VERSION}|{fl.exp.fingerprint}|{corner}|{text}".encode()).hexdigest()[:16]
+        out = cache_dir() / "fastdecks" / self.name / f"flat-{corner}-{key}.spice"
+        if out.is_file():
+            return out
+        lib = self.lib_path()
+        header = [
+            "* netlistgen flattened model deck: generated, do not edit",
+            f"* source {lib.name if lib else '?'} section {corner}, sha256 {fl.exp.fingerprint}",
+            f"* flatten version {FLATTEN_VERSION}; one card per device size ({len(cards)}): {' '.join(sorted(cards))}",
+            *(f"* card override: {k}={v}" for k, v in self._models.flat_params),
+        ]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(out, "\n".join(header) + "\n" + text)
+        return out
+
     def deck_fingerprint(self, corner: str | None = None, *, fast: bool = True) -> str:
         """sha256 of the model files that `model_statements(corner, fast=fast)` loads:
         content only (no paths), so it is the same on every machine."""
         corner = self._check_corner(corner)
         self._require_installed()
         m = self._models
+        fast = fast and self.models != "full"
         if fast and (m.trim and m.style == "lib" or m.fast_params and m.style == "include"):
             return hashlib.sha256(self.fast_deck(corner).read_bytes()).hexdigest()
         return self._expansion(corner).fingerprint
@@ -520,13 +601,15 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
     trim = False
     trim_keep: list[str] = []
     fast_params: list[tuple[str, str]] = []
+    flatten = False
+    flat_params: list[tuple[str, str]] = []
     if style == "include":
         for item in d.str_list(mt, "models.fast_params", required=False, default=[]):
             fm = FAST_PARAM_RE.match(item)
             if not fm:
                 raise d.fail("models.fast_params", item, "expected `name=number` (a .model parameter)")
             fast_params.append((fm.group(1).lower(), fm.group(2)))
-        for k in ("lib", "pdk_root_lib", "trim", "trim_keep"):
+        for k in ("lib", "pdk_root_lib", "trim", "trim_keep", "flatten", "flat_params"):
             if k in mt:
                 raise d.fail(f"models.{k}", mt[k], "only allowed with style = \"lib\"")
         ct = mt.get("corners")
@@ -548,6 +631,12 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
         trim_keep = d.ident_list(mt, "models.trim_keep", required=False, default=[])
         if "fast_params" in mt:
             raise d.fail("models.fast_params", mt["fast_params"], "only allowed with style = \"include\"")
+        flatten = d.boolean(mt, "models.flatten", required=False, default=False)
+        for item in d.str_list(mt, "models.flat_params", required=False, default=[]):
+            fm = FAST_PARAM_RE.match(item)
+            if not fm:
+                raise d.fail("models.flat_params", item, "expected `name=number` (a .model parameter)")
+            flat_params.append((fm.group(1).lower(), fm.group(2)))
         if "corners" in mt:
             all_corners = d.ident_list(mt, "models.corners")
             if not all_corners:
@@ -650,8 +739,21 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
             trim_keep=tuple(trim_keep),
             base_dir=base_dir,
             fast_params=tuple(fast_params),
+            flatten=flatten,
+            flat_params=tuple(flat_params),
         ),
+        models=_default_models(d, mt, flatten, trim or bool(fast_params)),
     )
+
+
+def _default_models(d: _Desc, mt: dict, flatten: bool, trimmed: bool) -> str:
+    """The descriptor's `default_models`, else the fastest mode it supports."""
+    mode = d.string(mt, "models.default_models", required=False, choices=MODEL_MODES)
+    if mode is None:
+        return "flat" if flatten else "trimmed" if trimmed else "full"
+    if mode == "flat" and not flatten or mode == "trimmed" and not trimmed:
+        raise d.fail("models.default_models", mode, "the descriptor does not support it (flatten / trim)")
+    return mode
 
 
 def as_technology(tech: str | os.PathLike | Technology) -> Technology:
