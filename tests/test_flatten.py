@@ -10,7 +10,6 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech import flatten as F
 from netlistgen.tech.spicelib import expand
@@ -139,7 +138,6 @@ def test_models_mode_validation():
 # ---------------------------------------------------------------------------------------
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("corner", ["tt", "ff"])
 def test_flat_array_matches_full_library(installed, corner, tmp_path):
@@ -171,7 +169,6 @@ def _vth_deck(tech, corner: str, pmos: bool, n: int, flat: bool) -> tuple[str, l
     return "\n".join(lines) + "\n", probes
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.parametrize("pmos", [False, True])
 def test_mismatch_sigma_vt_matches_subcircuit_deck(installed, tmp_path, pmos):
@@ -197,7 +194,6 @@ def test_mismatch_sigma_vt_matches_subcircuit_deck(installed, tmp_path, pmos):
     assert "agauss" not in deck
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_mc_gain_and_offset_spread_match_subcircuit_deck(installed, tmp_path):
     """Monte Carlo (VT mismatch only, tt_mm) of a 2x1 transistor array on flattened cards
