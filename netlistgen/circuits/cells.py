@@ -44,12 +44,14 @@ class InputKind:
     def level_range(self, levels: int) -> tuple[int, int]:
         return (-levels, levels) if self.signed else (0, 1)
 
-    def digits(self, a: np.ndarray, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-        """Split unsigned integers a (..., rows) into per-cycle input levels
-        (encoding.split_input_digits): (digits (cycles, ..., rows), cycle weights (cycles,))."""
+    def digits(self, a: np.ndarray, levels: int, act_bits: int,
+               signed_values: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Split integers a (..., rows) into per-cycle input levels
+        (encoding.split_input_digits; signed_values: two's complement on a binary input):
+        (digits (cycles, ..., rows), cycle weights (cycles,))."""
         from netlistgen.circuits.encoding import split_input_digits
 
-        return split_input_digits(a, not self.signed, levels, act_bits)
+        return split_input_digits(a, not self.signed, levels, act_bits, signed=signed_values)
 
     def input_cycles(self, levels: int, act_bits: int) -> int:
         """Compute cycles per unsigned input of act_bits bits (SPEC section 5a): act_bits on a

@@ -675,16 +675,24 @@ def input_cycles(binary: bool, levels: int, act_bits: int) -> int:
     return cycles
 
 
-def split_input_digits(a: object, binary: bool, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split unsigned integers a (..., rows) into per-cycle input levels.
+def split_input_digits(a: object, binary: bool, levels: int, act_bits: int,
+                       signed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Split integers a (..., rows) into per-cycle input levels.
 
-    Binary: bits, LSB first (cycle weight 2**c). Otherwise balanced base-(2L+1) digits in
-    -L..L, least significant first (cycle weight (2L+1)**c), input_cycles() of them.
-    Returns (digits (cycles, ..., rows), cycle weights (cycles,))."""
-    a = np.asarray(a, dtype=np.int64)
+    Binary: bits, LSB first (cycle weight 2**c; `signed`: two's complement, the top cycle
+    weighs -2**(act_bits-1)). Otherwise balanced base-(2L+1) digits in -L..L, least
+    significant first (cycle weight (2L+1)**c), input_cycles() of them (signed values of
+    act_bits bits fit the same cycles). Returns (digits (cycles, ..., rows), cycle weights
+    (cycles,)); integer input keeps its dtype (narrow types are faster)."""
+    a = np.asarray(a)
+    if not np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.int64)
     cycles = input_cycles(binary, levels, act_bits)
     if binary:
-        return np.stack([(a >> c) & 1 for c in range(cycles)]), 2 ** np.arange(cycles)
+        weights = 2 ** np.arange(cycles)
+        if signed:
+            weights[-1] = -weights[-1]
+        return np.stack([(a >> c) & 1 for c in range(cycles)]), weights
     base = 2 * levels + 1
     digits, rest = [], a.copy()
     for _ in range(cycles):

@@ -79,11 +79,13 @@ def train_network(*, hidden: int = 32, seed: int = 0, test_fraction: float = 0.3
                    x_tr, x_te, y_te, float(clf.score(x_te, y_te)))
 
 
-def input_digits(a: np.ndarray, cell: str, levels: int, act_bits: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split unsigned integers a (..., rows) into per-cycle input levels as `cell`'s input
-    kind applies them (cells.InputKind.digits: bits LSB first on a binary input, balanced
-    base-(2L+1) digits on the ML-SIU). Returns (digits (cycles, ..., rows), cycle weights)."""
-    return get_cell(cell).input.digits(a, levels, act_bits)
+def input_digits(a: np.ndarray, cell: str, levels: int, act_bits: int,
+                 signed_values: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Split integers a (..., rows) into per-cycle input levels as `cell`'s input kind
+    applies them (cells.InputKind.digits: bits LSB first on a binary input - two's
+    complement with `signed_values` - balanced base-(2L+1) digits on the ML-SIU).
+    Returns (digits (cycles, ..., rows), cycle weights)."""
+    return get_cell(cell).input.digits(a, levels, act_bits, signed_values=signed_values)
 
 
 def _scheme_act_bits(scheme: str) -> int:
