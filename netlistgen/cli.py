@@ -420,14 +420,58 @@ def cmd_snr(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accuracy_cnn(args: argparse.Namespace) -> int:
+    """MobileNetV2-style CNN on shipped data through SPICE-fitted columns at the macro's R and ADC policy."""
+    from netlistgen.analysis.behavioral import load_models
+    from netlistgen.core import validate
+    from netlistgen.studies import accuracy_cnn as ac
+
+    fields = {"schemes": tuple(args.schemes) if args.schemes else None,
+              "datasets": tuple(args.data) if args.data else None,
+              "rows": args.rows, "adc_policy": args.adc_policy, "adc_bits": args.adc_bits,
+              "train_seeds": args.train_seeds, "noise_seeds": args.noise_seeds, "max_test": args.max_test,
+              "epochs": args.epochs, "workers": args.jobs,
+              "noise_refs": tuple(args.refs) if args.refs else None,
+              "noise_variances": tuple(validate.number(x, "noise-var", minimum=0.0, exclusive_minimum=True)
+                                       for x in args.noise_var) if args.noise_var else None}
+    ints = {"rows", "adc_bits", "train_seeds", "noise_seeds", "max_test", "epochs", "workers"}
+    given = {k: (validate.integer(v, k.replace("_", "-")) if k in ints else v)
+             for k, v in fields.items() if v is not None}
+    opts = ac.StudyOptions.quick(**given) if args.quick else ac.StudyOptions(**given)
+    if args.models:
+        models = load_models(args.models, opts.schemes)
+        where = args.models
+    else:
+        print(f"column models: {', '.join(opts.schemes)} at R={opts.rows} on {args.technology} "
+              "(ngspice fit + Monte Carlo, reused from the cache when present) ...", flush=True)
+        models, where = ac.fit_models(opts.schemes, technology=args.technology, corner=args.corner, rows=opts.rows,
+                                      spice_cycles=validate.integer(args.spice_cycles or 24, "spice-cycles",
+                                                                    minimum=4, maximum=10000),
+                                      mc_samples=validate.integer(args.mc_samples, "mc-samples", minimum=0),
+                                      workdir=Path(args.out) / "jobs", workers=opts.workers if args.jobs else None)
+    print(f"models: {where}; {len(opts.datasets)} data set(s) x {opts.train_seeds} network(s), "
+          f"{opts.noise_seeds} noise seeds ...", flush=True)
+    doc = ac.run_study(opts, models, progress=True)
+    paths = ac.write_study(doc, args.out)
+    print(ac.table(doc))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
 def cmd_accuracy(args: argparse.Namespace) -> int:
     """digits MLP through each scheme's behavioural column: accuracy table and plot."""
     from netlistgen.studies import accuracy
     from netlistgen.core import validate
 
+    if args.net == "mobilenet":
+        return cmd_accuracy_cnn(args)
+    for flag in ("data", "refs", "train_seeds", "noise_seeds", "max_test", "epochs"):
+        if getattr(args, flag) is not None:
+            raise NetlistgenError(f"--{flag.replace('_', '-')} applies to --net mobilenet only")
     models, _ = _scheme_models(args, "16", "16")
     adc = validate.integer(args.adc_bits, "adc-bits", minimum=0, maximum=24)
-    doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0) for x in args.noise_var],
+    doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0)
+                                                   for x in args.noise_var or ["0.03", "0.3", "3"]],
                             noise_ref=args.noise_ref, adc_bits=adc or None,
                             seeds=validate.integer(args.seeds, "seeds", minimum=1, maximum=1000),
                             hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096))
@@ -579,9 +623,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cycles", default="400", help="behavioural workload cycles (default 400)")
     p.set_defaults(func=cmd_snr)
 
-    p = sub.add_parser("accuracy", help="digits MLP through each scheme's behavioural column: accuracy vs noise")
+    p = sub.add_parser("accuracy", help="a network through each scheme's behavioural column: accuracy vs noise")
     _behavioural_args(p, "16", "16", "out/accuracy")
-    p.add_argument("--noise-var", nargs="+", default=["0.03", "0.3", "3"], help="noise variances in LSB^2")
+    p.add_argument("--net", choices=["mlp", "mobilenet"], default="mlp",
+                   help="mlp: digits MLP (default); mobilenet: MobileNetV2-style CNN (needs netlistgen[nn])")
+    p.add_argument("--noise-var", nargs="+",
+                   help="noise variances in LSB^2 (default 0.03 0.3 3; mobilenet: 0.01 0.03 0.1 0.3 1)")
+    p.add_argument("--data", nargs="+", choices=["digits", "mnist", "mnist1d"],
+                   help="mobilenet: data sets (default mnist mnist1d; --quick: digits)")
+    p.add_argument("--quick", action="store_true", help="mobilenet: CI-sized run (digits, 1 network, 2 noise seeds)")
+    p.add_argument("--refs", nargs="+", choices=["unit", "adc-lsb"],
+                   help="mobilenet: noise references (default both: one C1*dV step, the ADC's full-scale LSB)")
+    p.add_argument("--adc-policy", choices=["same", "lossless"], default="same",
+                   help="mobilenet: ADC bits per scheme: same (--adc-bits for all) or lossless (default same)")
+    p.add_argument("--train-seeds", help="mobilenet: networks trained per data set (default 3)")
+    p.add_argument("--noise-seeds", help="mobilenet: noise/mismatch draws per network and point (default 5)")
+    p.add_argument("--max-test", help="mobilenet: test images per data set (default 500)")
+    p.add_argument("--epochs", help="mobilenet: training epochs (default 12)")
+    p.add_argument("--mc-samples", default="4",
+                   help="mobilenet: Monte Carlo samples for the columns' gain/offset spread, 0 = none (default 4)")
     p.add_argument("--noise-ref", choices=["lsb-fs", "lsb-int", "v"], default="lsb-fs",
                    help="LSB of the column full-scale ADC (default), of the integer grid, or V^2 at the GBL")
     p.add_argument("--seeds", default="5", help="noise seeds per point (default 5)")

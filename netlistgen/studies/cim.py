@@ -74,13 +74,19 @@ class Column:
     """The conversion path of one scheme, in y units after digital calibration.
 
     inl_a3/inl_a2: per bit column cubic/quadratic INL coefficients (y units);
-    lsb: ADC step in y units (1 = one C1*dV step: lossless); half: 2^(B-1);
-    noise_y: noise sigma in y units; gain/offset: static per-column spread (or None)."""
+    fs_lsb: the ADC's full-scale LSB, 2*FS/2^B steps (the `adc-lsb` noise reference, as
+    snr_study.lsb_fs_v); lsb: its quantization step, max(1, fs_lsb) - with at least as
+    many codes as the column has levels it resolves every step (lossless), finer codes
+    would be wasted on an integer grid; half: 2^(B-1)."""
 
     inl_a3: np.ndarray
     inl_a2: np.ndarray
-    lsb: float
+    fs_lsb: float
     half: int
+
+    @property
+    def lsb(self) -> float:
+        return max(1.0, self.fs_lsb)
 
     @classmethod
     def of(cls, model: BehavioralModel, bits: int, rows: int, *, ideal: bool = False) -> "Column":
@@ -90,11 +96,12 @@ class Column:
             a3 = a2 = np.zeros(model.n_bits)
         else:
             a3, a2 = poly[:, 0] / g, poly[:, 1] / g
-        levels = 2 * column_full_scale(model, rows) + 1
-        return cls(a3.astype(np.float32), a2.astype(np.float32), max(1.0, levels / 2**bits), 2 ** (bits - 1))
+        fs_lsb = 2 * column_full_scale(model, rows) / 2**bits
+        return cls(a3.astype(np.float32), a2.astype(np.float32), fs_lsb, 2 ** (bits - 1))
 
     def convert(self, y: np.ndarray, *, noise_y: float = 0.0, rng=None, gain=None, offset=None) -> np.ndarray:
-        """Bit-column values y (..., n_bits), float32, converted in place and returned."""
+        """Bit-column values y (..., n_bits), float32, converted in place and returned;
+        noise_y is the noise sigma in steps (y units)."""
         if np.any(self.inl_a3) or np.any(self.inl_a2):
             y += (self.inl_a3 * y + self.inl_a2) * y * y
         if gain is not None:
@@ -102,12 +109,13 @@ class Column:
             y += offset
         if noise_y > 0:
             y += np.float32(noise_y) * rng.standard_normal(y.shape, dtype=np.float32)
-        if self.lsb != 1.0:
-            y /= np.float32(self.lsb)
+        lsb = self.lsb
+        if lsb != 1.0:
+            y /= np.float32(lsb)
         np.rint(y, out=y)
         np.clip(y, -self.half, self.half - 1, out=y)
-        if self.lsb != 1.0:
-            y *= np.float32(self.lsb)
+        if lsb != 1.0:
+            y *= np.float32(lsb)
         return y
 
 
