@@ -410,7 +410,7 @@ def cmd_snr(args: argparse.Namespace) -> int:
         else list(snr_study.DEFAULT_NOISE_V)
     study = {**snr_study.run_study(technology=args.technology, rows=next(iter(models.values())).rows,
                                    noise_v=noise, cycles=validate.integer(args.cycles, "cycles", minimum=4),
-                                   adc_bits=validate.integer(args.adc_bits, "adc-bits", minimum=1, maximum=24),
+                                   adc_bits=validate.integer(args.adc_bits or "8", "adc-bits", minimum=1, maximum=24),
                                    models=models),
              "spice": snr_study.spice_snr(fits)}
     paths = snr_study.write_study(study, args.out)
@@ -428,7 +428,8 @@ def cmd_accuracy_cnn(args: argparse.Namespace) -> int:
 
     fields = {"schemes": tuple(args.schemes) if args.schemes else None,
               "datasets": tuple(args.data) if args.data else None,
-              "rows": args.rows, "adc_policy": args.adc_policy, "adc_bits": args.adc_bits,
+              "rows": args.rows, "adc_policy": args.adc_policy,
+              "adc_bits": args.adc_bits,
               "train_seeds": args.train_seeds, "noise_seeds": args.noise_seeds, "max_test": args.max_test,
               "epochs": args.epochs, "workers": args.jobs,
               "noise_refs": tuple(args.refs) if args.refs else None,
@@ -469,7 +470,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
         if getattr(args, flag) is not None:
             raise NetlistgenError(f"--{flag.replace('_', '-')} applies to --net mobilenet only")
     models, _ = _scheme_models(args, "16", "16")
-    adc = validate.integer(args.adc_bits, "adc-bits", minimum=0, maximum=24)
+    adc = validate.integer(args.adc_bits or "8", "adc-bits", minimum=0, maximum=24)
     doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0)
                                                    for x in args.noise_var or ["0.03", "0.3", "3"]],
                             noise_ref=args.noise_ref, adc_bits=adc or None,
@@ -511,7 +512,8 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
     p.add_argument("--schemes", nargs="+", choices=COMPARED, help="default: all four")
     p.add_argument("--models", help="directory of <scheme>.json behavioural models: skip ngspice")
     p.add_argument("--mc", help="Monte Carlo results JSON: adds the gain/offset mismatch distribution to the models")
-    p.add_argument("--adc-bits", default="8", help="ADC resolution (default 8)")
+    p.add_argument("--adc-bits", help="ADC resolution (default 8; accuracy --net mobilenet: B of the `same` policy, "
+                                      "default the macro model's)")
     _jobs_arg(p)
     p.add_argument("--out", default=out)
 
@@ -634,11 +636,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="mobilenet: CI-sized run (digits, 1 network, 2 noise seeds)")
     p.add_argument("--refs", nargs="+", choices=["unit", "adc-lsb"],
                    help="mobilenet: noise references (default both: one C1*dV step, the ADC's full-scale LSB)")
-    p.add_argument("--adc-policy", choices=["same", "lossless"], default="same",
-                   help="mobilenet: ADC bits per scheme: same (--adc-bits for all) or lossless (default same)")
+    p.add_argument("--adc-policy", choices=["same", "lossless", "stat"], default="same",
+                   help="mobilenet: the macro model's ADC-bit policy (default same: one B for all, the lossless "
+                        "bits of an LCC column unless --adc-bits is given)")
     p.add_argument("--train-seeds", help="mobilenet: networks trained per data set (default 3)")
     p.add_argument("--noise-seeds", help="mobilenet: noise/mismatch draws per network and point (default 5)")
-    p.add_argument("--max-test", help="mobilenet: test images per data set (default 500)")
+    p.add_argument("--max-test", help="mobilenet: test images per data set (default 300)")
     p.add_argument("--epochs", help="mobilenet: training epochs (default 12)")
     p.add_argument("--mc-samples", default="4",
                    help="mobilenet: Monte Carlo samples for the columns' gain/offset spread, 0 = none (default 4)")

@@ -77,17 +77,19 @@ def test_quick_study_end_to_end(fitted, tmp_path):
     # 8-bit clean quantization keeps the float accuracy within 3 points
     assert abs(rows["int8"]["quantized"]["mean"] - float_acc) < 0.03
     for r in rows.values():
-        assert r["adc_bits"] == 8
+        assert r["adc_bits"] == 5  # the macro's `same` policy at R=16: lossless bits of an LCC column
         unit = r["noise"]["unit"]
         assert [p["n"] for p in unit] == [2, 2, 2]
-        # heavy noise (sigma^2 = 30 steps^2 per conversion) costs accuracy; small noise barely does
-        assert unit[2]["mean"] < unit[0]["mean"] - 0.05
-        assert unit[0]["mean"] > r["clean"]["mean"] - 0.05
-    # full-scale LSB 2*FS/2^B: LCC 32/256 of a step, ZEBRA-I 384/256, ZEBRA-II 192/256
-    assert [rows[s]["adc_lsb_steps"] for s in ("int8", "zebra-i", "zebra-ii")] == [0.125, 1.5, 0.75]
-    assert rows["zebra-i"]["adc_step_steps"] == 1.5 and rows["int8"]["adc_step_steps"] == 1.0
-    # int8: the same variance in ADC LSB^2 is 1/64 of it in step^2, so it costs less
-    assert rows["int8"]["noise"]["adc-lsb"][2]["mean"] > rows["int8"]["noise"]["unit"][2]["mean"] + 0.05
+        assert unit[0]["mean"] > r["clean"]["mean"] - 0.05  # 0.03 step^2 barely matters
+    for s in ("int4", "int8"):  # lossless 5-bit ADC: heavy noise (30 step^2 per conversion) costs accuracy
+        assert rows[s]["noise"]["unit"][2]["mean"] < rows[s]["noise"]["unit"][0]["mean"] - 0.05
+    # full-scale LSB 2*FS/2^B: LCC 32/32 = one step, ZEBRA-I 384/32, ZEBRA-II 192/32
+    assert [rows[s]["adc_lsb_steps"] for s in ("int8", "zebra-i", "zebra-ii")] == [1.0, 12.0, 6.0]
+    # a 5-bit ADC over ZEBRA-I's full scale loses what the lossless integer reference keeps
+    assert rows["zebra-i"]["clean"]["mean"] < rows["zebra-i"]["quantized"]["mean"]
+    # the same variance in ADC LSB^2 is 144x the noise power in step^2 for ZEBRA-I
+    assert rows["zebra-i"]["noise"]["adc-lsb"][1]["mean"] < rows["zebra-i"]["noise"]["unit"][1]["mean"]
+    assert rows["int8"]["noise"]["adc-lsb"] == rows["int8"]["noise"]["unit"]  # one step: identical draws
     paths = ac.write_study(doc, tmp_path / "out")
     assert set(paths) >= {"json", "markdown", "plot_digits_unit", "plot_digits_adc-lsb"}
     assert paths["plot_digits_unit"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

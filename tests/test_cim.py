@@ -57,15 +57,16 @@ def test_one_dimensional_kernel_exact():
     assert np.array_equal(cn.logits(x, column), cn.logits(x))
 
 
-def test_adc_bits_policies():
-    # levels 2*FS+1: LCC 2R+1 (signed sign-magnitude column), ZEBRA-I 24R+1, ZEBRA-II 12R+1
+def test_adc_bits_come_from_the_macro_model():
+    # lossless levels: LCC 2R+1 (sign-magnitude column), ZEBRA-I 24R+1, ZEBRA-II 12R+1
     assert cim.adc_bits("lossless", "int8", 64) == 8
     assert cim.adc_bits("lossless", "zebra-i", 64) == 11
     assert cim.adc_bits("lossless", "zebra-ii", 64) == 10
-    assert cim.adc_bits("lossless", "zebra-i", 16) == 9
+    assert cim.adc_bits("same", "zebra-i", 16) == cim.adc_bits("same", "int8", 16) == 5  # the LCC's R+1 levels
     assert cim.adc_bits("same", "zebra-i", 64, bits=6) == 6
-    with pytest.raises(NetlistgenError, match="'stat'"):
-        cim.adc_bits("stat", "int8", 64)
+    assert "stat" in cim.adc_policies()
+    with pytest.raises(NetlistgenError, match="'bogus'"):
+        cim.adc_bits("bogus", "int8", 64)
 
 
 def test_lossy_adc_and_noise_change_results():

@@ -56,12 +56,12 @@ class StudyOptions:
     schemes: tuple[str, ...] = SCHEMES
     rows: int = 16  # the macro's R: rows accumulated per conversion (SPEC 5a: the seeds' table is consistent at 16)
     adc_policy: str = "same"
-    adc_bits: int = 8  # B of the `same` policy
+    adc_bits: int | None = None  # B of the `same` policy; None = the macro model's default
     train_seeds: int = 3
     noise_seeds: int = 5
     noise_variances: tuple[float, ...] = NOISE_VARIANCES
     noise_refs: tuple[str, ...] = tuple(NOISE_REFS)
-    max_test: int = 500  # test images run through the CIM forward (stratified subset)
+    max_test: int = 300  # test images run through the CIM forward (stratified subset)
     epochs: int = 12
     workers: int = 1  # processes, one (data set, training seed) each
 
@@ -77,12 +77,13 @@ class StudyOptions:
         for r in self.noise_refs:
             if r not in NOISE_REFS:
                 raise NetlistgenError(f"unknown noise reference {r!r}; known: {', '.join(NOISE_REFS)}")
-        if self.adc_policy not in cim.ADC_POLICIES:
-            raise NetlistgenError(f"unknown ADC policy {self.adc_policy!r}; known: {', '.join(cim.ADC_POLICIES)}")
+        if self.adc_policy not in cim.adc_policies():
+            raise NetlistgenError(f"unknown ADC policy {self.adc_policy!r}; known: {', '.join(cim.adc_policies())}")
         if not (self.datasets and self.schemes and self.noise_refs and self.noise_variances):
             raise NetlistgenError("the study needs at least one data set, scheme, noise reference and variance")
         validate.integer(self.rows, "rows", minimum=9, maximum=4096)
-        validate.integer(self.adc_bits, "adc_bits", minimum=1, maximum=24)
+        if self.adc_bits is not None:
+            validate.integer(self.adc_bits, "adc_bits", minimum=1, maximum=24)
         validate.integer(self.train_seeds, "train_seeds", minimum=1, maximum=100)
         validate.integer(self.noise_seeds, "noise_seeds", minimum=1, maximum=1000)
         validate.integer(self.max_test, "max_test", minimum=10)
@@ -183,7 +184,7 @@ def evaluate_network(task: tuple) -> dict:
         model = BehavioralModel.from_dict(model_docs[scheme])
         net = cim.CimNet(trained.net, model, calib, rows=opts.rows)
         bits = cim.adc_bits(opts.adc_policy, scheme, opts.rows, bits=opts.adc_bits)
-        column = cim.Column.of(model, bits, opts.rows)
+        column = cim.Column.of(model, bits, opts.rows, unit_lsb=opts.adc_policy == "stat")
         entry = {"adc_bits": bits, "adc_lsb_steps": column.fs_lsb, "adc_step_steps": column.lsb, "act_bits": net.act_bits,
                  "quantized": _accuracy(net.logits(data.x_test), data.y_test),
                  "clean": _accuracy(net.logits(data.x_test, column), data.y_test), "noise": {}}
@@ -296,10 +297,12 @@ def run_study(opts: StudyOptions, models: Mapping[str, BehavioralModel], *, prog
                          "else 8); im2col, chunks of R rows (depthwise: 9 rows); each cycle and bit column through "
                          "the fitted column model (gain/offset calibrated out, pooled cubic INL, Monte Carlo "
                          "gain/offset spread per physical column when fitted) + Gaussian noise + ADC, shift-add",
-            "adc": f"policy {opts.adc_policy}" + (f" ({opts.adc_bits} bits)" if opts.adc_policy == "same" else "")
-                   + "; the ADC spans the column's full scale +-FS (FS = R*L*largest cap ratio steps): full-scale LSB "
+            "adc": f"policy {opts.adc_policy}" + (f" ({opts.adc_bits} bits)" if opts.adc_policy == "same"
+                                                   and opts.adc_bits else "")
+                   + "; `stat`: LSB one step, clipping at +-2^(B-1) steps; otherwise the ADC spans the column's full scale +-FS (FS = R*L*largest cap ratio steps): full-scale LSB "
                    "2*FS/2^B, quantization step max(1, 2*FS/2^B) steps (lossless when 2^B > 2*FS)",
-            "adc_bits_source": "netlistgen.studies.cim.adc_bits (local stand-in for the macro model's adc_bits)",
+            "adc_bits_source": "netlistgen.analysis.macro.adc_bits (the macro model's policy: one design point "
+                               "with its TOPS/W)",
             "noise_refs": {r: NOISE_REFS[r] for r in opts.noise_refs},
             "columns": "float: float network; quantized: integer reference (exact columns, lossless ADC); "
                        "clean: fitted columns + policy ADC, no noise; noise points: mean +- std over "

@@ -35,35 +35,27 @@ from netlistgen.studies.accuracy import ACT_BITS, DEFAULT_ACT_BITS, input_digits
 from netlistgen.studies.cnn import ConvLayer, FoldedNet, layer_inputs, patches, run
 
 # --------------------------------------------------------------------------- ADC bits
-# LOCAL STAND-IN for netlistgen.analysis.macro.adc_bits (issue 12, written in parallel):
-# replace with the macro model's function on rebase once it is on main.
 
 
-def column_full_scale(model_or_scheme, rows: int) -> int:
+def column_full_scale(model: BehavioralModel, rows: int) -> int:
     """Largest |y| of one bit column: rows * L * largest capacitor ratio (integer grid)."""
-    from netlistgen.circuits.design import default_cell, default_levels
-    from netlistgen.circuits.encoding import get_pattern_set
-
-    if isinstance(model_or_scheme, BehavioralModel):
-        ps, levels = model_or_scheme.pattern_set, model_or_scheme.levels
-    else:
-        ps = get_pattern_set(model_or_scheme)
-        levels = default_levels(default_cell(ps.name))
-    return int(rows * levels * max(ps.cap_ratios))
+    return int(rows * model.levels * max(model.pattern_set.cap_ratios))
 
 
-def adc_bits(policy: str, scheme, rows: int, *, bits: int = 8) -> int:
-    """ADC resolution per policy (SPEC 5a): `lossless` = ceil(log2(levels)) with the
-    column's 2*FS+1 signed levels (sign-magnitude weights make the LCC column signed),
-    `same` = `bits` for every scheme."""
-    if policy == "same":
-        return validate.integer(bits, "adc bits", minimum=1, maximum=24)
-    if policy == "lossless":
-        return math.ceil(math.log2(2 * column_full_scale(scheme, rows) + 1))
-    raise NetlistgenError(f"unknown ADC policy {policy!r}; known: same, lossless")
+def adc_bits(policy: str, scheme: str, rows: int, *, bits: int | None = None) -> int:
+    """The macro model's ADC bits (analysis.macro.adc_bits), so accuracy and TOPS/W come
+    from one design point; `bits` sets B of the `same` policy (None: the macro's default,
+    the lossless bits of a 1b x 1b LCC column)."""
+    from netlistgen.analysis.macro import PolicyParams
+    from netlistgen.analysis.macro import adc_bits as macro_adc_bits
+
+    return macro_adc_bits(policy, scheme, rows, PolicyParams(same_bits=bits))
 
 
-ADC_POLICIES = ("same", "lossless")
+def adc_policies() -> tuple[str, ...]:
+    from netlistgen.analysis.macro import BIT_POLICIES
+
+    return tuple(BIT_POLICIES)
 
 
 # --------------------------------------------------------------------------- column
@@ -89,14 +81,17 @@ class Column:
         return max(1.0, self.fs_lsb)
 
     @classmethod
-    def of(cls, model: BehavioralModel, bits: int, rows: int, *, ideal: bool = False) -> "Column":
+    def of(cls, model: BehavioralModel, bits: int, rows: int, *, ideal: bool = False,
+           unit_lsb: bool = False) -> "Column":
+        """unit_lsb: the ADC's LSB is one step and it clips at +-2^(B-1) steps (the macro's
+        `stat` policy) instead of spanning the column's full scale."""
         g = model.gain_v_per_lsb
         poly = np.array([c.inl_poly_v for c in model.columns])  # highest power first: y^3, y^2, y, 1
         if ideal:
             a3 = a2 = np.zeros(model.n_bits)
         else:
             a3, a2 = poly[:, 0] / g, poly[:, 1] / g
-        fs_lsb = 2 * column_full_scale(model, rows) / 2**bits
+        fs_lsb = 1.0 if unit_lsb else 2 * column_full_scale(model, rows) / 2**bits
         return cls(a3.astype(np.float32), a2.astype(np.float32), fs_lsb, 2 ** (bits - 1))
 
     def convert(self, y: np.ndarray, *, noise_y: float = 0.0, rng=None, gain=None, offset=None) -> np.ndarray:
