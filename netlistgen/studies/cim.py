@@ -196,9 +196,9 @@ class CimNet:
         return y.reshape(c, p, -1, nb)
 
     def _sum_dtype(self, column: Column) -> type:
-        """float32 when every bit-column sum is an exact float32 (< 2^24 in ADC steps)."""
-        top = (self.model.levels * max(self.ps.cap_ratios) * self.rows / column.lsb + 1) * self.bit_w.sum()
-        return np.float32 if top < 2**24 and column.lsb == 1.0 else np.float64
+        """float32 when every bit-column sum is an exact float32: ADC codes (|code| <= 2^(B-1),
+        one step each) times the bit weights stay below 2^24."""
+        return np.float32 if column.lsb == 1.0 and column.half * self.bit_w.sum() < 2**24 else np.float64
 
     def _output(self, cl: CimLayer, acc: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         n, ho, wo = shape
