@@ -5,7 +5,7 @@ JSON is already in the cache), then the study with the given options, and prints
 time and CPU time (this process plus its worker processes). CPU time is the number to
 compare on a shared machine; wall time depends on the load.
 
-Usage: python benchmarks/bench_accuracy_cnn.py quick|full [workers] [OUT]
+Usage: python benchmarks/bench_accuracy_cnn.py quick|full [workers] [OUT] [MC_SAMPLES]
   quick: StudyOptions.quick() (digits, 1 network, 2 noise seeds, sigma^2 in {0.03, 1})
   full:  StudyOptions() (MNIST and MNIST-1D, 3 networks x 5 noise seeds, 5 variances, 2 references)
 """
@@ -29,9 +29,11 @@ def main() -> None:
     mode = sys.argv[1] if len(sys.argv) > 1 else "quick"
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     out = sys.argv[3] if len(sys.argv) > 3 else f"out/bench-accuracy-{mode}"
+    mc_samples = int(sys.argv[4]) if len(sys.argv) > 4 else 4
     opts = ac.StudyOptions.quick(workers=workers) if mode == "quick" else ac.StudyOptions(workers=workers)
     t, c = time.perf_counter(), cpu_s()
-    models, where = ac.fit_models(opts.schemes, rows=opts.rows, workdir=f"{out}/jobs", workers=workers)
+    models, where = ac.fit_models(opts.schemes, rows=opts.rows, mc_samples=mc_samples, workdir=f"{out}/jobs",
+                                  workers=workers)
     t_fit, c_fit = time.perf_counter() - t, cpu_s() - c
     print(f"column models ({where}): wall {t_fit:.1f} s, CPU {c_fit:.1f} s (0 when reused from the cache)")
     t, c = time.perf_counter(), cpu_s()
