@@ -6,7 +6,6 @@ import json
 import numpy as np
 import pytest
 
-from conftest import needs_ngspice
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.studies import accuracy_cnn as ac
@@ -62,7 +61,6 @@ def test_folded_network_matches_torch():
     assert [layer.rows for layer in cnn.fold(model).layers][:3] == [9, 8, 9]  # stem, expand, depthwise
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 @pytest.mark.slow
 def test_quick_study_end_to_end(fitted, tmp_path):
@@ -101,7 +99,6 @@ def test_quick_study_end_to_end(fitted, tmp_path):
     assert len(saved["ordering_at_0.03"]) == 2 and all("seeds' ordering" in v["text"] for v in saved["ordering_at_0.03"])
 
 
-@needs_ngspice
 @pytest.mark.ngspice
 def test_cli_uses_saved_models_and_rejects_bad_input(fitted, tmp_path, capsys):
     models, where = fitted

@@ -31,7 +31,7 @@ from netlistgen.analysis.behavioral import BehavioralModel
 from netlistgen.circuits.encoding import decode, quantize
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.studies.accuracy import ACT_BITS, DEFAULT_ACT_BITS, input_digits
+from netlistgen.studies.accuracy import _scheme_act_bits, input_digits
 from netlistgen.studies.cnn import ConvLayer, FoldedNet, layer_inputs, patches, run
 
 # --------------------------------------------------------------------------- ADC bits
@@ -151,7 +151,7 @@ class CimNet:
         self.net, self.model = net, model
         self.rows = validate.integer(rows, "rows", minimum=1, maximum=4096)
         self.ps = model.pattern_set
-        self.act_bits = validate.integer(act_bits or ACT_BITS.get(model.scheme, DEFAULT_ACT_BITS), "act_bits",
+        self.act_bits = validate.integer(act_bits or _scheme_act_bits(model.scheme), "act_bits",
                                          minimum=2, maximum=16)
         self.bit_w = (2.0 ** np.array(self.ps.base, dtype=np.float64))
         self.layers: list[CimLayer] = []
@@ -181,7 +181,7 @@ class CimNet:
         return p.reshape(n * ho * wo, c, k) if cl.layer.depthwise else p.reshape(n * ho * wo, c * k)
 
     def _digits(self, cl: CimLayer, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d, w = input_digits(a, self.model.cell, self.model.levels, self.act_bits, signed=cl.signed)
+        d, w = input_digits(a, self.model.cell, self.model.levels, self.act_bits, signed_values=cl.signed)
         return d.astype(np.float32), w.astype(np.float64)
 
     def _bit_values(self, cl: CimLayer, d: np.ndarray, s: slice) -> np.ndarray:
