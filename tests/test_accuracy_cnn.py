@@ -118,7 +118,8 @@ def test_cli_uses_saved_models_and_rejects_bad_input(fitted, tmp_path, capsys):
 def test_options_validate():
     with pytest.raises(NetlistgenError, match="'cifar'"):
         ac.StudyOptions(datasets=("cifar",))
-    with pytest.raises(NetlistgenError, match="'stat'"):
-        ac.StudyOptions(adc_policy="stat")
+    with pytest.raises(NetlistgenError, match="'bogus'"):
+        ac.StudyOptions(adc_policy="bogus")
+    assert ac.StudyOptions(adc_policy="stat").adc_policy == "stat"  # the macro model's policies
     with pytest.raises(NetlistgenError, match="noise variance"):
         ac.StudyOptions(noise_variances=(0.0,))
