@@ -22,7 +22,6 @@ reference (`int_conv`) exactly; tests/test_cim.py holds that.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +29,6 @@ import numpy as np
 from netlistgen.analysis.behavioral import BehavioralModel
 from netlistgen.circuits.encoding import decode, quantize
 from netlistgen.core import validate
-from netlistgen.core.errors import NetlistgenError
 from netlistgen.studies.accuracy import _scheme_act_bits, input_digits
 from netlistgen.studies.cnn import ConvLayer, FoldedNet, layer_inputs, patches, run
 
