@@ -346,6 +346,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from netlistgen.core import validate
     from netlistgen.studies import paper
 
+    if args.adc_model == "spice":  # registers the simulated-ADC record (runs ngspice when asked)
+        import netlistgen.studies.adc  # noqa: F401
+
     opts = paper.PaperOptions(
         technology=args.technology,
         rows=validate.integer(args.rows, "rows", minimum=1, maximum=256),
@@ -575,12 +578,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--energy-cycles", default="4", help="averaged 10 ps energy cycles per scheme, plus one warm-up (default 4)")
     p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
     p.add_argument("--adc-model", default="hwcomponents",
-                   help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden (default hwcomponents)")
+                   help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden, "
+                        "spice (simulated SAR ADC, docs/adc.md) (default hwcomponents)")
     p.add_argument("--adc-policy", default="same", help="ADC bits: same, lossless, stat (default same)")
     p.add_argument("--adc-share", default="8", help="GBLs per ADC (default 8)")
     _jobs_arg(p)
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("adc", help="SAR ADC in ngspice: ENOB, DNL/INL, energy per conversion, FOMs")
+    p.add_argument("--bits", default="8", help="resolution B, 3..10 (default 8)")
+    p.add_argument("--tech", dest="technology", default="ptm45")
+    p.add_argument("--rate", default="50e6", help="conversions per second (default 50e6)")
+    p.add_argument("--corner", help="process corner (default: the technology's)")
+    p.add_argument("--hits", default="4", help="ramp hits per code (default 4)")
+    p.add_argument("--sine-n", default="128", help="sine record length in conversions (default 128)")
+    p.add_argument("--sine-cycles", default="13", help="sine periods in the record, coprime with --sine-n (default 13)")
+    p.add_argument("--mc", default="0", help="Monte Carlo draws of comparator offset and CDAC mismatch (default 0)")
+    p.add_argument("--no-cache", action="store_true", help="always simulate (no result cache)")
+    p.add_argument("--out", default="out/adc", help="output directory (default out/adc)")
+    p.set_defaults(func=cmd_adc)
 
     p = sub.add_parser("plot", help="transfer curve / residual of result dirs, or a cycle's waveforms")
     p.add_argument("kind", choices=["transfer", "residual", "waveform"])
@@ -660,6 +677,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="model.json")
     p.set_defaults(func=cmd_model)
     return parser
+
+
+def cmd_adc(args: argparse.Namespace) -> int:
+    """SAR ADC characterization: ENOB, energy per conversion and FOMs, adc.json and plots."""
+    from netlistgen.analysis import adc as adc_metrics
+    from netlistgen.circuits.adc import AdcSpec
+    from netlistgen.core import validate
+    from netlistgen.core.jsonio import write_json
+    from netlistgen.sim.cache import ResultCache
+    from netlistgen.studies.adc import AdcTest, characterize, monte_carlo
+
+    spec = AdcSpec(bits=validate.integer(args.bits, "bits", minimum=3, maximum=10),
+                   rate_hz=validate.number(args.rate, "rate", minimum=1e3, maximum=5e9), corner=args.corner)
+    test = AdcTest(hits_per_code=validate.integer(args.hits, "hits", minimum=1, maximum=1000),
+                   sine_conversions=validate.integer(args.sine_n, "sine-n", minimum=16, maximum=65536),
+                   sine_cycles=validate.integer(args.sine_cycles, "sine-cycles", minimum=1, maximum=32767))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = None if args.no_cache else ResultCache()
+    r = characterize(spec, args.technology, test=test, workdir=out / "jobs", cache=cache)
+    n_mc = validate.integer(args.mc, "mc", minimum=0, maximum=10000)
+    if n_mc:
+        r["monte_carlo"] = monte_carlo(spec, args.technology, n_mc, test=test, workdir=out / "mc", cache=cache)
+    title = f"{r['bits']}-bit SAR ADC, {r['technology']} {r['corner']}, {r['rate_hz']:.4g} S/s"
+    adc_metrics.plot_transfer_dnl(r["ramp"]["v_in_v"], r["ramp"]["codes"], r["ramp"]["dnl_lsb"], r["ramp"]["inl_lsb"],
+                                  out / "transfer_dnl.png", title=title)
+    adc_metrics.plot_spectrum(r["sine"]["spectrum_db"], out / "spectrum.png", title=title)
+    write_json(out / "adc.json", r)
+    print(f"{title}: ENOB {r['enob']:.2f} (SNDR {r['sndr_db']:.1f} dB), DNL {r['dnl_max_lsb']:.2f} LSB, "
+          f"INL {r['inl_max_lsb']:.2f} LSB, energy {r['energy_per_conversion_j'] * 1e15:.1f} fJ/conversion, "
+          f"Walden {r['walden_fom_j_per_step'] * 1e15:.2f} fJ/step, Schreier {r['schreier_fom_db']:.1f} dB")
+    if n_mc:
+        m = r["monte_carlo"]
+        print(f"Monte Carlo ({m['n']} draws): ENOB mean {m['enob_mean']:.2f}, min {m['enob_min']:.2f}")
+    print(f"wrote {out / 'adc.json'}, {out / 'transfer_dnl.png'}, {out / 'spectrum.png'}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,3 +73,36 @@ def walden_fom_j(energy_j: float, enob: float) -> float:
 def schreier_fom_db(energy_j: float, sndr_db: float) -> float:
     """Schreier FOM (Nyquist): SNDR + 10 log10(fs/2 / P) = SNDR + 10 log10(1 / (2 E))."""
     return sndr_db + 10 * math.log10(1.0 / (2.0 * energy_j))
+
+
+def plot_transfer_dnl(v_in_v, codes, dnl_lsb, inl_lsb, path, *, title: str | None = None):
+    """Ramp transfer (code vs input) above DNL/INL per code."""
+    from netlistgen.analysis.plots import _figure, _save, _target
+
+    p, fmt = _target(path)
+    fig = _figure(title, height_in=6.0)
+    ax1, ax2 = fig.subplots(2, 1)
+    ax1.step(np.asarray(v_in_v), np.asarray(codes), where="post")
+    ax1.set_xlabel("input (V)")
+    ax1.set_ylabel("code")
+    k = np.arange(1, len(dnl_lsb) + 1)
+    ax2.plot(k, dnl_lsb, ".-", label="DNL")
+    ax2.plot(k, inl_lsb, ".-", label="INL")
+    ax2.set_xlabel("code")
+    ax2.set_ylabel("LSB")
+    ax2.legend()
+    return _save(fig, p, fmt)
+
+
+def plot_spectrum(spectrum_db, path, *, title: str | None = None):
+    """Sine-test spectrum (dB relative to the tone) per FFT bin."""
+    from netlistgen.analysis.plots import _figure, _save, _target
+
+    p, fmt = _target(path)
+    fig = _figure(title)
+    ax = fig.subplots()
+    s = np.asarray(spectrum_db)
+    ax.plot(np.arange(1, s.size), s[1:], ".-")
+    ax.set_xlabel("FFT bin")
+    ax.set_ylabel("dB re. tone")
+    return _save(fig, p, fmt)

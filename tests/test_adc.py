@@ -1,0 +1,86 @@
+"""SAR ADC: generator structure, metrics on exact fixtures, a real B=4 ptm45 characterization, CLI errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from netlistgen.analysis import adc as metrics
+from netlistgen.circuits.adc import AdcSpec, AdcStimulus, build_adc, read_times, sample_times
+from netlistgen.cli import main
+from netlistgen.core.errors import NetlistgenError
+from netlistgen.tech.technology import load_technology
+
+
+def test_spec_rejects_bad_values():
+    with pytest.raises(NetlistgenError, match="bits"):
+        AdcSpec(bits=11)
+    with pytest.raises(NetlistgenError, match="cap_scale"):
+        AdcSpec(bits=4, cap_scale=(1.0, 1.0))
+    with pytest.raises(NetlistgenError, match="coprime"):
+        AdcStimulus("sine", 64, 0.0, 1.0, cycles=8)
+
+
+def test_step_is_whole_picoseconds_and_reads_follow_samples():
+    spec = AdcSpec(bits=6, rate_hz=37e6)
+    assert spec.steps == 8
+    assert abs(spec.step_s * 1e12 - round(spec.step_s * 1e12)) < 1e-6
+    assert abs(spec.rate_effective_hz / 37e6 - 1) < 1e-3
+    s, r = sample_times(spec, 3), read_times(spec, 3)
+    assert np.all(r > s) and np.all(r[:-1] < s[1:])
+
+
+def test_generator_binary_cdac_and_devices():
+    tech = load_technology("ptm45")
+    nl = build_adc(AdcSpec(bits=5), tech)
+    caps = [ln.split() for ln in nl.text.splitlines() if ln.startswith("C") and " top " in ln]
+    values = sorted(float(c[3]) for c in caps)
+    assert values == pytest.approx([1e-15, 1e-15, 2e-15, 4e-15, 8e-15, 16e-15])
+    assert nl.c_total_f == pytest.approx(32e-15)
+    dffs = [ln for ln in nl.text.splitlines() if ln.startswith("A") and ln.endswith(" ng_dff")]
+    assert len(dffs) == 5 + 7  # one register per bit, one sequencer stage per step (B + 2)
+    assert sum(1 for ln in nl.text.splitlines() if ln.startswith("M")) == 11 + 2 + 5 * 4 + 3  # comparator, top switch, 4 per bit, 3 for the dummy
+
+
+def test_code_density_exact():
+    codes = np.repeat(np.arange(16), 4)
+    cd = metrics.code_density(codes, 4)
+    assert cd["dnl_max_lsb"] == 0 and cd["inl_max_lsb"] == 0 and cd["missing_codes"] == 0
+    codes = np.concatenate([np.repeat(np.arange(16), 4), [5, 5]])
+    cd = metrics.code_density(codes, 4)
+    assert cd["dnl_lsb"][4] == pytest.approx(6 / (58 / 14) - 1)
+
+
+def test_ideal_quantizer_enob_and_foms():
+    n, cycles, bits = 1024, 31, 8
+    x = 0.5 + 0.5 * np.sin(2 * np.pi * cycles * np.arange(n) / n + 0.3)
+    codes = np.clip(np.floor(x * 2 ** bits), 0, 2 ** bits - 1)
+    s = metrics.sine_sndr(codes, cycles)
+    assert abs(s["enob"] - bits) < 0.15
+    assert metrics.walden_fom_j(256e-15, 8.0) == pytest.approx(1e-15)
+    assert metrics.schreier_fom_db(0.5e-12, 50.0) == pytest.approx(50.0 + 120.0)
+
+
+def test_cli_bad_bits_exit_2(tmp_path, capsys):
+    assert main(["adc", "--bits", "12", "--out", str(tmp_path / "o")]) == 2
+    assert "bits" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "adc.json").exists()
+
+
+@pytest.mark.slow
+def test_b4_ptm45_in_ngspice(tmp_path):
+    """Real ngspice, real models: a 4-bit conversion within 0.5 bit, monotonic, finite energy."""
+    from netlistgen.studies.adc import AdcTest, characterize
+
+    r = characterize(AdcSpec(bits=4), "ptm45", test=AdcTest(hits_per_code=2, sine_conversions=32, sine_cycles=5),
+                     workdir=tmp_path)
+    assert abs(r["enob"] - 4) < 0.5, r["enob"]
+    assert r["missing_codes"] == 0 and r["dnl_max_lsb"] < 0.6
+    e = r["energy_per_conversion_j"]
+    assert 1e-15 < e < 1e-11
+    # VREF charges the CDAC (order C_total * VREF^2 = 16 fJ) plus the switches' junctions
+    assert 0.2 * 16e-15 < r["energy_per_source_j"]["vref"] < 2 * 16e-15
+    assert r["walden_fom_j_per_step"] == pytest.approx(e / 2 ** r["enob"])
+    assert math.isfinite(r["schreier_fom_db"])
