@@ -84,3 +84,14 @@ def test_b4_ptm45_in_ngspice(tmp_path):
     assert 0.2 * 16e-15 < r["energy_per_source_j"]["vref"] < 2 * 16e-15
     assert r["walden_fom_j_per_step"] == pytest.approx(e / 2 ** r["enob"])
     assert math.isfinite(r["schreier_fom_db"])
+
+
+def test_spice_adc_model_is_registered_and_maps_nodes():
+    from netlistgen.analysis import macro
+    from netlistgen.studies import adc as study
+
+    assert "spice" in macro.ADC_MODELS
+    assert study.technology_for_node(50e-9).name == "ptm45"
+    assert study.technology_for_node(0.15e-6).name == "sky130"
+    with pytest.raises(NetlistgenError, match="channel length"):
+        study.technology_for_node(7e-9)
