@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -47,7 +46,8 @@ class AdcTest:
         validate.number(self.sine_amplitude_fs, "sine_amplitude_fs", minimum=0.1, maximum=1.0)
 
 
-def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCache | None) -> dict:
+def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCache | None,
+              timeout_s: float = 3600.0) -> dict:
     """Run one stimulus (or read it from the result cache): codes, sampled input, energy."""
     spec = nl.spec
     workdir.mkdir(parents=True, exist_ok=True)
@@ -63,8 +63,7 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
         hit = cache.get(key)
         if hit is not None:
             return {**hit, "cached": True}
-    start = time.process_time()
-    run = run_deck(workdir / "tb.sp", name=f"adc-{stim.kind}-b{spec.bits}")
+    run = run_deck(workdir / "tb.sp", name=f"adc-{stim.kind}-b{spec.bits}", timeout_s=timeout_s)
     raw = read_raw(workdir / "adc.raw")
     t = raw["time"]
     half = nl.tech.vdd_v / 2
@@ -105,7 +104,8 @@ def steady_energy_j(per_source: dict) -> tuple[float, dict]:
 
 
 def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTest(), workdir: str | Path | None = None,
-                 cache: ResultCache | None = None, ramp: bool = True, workers: int = 2) -> dict:
+                 cache: ResultCache | None = None, ramp: bool = True, workers: int = 2,
+                 timeout_s: float = 3600.0) -> dict:
     """Simulate the ramp and sine tests (in parallel) and extract every metric."""
     tech = as_technology(tech)
     nl = build_adc(spec, tech)
@@ -114,7 +114,7 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
     if ramp:
         stims["ramp"] = _ramp(spec, tech, test)
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(stims)))) as pool:
-        futs = {k: pool.submit(_simulate, nl, s, base / k, cache) for k, s in stims.items()}
+        futs = {k: pool.submit(_simulate, nl, s, base / k, cache, timeout_s) for k, s in stims.items()}
         runs = {k: f.result() for k, f in futs.items()}
     sine = metrics.sine_sndr(runs["sine"]["codes"], test.sine_cycles)
     e_conv, per_source = steady_energy_j(runs["sine"]["energy_per_source_j"])
