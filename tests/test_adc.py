@@ -95,3 +95,17 @@ def test_spice_adc_model_is_registered_and_maps_nodes():
     assert study.technology_for_node(0.15e-6).name == "sky130"
     with pytest.raises(NetlistgenError, match="channel length"):
         study.technology_for_node(7e-9)
+
+
+@pytest.mark.slow
+def test_cli_adc_writes_json_and_plots(tmp_path, capsys):
+    import json
+
+    out = tmp_path / "adc3"
+    assert main(["adc", "--bits", "3", "--hits", "2", "--sine-n", "16", "--sine-cycles", "3", "--no-cache",
+                 "--out", str(out)]) == 0
+    assert "ENOB" in capsys.readouterr().out
+    r = json.loads((out / "adc.json").read_text())
+    assert abs(r["enob"] - 3) < 0.5 and r["energy_per_conversion_j"] > 0
+    for name in ("transfer_dnl.png", "spectrum.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
