@@ -70,6 +70,7 @@ def test_cli_bad_bits_exit_2(tmp_path, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.ngspice
 def test_b4_ptm45_in_ngspice(tmp_path):
     """Real ngspice, real models: a 4-bit conversion within 0.5 bit, monotonic, finite energy."""
     from netlistgen.studies.adc import AdcTest, characterize
@@ -98,6 +99,7 @@ def test_spice_adc_model_is_registered_and_maps_nodes():
 
 
 @pytest.mark.slow
+@pytest.mark.ngspice
 def test_cli_adc_writes_json_and_plots(tmp_path, capsys):
     import json
 

@@ -77,9 +77,9 @@ def schreier_fom_db(energy_j: float, sndr_db: float) -> float:
 
 def plot_transfer_dnl(v_in_v, codes, dnl_lsb, inl_lsb, path, *, title: str | None = None):
     """Ramp transfer (code vs input) above DNL/INL per code."""
-    from netlistgen.analysis.plots import _figure, _save, _target
+    from netlistgen.analysis.plots import _figure, output_target, save_figure
 
-    p, fmt = _target(path)
+    p, fmt = output_target(path)
     fig = _figure(title, height_in=6.0)
     ax1, ax2 = fig.subplots(2, 1)
     ax1.step(np.asarray(v_in_v), np.asarray(codes), where="post")
@@ -91,18 +91,18 @@ def plot_transfer_dnl(v_in_v, codes, dnl_lsb, inl_lsb, path, *, title: str | Non
     ax2.set_xlabel("code")
     ax2.set_ylabel("LSB")
     ax2.legend()
-    return _save(fig, p, fmt)
+    return save_figure(fig, p, fmt)
 
 
 def plot_spectrum(spectrum_db, path, *, title: str | None = None):
     """Sine-test spectrum (dB relative to the tone) per FFT bin."""
-    from netlistgen.analysis.plots import _figure, _save, _target
+    from netlistgen.analysis.plots import _figure, output_target, save_figure
 
-    p, fmt = _target(path)
+    p, fmt = output_target(path)
     fig = _figure(title)
     ax = fig.subplots()
     s = np.asarray(spectrum_db)
     ax.plot(np.arange(1, s.size), s[1:], ".-")
     ax.set_xlabel("FFT bin")
     ax.set_ylabel("dB re. tone")
-    return _save(fig, p, fmt)
+    return save_figure(fig, p, fmt)
