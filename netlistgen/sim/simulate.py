@@ -18,7 +18,7 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.core.files import write_atomic
+from netlistgen.core.files import real_dir, remove_stale, write_atomic
 from netlistgen.sim.energy import energy_per_cycle
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.sim.rawfile import read_raw
@@ -107,8 +107,7 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess", cache=No
     read from the cache instead of simulated, and a simulated one is stored."""
     if backend not in BACKENDS:
         raise NetlistgenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
-    workdir = Path(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
+    workdir = real_dir(workdir, "job directory")
     nl = job.netlist
     library = workdir / "array.sp"
     write_atomic(library, nl.text)
@@ -143,10 +142,12 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess", cache=No
         from netlistgen.sim.cache import job_key
 
         key = job_key(deck=deck, library=nl.text, spiceinit=spiceinit(nl), workdir=workdir, backend=backend)
-        hit = cache.get(key)
+        expect = cache_shapes(job, sched)
+        hit = cache.get(key, expect)
         if hit is not None:
             return SimResult(job, ideal_outputs(nl, job.stimulus), hit["v_sample_v"], hit["v_hold_v"],
                              hit.get("energy"), float(hit["seconds"]), workdir, cached=True)
+    remove_stale(workdir / "tran.raw")  # never read an earlier run's file, never write through a link
     start = time.perf_counter()
     if backend == "shared":
         from netlistgen.sim.spice_shared import run_deck_shared
@@ -159,8 +160,17 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess", cache=No
     result = _collect(job, raw, sched, seconds, workdir)
     if key is not None:
         cache.put(key, {"v_sample_v": result.v_sample_v, "v_hold_v": result.v_hold_v, "energy": result.energy,
-                        "seconds": seconds})
+                        "seconds": seconds}, expect)
     return result
+
+
+def cache_shapes(job: Job, sched: Schedule) -> dict[str, tuple]:
+    """The shapes a cached result of `job` must have (cache.ResultCache verifies them)."""
+    shape = (job.stimulus.cycles, len(output_nodes(job.netlist)))
+    out: dict[str, tuple] = {"v_sample_v": shape, "v_hold_v": shape, "seconds": ()}
+    if job.energy:
+        out["energy|*"] = (len(sched.windows()),)
+    return out
 
 
 def _collect(job: Job, raw: dict[str, np.ndarray], sched: Schedule, seconds: float, workdir: Path) -> SimResult:
