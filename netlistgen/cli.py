@@ -77,7 +77,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out DIR`")
     tolerance_v = validate.number(args.tolerance_v, "tolerance-v", minimum=0.0)
     timeout_s = validate.number(args.timeout, "timeout", minimum=0.0, exclusive_minimum=True)
-    manifest = json.loads(manifest_path.read_text())
+    from netlistgen.core.files import own_file, read_own
+    from netlistgen.tech.deckcheck import check_deck_includes
+
+    try:  # the generated files, never read through a link planted in their place
+        manifest = json.loads(read_own(manifest_path, limit=16 << 20))
+        deck_text = read_own(out / "op.sp", limit=64 << 20).decode("utf-8", errors="replace")
+        own_file(out / "array.sp")
+        own_file(out / ".spiceinit")
+    except (OSError, ValueError) as exc:
+        raise NetlistgenError(f"{str(out)[:200]!r} does not hold a usable generated set: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+    check_deck_includes(deck_text, out)
     vcm = manifest["design"]["vcm_v"]
     result = run_deck(out / "op.sp", timeout_s=timeout_s)
     values = parse_print(result.stdout)
@@ -372,9 +383,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"netlistgen: error: {self.prog}: {_one_line(message)} (see --help)\n")
 
 
+MAX_ERROR_CHARS = 1000  # a hostile value quoted in a message cannot make a 39 MB line
+
+
 def _one_line(message: object) -> str:
-    """A message as one line: newlines from user values are shown escaped."""
-    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+    """A message as one line: newlines from user values are shown escaped, length capped."""
+    text = str(message)
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 30] + f"... [{len(text) - MAX_ERROR_CHARS + 30} chars cut]"
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """Warnings (e.g. a result-cache entry that did not verify) as one stderr line."""
+    return f"netlistgen: warning: {_one_line(message)}\n"
 
 
 def _executor_args(p: argparse.ArgumentParser) -> None:
@@ -611,8 +633,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _warning_line
     try:
         return args.func(args)
     except NetlistgenError as exc:
@@ -621,6 +646,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netlistgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `netlistgen pdk show x | head`: the reader left; stop quietly like other tools
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by the pipe
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

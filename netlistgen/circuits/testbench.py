@@ -95,7 +95,7 @@ def op_deck(netlist: Netlist, library_path: str) -> str:
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        library_path=validate.spice_path(library_path, "library path", must_exist=False, follow_links=False),
         sources=sources,
         probes=[f"v({n})" for n in output_nodes(netlist)],
     )
@@ -382,7 +382,7 @@ def transient_deck(
         cycles=stim.cycles,
         cycle_ns=f"{timing.cycle_s * 1e9:g}",
         model_statements=netlist.tech.model_statements(netlist.corner),
-        library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        library_path=validate.spice_path(library_path, "library path", must_exist=False, follow_links=False),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),

@@ -64,6 +64,14 @@ def read_own(path: str | Path, *, limit: int | None = None) -> bytes:
         return fh.read()
 
 
+def own_file(path: str | Path) -> Path:
+    """`path` if it is a regular file and not a symbolic link (OSError otherwise)."""
+    st = os.lstat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise OSError(f"{str(path)[:200]!r} is {'a symbolic link' if stat.S_ISLNK(st.st_mode) else 'not a regular file'}")
+    return Path(path)
+
+
 def real_dir(path: str | Path, what: str = "directory") -> Path:
     """Create `path` (and parents) as a real directory. A symbolic link at `path` itself,
     or a file in the way, is a one-line error: the tool never writes through a link it

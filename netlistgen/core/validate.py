@@ -77,11 +77,14 @@ def fmt(x: float) -> str:
     return format(float(x), ".10g")
 
 
-def spice_path(path: str | Path, what: str, *, must_exist: bool = True) -> str:
-    """Return an absolute path that is safe to place inside double quotes in a netlist."""
+def spice_path(path: str | Path, what: str, *, must_exist: bool = True, follow_links: bool = True) -> str:
+    """Return an absolute path that is safe to place inside double quotes in a netlist.
+
+    follow_links=False (the tool's own outputs, e.g. a job's array.sp) resolves only the
+    folder: a symbolic link planted at the file itself is not followed into the netlist."""
     p = Path(path).expanduser()
     try:
-        p = p.resolve()
+        p = p.resolve() if follow_links else p.parent.resolve() / p.name
     except (OSError, RuntimeError, ValueError) as exc:  # ValueError: embedded NUL
         raise NetlistgenError(f"invalid {what} {str(path)!r}: {exc}") from None
     s = str(p)

@@ -32,7 +32,7 @@ import numpy as np
 
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.files import write_bytes_atomic
-from netlistgen.tech.deckcheck import deck_includes, read_set
+from netlistgen.tech.deckcheck import deck_includes, read_set, scripts_dir
 from netlistgen.sim.runner import ngspice_path
 from netlistgen.sim.runner import ngspice_version as runner_ngspice_version
 from netlistgen.core.paths import cache_dir
@@ -65,9 +65,9 @@ def _sha_file(path: Path) -> str:
 def _simulator_files(exe: str) -> list[Path]:
     """Files ngspice reads at start-up besides the deck: its `spinit` script (from
     $SPICE_SCRIPTS or <prefix>/share/ngspice/scripts) and the code models it loads."""
-    scripts = os.environ.get("SPICE_SCRIPTS")
-    spinit = Path(scripts) / "spinit" if scripts else Path(exe).resolve().parent.parent / "share/ngspice/scripts/spinit"
-    if not spinit.is_file():
+    scripts = scripts_dir()
+    spinit = scripts / "spinit" if scripts is not None else None
+    if spinit is None or not spinit.is_file():
         return []
     out = [spinit]
     for line in spinit.read_text(errors="replace").splitlines():

@@ -12,10 +12,12 @@ import shutil
 import signal
 import subprocess
 import threading
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError, SimulationError
+from netlistgen.core.files import remove_stale
 
 LOG_TAIL_LINES = 15
 # ngspice majors netlistgen runs with: 39 is what it is tested with (Debian's 39.3, SPEC
@@ -74,43 +76,74 @@ def ngspice_version(exe: str | None = None) -> int:
 @dataclass(frozen=True)
 class RunResult:
     deck: Path
-    stdout: str
-    stderr: str
+    stdout: str  # the log (stdout and stderr interleaved); its last LOG_KEEP_BYTES when longer
+    stderr: str  # always "": merged into the log file
     seconds: float
+    log: Path | None = None  # <deck>.log beside the deck: the complete output
 
 
-def _tail(text: str) -> str:
-    return " | ".join(text.strip().splitlines()[-LOG_TAIL_LINES:])
+LOG_KEEP_BYTES = 4 * 1024 * 1024  # of a log, kept in memory for callers that parse it (op prints)
+MAX_MESSAGE_CHARS = 300  # of a log line quoted in an error
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 20] + f"... [{len(text) - limit + 20} chars cut]"
+
+
+def _scan_log(path: Path) -> tuple[list[str], str, str]:
+    """(fatal lines, tail, kept text) of a log file, streamed: memory stays bounded
+    however much ngspice printed."""
+    fatal: list[str] = []
+    tail: deque[str] = deque(maxlen=LOG_TAIL_LINES)
+    with open(path, "rb") as fh:
+        for raw in fh:
+            line = raw[:4096].decode(errors="replace").rstrip("\r\n")
+            tail.append(line)
+            if len(fatal) < 5 and is_fatal(line):
+                fatal.append(_clip(line.strip()))
+        size = fh.tell()
+        fh.seek(max(0, size - LOG_KEEP_BYTES))
+        kept = fh.read().decode(errors="replace")
+    joined = " | ".join(t.strip() for t in tail if t.strip())
+    return fatal, joined if len(joined) <= 2 * MAX_MESSAGE_CHARS else "... " + joined[-2 * MAX_MESSAGE_CHARS:], kept
 
 
 def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = None) -> RunResult:
-    """Run `ngspice -b deck` in the deck's directory; failures name the job and show the log tail."""
+    """Run `ngspice -b deck` in the deck's directory; failures name the job and show the log tail.
+
+    ngspice's output goes to `<deck>.log` beside the deck (never through a link planted
+    there), not into memory: a run that prints gigabytes costs disk, not RAM."""
     import time
 
     deck = Path(deck).resolve()
     job = name or deck.stem
     exe = ngspice_path()
     ngspice_version(exe)
+    log_path = deck.with_suffix(".log")
+    remove_stale(log_path)
     start = time.perf_counter()
     try:
-        proc = subprocess.run(
-            [exe, "-b", deck.name],
-            cwd=deck.parent,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,  # a job never waits for a terminal
-            timeout=timeout_s,
-            env={**os.environ, "OMP_NUM_THREADS": "1"},
-        )
-    except subprocess.TimeoutExpired as exc:  # subprocess.run has killed ngspice
-        out = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        raise SimulationError(f"job {job!r} timed out after {timeout_s:g} s (killed); log tail: {_tail(out)}") from None
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise SimulationError(f"job {job!r}: cannot create log {str(log_path)!r}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as log:
+            proc = subprocess.run(
+                [exe, "-b", deck.name],
+                cwd=deck.parent,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,  # a job never waits for a terminal
+                timeout=timeout_s,
+                env={**os.environ, "OMP_NUM_THREADS": "1"},
+            )
+    except subprocess.TimeoutExpired:  # subprocess.run has killed ngspice
+        _, tail, _ = _scan_log(log_path)
+        raise SimulationError(f"job {job!r} timed out after {timeout_s:g} s (killed); log tail: {tail}") from None
     except OSError as exc:  # fork/exec failed for this job (out of memory or processes)
         raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - start
-    log = proc.stdout + "\n" + proc.stderr
-    fatal = [ln for ln in log.splitlines() if is_fatal(ln)]
+    fatal, tail, kept = _scan_log(log_path)
     if proc.returncode != 0 or fatal:
         if proc.returncode < 0:
             try:
@@ -118,9 +151,9 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
             except ValueError:
                 reason = f"ngspice killed by signal {-proc.returncode}"
         else:
-            reason = fatal[0].strip() if fatal else f"exit code {proc.returncode}"
-        raise SimulationError(f"job {job!r} failed: {reason}; log tail: {_tail(log)}")
-    return RunResult(deck, proc.stdout, proc.stderr, seconds)
+            reason = fatal[0] if fatal else f"exit code {proc.returncode}"
+        raise SimulationError(f"job {job!r} failed: {reason}; log tail: {tail}")
+    return RunResult(deck, kept, "", seconds, log_path)
 
 
 def is_fatal(line: str) -> bool:

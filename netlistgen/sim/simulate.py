@@ -20,6 +20,7 @@ from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import real_dir, remove_stale, write_atomic
 from netlistgen.sim.energy import energy_per_cycle
+from netlistgen.tech.deckcheck import check_deck_includes
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.sim.rawfile import read_raw
 from netlistgen.sim.runner import run_deck
@@ -137,6 +138,7 @@ def run_job(job: Job, workdir: str | Path, backend: str = "subprocess", cache=No
         **({"reset_noise": {"seed": job.reset_noise.seed, "sigma_v": list(job.reset_noise.sigma_v)}}
            if job.reset_noise is not None else {}),
     }) + "\n")
+    check_deck_includes(deck, workdir)  # model files edited since the netlist was built are code too
     key = None
     if cache is not None:
         from netlistgen.sim.cache import job_key

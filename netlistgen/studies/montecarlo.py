@@ -68,7 +68,7 @@ def gbl_capacitance_f(netlist: Netlist, workdir: str | Path) -> np.ndarray:
     levels = {**static_levels(netlist), "rst": 0.0, "rstb": dp.vdd_v}
     nodes = gbl_nodes(netlist)
     lines = [f"* C_total of {len(nodes)} GBLs", *netlist.tech.model_statements(netlist.corner),
-             f'.include "{validate.spice_path(workdir / "array.sp", "library path")}"']
+             f'.include "{validate.spice_path(workdir / "array.sp", "library path", follow_links=False)}"']
     lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
     for k, node in enumerate(nodes):
         lines += [f"Rdc{k} {node} vcm 1e9", f"Iac{k} 0 {node} DC 0 AC 1"]

@@ -8,15 +8,17 @@ sky130 decks): comments, element and continuation lines, and a few dot-commands.
 
 `read_set` lists the files ngspice opens for a deck, following `.include`/`.inc`/`.lib`
 the way ngspice 39 does (checked with `strace -e trace=openat`): quoted or not, any case
-of the dot-command, relative to the including file's folder (else the run folder), and
-every include of a `.lib` file, whatever section is selected. The result cache keys on
-exactly this set.
+of the dot-command, a relative name looked up in the run folder, then ngspice's script
+folder, then the including file's folder, and every include of a `.lib` file, whatever
+section is selected (ngspice reads them all). An include continued on a `+` line is an
+error in ngspice and is refused here. The result cache keys on exactly this set.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,15 +84,31 @@ def _include_target(head: str, text: str) -> str | None:
     return unquote(rest)
 
 
+def scripts_dir() -> Path | None:
+    """ngspice's script folder (`spinit` lives there; it is also on its include search
+    path): $SPICE_SCRIPTS, else <prefix>/share/ngspice/scripts of the ngspice in use."""
+    env = os.environ.get("SPICE_SCRIPTS")
+    if env:
+        return Path(env)
+    exe = os.environ.get("NETLISTGEN_NGSPICE") or shutil.which("ngspice")
+    if not exe:
+        return None
+    return Path(os.path.realpath(exe)).parent.parent / "share" / "ngspice" / "scripts"
+
+
 def _resolve(name: str, including: Path, run_dir: Path) -> Path:
-    """ngspice's lookup: absolute; else beside the including file; else in the run folder."""
-    p = Path(os.path.expanduser(name))
+    """ngspice 39's lookup of a relative include (seen with strace): the run folder, then
+    its script folder, then the including file's folder; `~/` is the home folder."""
+    p = Path(os.path.expanduser(name)) if name.startswith("~") else Path(name)
     if p.is_absolute():
         return Path(os.path.normpath(p))
-    first = Path(os.path.normpath(including.parent / p))
-    if first.exists():
-        return first
-    return Path(os.path.normpath(run_dir / p))
+    scripts = scripts_dir()
+    for base in (run_dir, scripts, including.parent):
+        if base is not None:
+            candidate = Path(os.path.normpath(base / p))
+            if candidate.is_file():
+                return candidate
+    return Path(os.path.normpath(including.parent / p))
 
 
 def check_statements(text: str, path: Path) -> list[tuple[str, int, str]]:
@@ -183,7 +201,7 @@ def _includes_unchecked(text: str, path: Path) -> list[tuple[str, int, str]]:
 _CHECKED: dict[tuple[str, int, int, int], tuple[Path, ...]] = {}
 
 
-def check_model_files(paths) -> None:
+def check_model_files(paths, run_dir: str | Path | None = None) -> None:
     """Check every file in `paths` and all they include (memoised per file identity)."""
     for p in paths:
         p = Path(p)
@@ -194,7 +212,7 @@ def check_model_files(paths) -> None:
         memo = (str(p), st.st_ino, st.st_mtime_ns, st.st_size)
         if memo in _CHECKED and all(_unchanged(f) for f in _CHECKED[memo]):
             continue
-        files = read_set(p)
+        files = read_set(p, run_dir=run_dir)
         _CHECKED[memo] = tuple(f.path for f in files)
         _STAMPS.update({str(f.path): _stamp(f.path) for f in files})
 
@@ -219,3 +237,11 @@ def deck_includes(text: str, run_dir: str | Path) -> list[Path]:
     run = Path(run_dir).absolute()
     here = run / "deck.sp"
     return [_resolve(target, here, run) for _, _, target in _includes_unchecked(text, here)]
+
+
+def check_deck_includes(text: str, run_dir: str | Path) -> None:
+    """Check, as model decks, the files a deck run in `run_dir` includes from outside that
+    folder (the folder's own files are this tool's output): called just before ngspice
+    runs, so a model file edited after the netlist was built is checked too."""
+    run = Path(run_dir).absolute()
+    check_model_files([p for p in deck_includes(text, run) if p.parent != run], run_dir=run)
