@@ -135,7 +135,7 @@ def test_pattern_set_file_errors(tmp_path, installed, content, needles):
     (('nmos = "user_nch"', 'nmos = "n ch"'), ["nmos", "'n ch'"]),
     (('name = "user_demo"', ""), ["name"]),
     (("[wire]", "[wire]\nbogus = 1"), ["bogus"]),
-    (("lmin_m = 60e-9", "lmin_m = 60e-9\nlmin_m = 1"), ["invalid TOML"]),
+    (("lmin_m = 60e-9", "lmin_m = 60e-9\nlmin_m = 1"), ["not valid TOML"]),
 ])
 def test_technology_descriptor_errors(tmp_path, installed, edit, needles):
     from fuzz_support import FIXTURES

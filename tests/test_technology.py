@@ -301,7 +301,7 @@ def test_descriptor_rejects(tmp_path, key, value, words):
 def test_descriptor_bad_toml(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('name = "x"\nvdd_v = = 1\n')
-    with pytest.raises(NetlistgenError, match="invalid TOML"):
+    with pytest.raises(NetlistgenError, match="not valid TOML"):
         T.load_technology(str(p))
 
 

@@ -20,16 +20,15 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
-import yaml
 
 from netlistgen.core import validate
+from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
 
 __all__ = [
@@ -255,48 +254,13 @@ def get_pattern_set(name: str, custom: Mapping[str, PatternSet] | None = None) -
     raise NetlistgenError(f"unknown pattern set {name!r}; known: {known}")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """Safe YAML loader that rejects duplicate keys (PyYAML silently keeps the last)."""
-
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            try:
-                duplicate = key in seen
-            except TypeError:
-                duplicate = False  # unhashable key: construct_mapping reports it
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            try:
-                seen.add(key)
-            except TypeError:
-                pass
-        return super().construct_mapping(node, deep=deep)
-
-
 def _read_config(path: Path) -> object:
     suffix = path.suffix.lower()
     if suffix not in (".toml", ".yaml", ".yml"):
         raise NetlistgenError(
             f"pattern-set file {str(path)!r}: unknown suffix {path.suffix!r} (use .toml, .yaml or .yml)"
         )
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise NetlistgenError(f"pattern-set file {str(path)!r} does not exist") from None
-    except OSError as exc:
-        raise NetlistgenError(f"cannot read pattern-set file {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8")
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        return yaml.load(text, Loader=_UniqueKeyLoader)
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        detail = " ".join(str(exc).split())  # parser messages span lines; keep one
-        raise NetlistgenError(f"cannot parse pattern-set file {str(path)!r}: {detail}") from None
+    return read_document(path, "toml" if suffix == ".toml" else "yaml", f"pattern-set file {str(path)!r}")
 
 
 def load_pattern_sets(path: str | Path) -> dict[str, PatternSet]:

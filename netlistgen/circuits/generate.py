@@ -18,6 +18,7 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
+from netlistgen.core.arrays import load_npy
 from netlistgen.circuits.design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
                      DesignPoint, default_cell, default_levels)
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
@@ -123,13 +124,18 @@ def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
     return get_pattern_set(opts.scheme, custom)
 
 
+MAX_CSV_BYTES = 256 * 1024 * 1024
+
+
 def load_weights(path: str | Path) -> np.ndarray:
     """A float matrix from .npy or .csv; NaN/inf rejected."""
     p = existing_file(path, "weights file")
     try:
         if p.suffix == ".npy":
-            w = np.load(p, allow_pickle=False)
+            w = load_npy(p, "weights file")
         elif p.suffix == ".csv":
+            if p.stat().st_size > MAX_CSV_BYTES:
+                raise NetlistgenError(f"weights file {str(p)!r} is larger than {MAX_CSV_BYTES} bytes")
             with warnings.catch_warnings():  # numpy warns on an empty file; the checks below say it in one line
                 warnings.simplefilter("ignore")
                 w = np.loadtxt(p, delimiter=",", ndmin=2)

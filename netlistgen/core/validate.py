@@ -26,6 +26,9 @@ def identifier(value: object, what: str) -> str:
     return value
 
 
+NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def number(
     value: object,
     what: str,
@@ -37,6 +40,9 @@ def number(
     """Parse a finite real number within bounds; strings like '1e-15' are accepted."""
     if isinstance(value, bool):
         raise NetlistgenError(f"invalid {what} {value!r}: expected a number")
+    if isinstance(value, str) and not NUMBER_RE.fullmatch(value.strip()):
+        # float() also takes '1_0e-15' (= 1e-14), 'infinity', ' nan': only plain decimal notation here
+        raise NetlistgenError(f"invalid {what} {value!r}: expected a number like 1e-15 or 0.5")
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

@@ -59,7 +59,6 @@ import hashlib
 import importlib.resources
 import os
 import re
-import tomllib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +68,7 @@ from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.paths import cache_dir
 from netlistgen.core.files import write_atomic
+from netlistgen.core.config import read_document
 from netlistgen.tech.deckcheck import check_model_files
 from netlistgen.tech.spicelib import Expansion, TrimError, expand, expand_cached, lib_sections, trim
 from netlistgen.tech.wheels import SOURCES, WHEELS, read_marker
@@ -506,12 +506,7 @@ def load_technology(name_or_path: str | os.PathLike) -> Technology:
 
 
 def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise NetlistgenError(f"{path}: invalid TOML: {exc}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NetlistgenError(f"{path}: cannot read descriptor: {exc}") from None
+    data = read_document(path, "toml", f"technology descriptor {str(path)!r}")
     d = _Desc(path, data)
     d.check_keys("", data, _TOP_KEYS)
     name = d.ident(data, "name")
