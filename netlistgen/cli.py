@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -166,10 +167,21 @@ def _require_ngspice(args: argparse.Namespace) -> None:
 
 
 def _check_job_root(out: Path) -> None:
-    """Job decks name files under out/jobs: refuse a path they cannot hold before anything is written."""
+    """Job decks name files under out/jobs: refuse a path they cannot hold, then create
+    OUT and OUT/jobs (a file in the way, a read-only folder or a link planted at
+    OUT/jobs is a one-line error here, not a failure of every job)."""
     from netlistgen.core import validate
+    from netlistgen.core.files import real_dir
 
     validate.spice_path(out / "jobs", "output directory", must_exist=False)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        raise NetlistgenError(f"output directory {str(out)[:200]!r} cannot be created: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+    real_dir(out / "jobs", "job directory")
+    if not os.access(out / "jobs", os.W_OK | os.X_OK):
+        raise NetlistgenError(f"output directory {str(out)[:200]!r} is not writable")
 
 
 def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
@@ -273,10 +285,6 @@ def cmd_regress(args: argparse.Namespace) -> int:
     golden = regress.load_golden(args.golden)
     out = Path(args.out)
     _check_job_root(out)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
     rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend,
@@ -653,8 +661,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def _silence_stdout() -> None:
     """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

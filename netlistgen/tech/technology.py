@@ -66,7 +66,7 @@ from typing import Any, Iterable
 
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.core.paths import cache_dir
+from netlistgen.core.paths import cache_dir, cache_dir_problem
 from netlistgen.core.files import write_atomic
 from netlistgen.core.config import read_document
 from netlistgen.tech.deckcheck import check_model_files
@@ -316,6 +316,10 @@ class Technology:
                 f"technology {self.name!r}: model file {missing[0] if missing else '?'!r} does not exist "
                 f"(paths in {self.descriptor_path} are relative to its folder)"
             )
+        problem = cache_dir_problem()
+        if problem:
+            raise NetlistgenError(f"technology {self.name!r} models cannot be found: {problem} "
+                                  "(set NETLISTGEN_CACHE to a writable folder)")
         raise NetlistgenError(
             f"technology {self.name!r} models are not installed: run `netlistgen pdk install {self.name}`"
         )
