@@ -70,18 +70,21 @@ def _read(path: Path, origin: str) -> bytes:
 
 
 def _include_target(head: str, text: str) -> str | None:
-    """The file named by an include statement (`.lib FILE SECTION` or `.include FILE`)."""
+    """The file an include statement names, read as ngspice 39 reads it: `.include` takes
+    a quoted name (spaces allowed, the rest of the line ignored) or the first word;
+    `.lib FILE SECTION` always takes the first word, quotes removed (`.lib NAME` alone is
+    a section header, not an include)."""
     parts = text.split(None, 1)
     if len(parts) < 2:
         return None
     rest = parts[1].strip()
     if head == ".lib":
-        if rest[:1] in "\"'":  # quoted file name, may hold spaces
-            end = rest.find(rest[0], 1)
-            return rest[1:end] if end > 0 else None
         fields = rest.split()
-        return fields[0] if len(fields) >= 2 else None  # `.lib NAME` alone is a section header
-    return unquote(rest)
+        return unquote(fields[0]) if len(fields) >= 2 else None
+    if rest[:1] in "\"'":
+        end = rest.find(rest[0], 1)
+        return rest[1:end] if end > 0 else rest[1:]
+    return rest.split()[0]
 
 
 def scripts_dir() -> Path | None:
