@@ -18,7 +18,7 @@ import pytest
 from conftest import needs_ngspice
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.sim.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
-from netlistgen.circuits.generate import build
+from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.studies.regress import Case, case_job
 from netlistgen.sim.simulate import Job, run_jobs
 from netlistgen.circuits.testbench import random_stimulus
@@ -203,3 +203,34 @@ def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path)
     assert lazy["lazy"].job.netlist.text == build(case.options).text
     part = functools.partial(case_job, case)
     assert plan([LazyJob("p", part, cost=5.0)], tmp_path, split_columns=True)[0][1] == 5.0
+
+
+def _kill_own_worker():
+    """LazyJob.make that dies the way an OOM-killed or SIGKILLed worker does."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _small_job(name):
+    nl = build(GenerateOptions(scheme="zebra-i", rows=2, cols=1, sram_rows_per_lcc=2))
+    return Job(name, nl, random_stimulus(nl, 3, seed=1))
+
+
+@needs_ngspice
+@pytest.mark.ngspice
+def test_killed_shared_worker_fails_its_job_and_the_others_finish(installed, tmp_path):
+    """BrokenProcessPool used to end the run with a traceback and lose the other jobs."""
+    items = [LazyJob("dies", _kill_own_worker, cost=2.0), LazyJob("fine", functools.partial(_small_job, "fine"))]
+    results, errors = run_jobs(items, tmp_path / "w", workers=2, progress=False, backend="shared")
+    assert set(results) == {"fine"} and results["fine"].v_sample_v.shape == (3, 4)
+    assert set(errors) == {"dies"} and "worker process died" in errors["dies"]
+
+
+def test_malformed_scheduler_addresses_fail_at_once():
+    for address in ("tcp://localhost:99999", "tcp://host:port", "tcp://a b:1", "tcp://:8786", "http://x:1"):
+        with pytest.raises(NetlistgenError, match="invalid Dask scheduler address"):
+            make_executor("dask", workers=1, processes=False, scheduler=address)
+    with socket.socket() as s:  # a port nobody listens on: refused, reported in one line
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NetlistgenError, match="cannot reach Dask scheduler"):
+        make_executor("dask", workers=1, processes=False, scheduler=f"tcp://127.0.0.1:{port}")
