@@ -107,7 +107,7 @@ def test_regression_suite_errors(tmp_path, installed, content, needles):
 
 
 PATTERN_FILES = [
-    ("[pattern_sets.p]\npatterns = [[3, 2], [4, 3]\n", ["cannot parse"]),
+    ("[pattern_sets.p]\npatterns = [[3, 2], [4, 3]\n", ["not valid TOML"]),
     ("[pattern_sets.p]\npatterns = [[3, 2], [5, 3]]\n", ["pattern_sets.p.patterns"]),  # not a shift family
     ("[pattern_sets.p]\npatterns = [[3, -1]]\n", ["pattern_sets.p.patterns", "-1"]),
     ("[pattern_sets.p]\npatterns = [[3, 2]]\nextra = 1\n", ["unknown key 'extra'"]),

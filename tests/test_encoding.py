@@ -376,8 +376,8 @@ def test_load_toml_fixture_and_yaml_twin():
 @pytest.mark.parametrize(
     "suffix, text, fragments",
     [
-        (".toml", "[pattern_sets.a\npatterns = [[1, 0]]\n", ["cannot parse"]),
-        (".yaml", "pattern_sets: {a: [\n", ["cannot parse"]),
+        (".toml", "[pattern_sets.a\npatterns = [[1, 0]]\n", ["not valid TOML"]),
+        (".yaml", "pattern_sets: {a: [\n", ["not valid YAML"]),
         (".yaml", "pattern_sets:\n  a: {patterns: [[1, 0]]}\n  a: {patterns: [[2, 1]]}\n", ["duplicate key 'a'"]),
         (".toml", "[pattern_set.a]\npatterns = [[1, 0]]\n", ["unknown top-level key 'pattern_set'"]),
         (".toml", "title = 'x'\n", ["unknown top-level key 'title'"]),
@@ -401,7 +401,7 @@ def test_load_toml_fixture_and_yaml_twin():
         (".toml", "[pattern_sets.zebra_i]\npatterns = [[1, 0]]\n", ["'zebra_i' and 'zebra-i'"]),
         (".toml", "[pattern_sets.a-b]\npatterns = [[1, 0]]\n[pattern_sets.a_b]\npatterns = [[2, 0]]\n", ["'a_b' and 'a-b'"]),
         (".json", "{}", ["unknown suffix '.json'"]),
-        (".toml", b"\xff\xfe".decode("latin-1"), ["cannot parse"]),
+        (".toml", b"\xff\xfe".decode("latin-1"), ["cannot read"]),
     ],
 )
 def test_load_pattern_sets_rejects_malformed_files(tmp_path, suffix, text, fragments):
