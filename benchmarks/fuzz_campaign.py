@@ -486,7 +486,7 @@ def state_faults(n: int, rng: random.Random) -> list[FaultResult]:
         r.check(ok and not marker.exists(), f"{payload.splitlines()[0][:24]!r} -> {one[0][18:130] if one else code}")
     out.append(r)
 
-    r = FaultResult("symbolic link planted in the output, job or cache folder")
+    r = FaultResult("symbolic link planted in the output or job folder")
     outside = d / "outside.txt"
     for k in range(n * 2):
         outside.write_text("precious\n")
