@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -374,6 +375,187 @@ def faults(n: int, rng: random.Random) -> list[FaultResult]:
     return out
 
 
+# ------------------------------------------------ part 3: state the tool does not own (issue 13)
+
+TAMPERS = ["edit-value", "swap-key", "drop-field", "wrong-shape", "nan", "truncate", "json", "drop-meta"]
+HOSTILE_MODEL_LINES = [
+    ".control\nshell touch {m}\n.endc", ".CONTROL\nshell touch {m}\n.ENDC", "  .control\nsystem touch {m}\n.endc",
+    ".exec\nshell touch {m}\n.endc", "*# shell touch {m}", "  *#shell touch {m}", ".con\n+trol\nshell touch {m}\n.endc",
+    ".include\n+ {m}", ".tran 1n 1u", ".meas tran x max v(1)", ".save all", "$ shell touch {m}", "@shell touch {m}",
+]
+
+
+def _npz_rewrite(path: Path, **changes) -> None:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays.update(changes)
+    with open(path, "wb") as fh:
+        np.savez(fh, **{k: v for k, v in arrays.items() if v is not None})
+
+
+def _tamper(kind: str, entry: Path, other: Path) -> None:
+    import numpy as np
+
+    v = np.load(entry)["v_sample_v"]
+    if kind == "edit-value":
+        _npz_rewrite(entry, v_sample_v=v * 0.5)
+    elif kind == "swap-key":
+        shutil.copy(other, entry)
+    elif kind == "drop-field":
+        _npz_rewrite(entry, v_hold_v=None)
+    elif kind == "wrong-shape":
+        _npz_rewrite(entry, v_sample_v=v[:1])
+    elif kind == "nan":
+        _npz_rewrite(entry, v_sample_v=v * np.nan)
+    elif kind == "truncate":
+        entry.write_bytes(entry.read_bytes()[: max(1, len(entry.read_bytes()) // 3)])
+    elif kind == "json":
+        entry.write_text('{"v_sample_v": [[0.0]]}')
+    else:
+        _npz_rewrite(entry, __meta__=None)
+
+
+def state_faults(n: int, rng: random.Random) -> list[FaultResult]:
+    """Tampered cache entries, stale files, model-file content, planted links, resource
+    bombs: each must give the solo-run result or a precise one-line error/FAILED line."""
+    import warnings
+
+    import numpy as np
+
+    from netlistgen.sim.cache import CacheWarning, ResultCache
+
+    out: list[FaultResult] = []
+    d = Path(tempfile.mkdtemp(prefix="ngstate"))
+    nl, base = small_jobs(3)
+    solo, _ = run_jobs(base, d / "solo", workers=1, progress=False)
+    truth = solo["good"].v_sample_v
+
+    r = FaultResult("tampered cache entry (edited, swapped, field dropped, wrong shape, NaN, truncated, not npz)")
+    other_job = Job("good", nl, random_stimulus(nl, 3, 7))
+    for k in range(n * 2):
+        kind = TAMPERS[k % len(TAMPERS)] if k < len(TAMPERS) else rng.choice(TAMPERS)
+        cache = ResultCache(d / f"cache{k}")
+        run_jobs(base, d / f"c{k}a", workers=1, progress=False, cache=cache)
+        run_jobs([other_job], d / f"c{k}b", workers=1, progress=False, cache=cache)
+        entries = sorted((d / f"cache{k}").rglob("*.npz"), key=lambda p: p.stat().st_mtime_ns)
+        _tamper(kind, entries[0], entries[1])
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            got, errors = run_jobs(base, d / f"c{k}c", workers=1, progress=False, cache=cache)
+        warned = [w for w in record if issubclass(w.category, CacheWarning)]
+        ok = (not errors and not got["good"].cached and np.array_equal(got["good"].v_sample_v, truth)
+              and len(warned) == 1)
+        again, _ = run_jobs(base, d / f"c{k}d", workers=1, progress=False, cache=cache)
+        ok = ok and again["good"].cached and np.array_equal(again["good"].v_sample_v, truth)
+        r.check(ok, f"{kind}: {str(warned[0].message)[:110] if warned else 'no warning'}")
+    out.append(r)
+
+    r = FaultResult("stale files from an earlier run (simulator exits 0 without writing, old tran.raw/log present)")
+    exe = fake_ngspice(d, "echo '** ngspice-39 : Circuit level'; exit 0", "exit 0")
+    for k in range(max(2, n // 2)):
+        run_jobs([Job("good", nl, random_stimulus(nl, 3, 100 + k))], d / f"stale{k}", workers=1, progress=False)
+        with with_ngspice(exe):
+            got, errors = run_jobs(base, d / f"stale{k}", workers=1, progress=False)
+        r.check(not got and "tran.raw" in errors.get("good", ""), f"{errors.get('good', 'read stale values')[:110]}")
+    out.append(r)
+
+    r = FaultResult("model file with simulator commands (user technology; .control, *#, .exec, split lines, ...)")
+    fixtures = ROOT / "tests" / "fixtures"
+    for k in range(n * 2):
+        tech = d / f"tech{k}"
+        tech.mkdir()
+        for name in ("user_tech.toml", "user_bsim4_typ.inc", "user_bsim4_slow.inc"):
+            shutil.copy(fixtures / name, tech / name)
+        marker = d / f"PWNED{k}"
+        payload = (HOSTILE_MODEL_LINES[k] if k < len(HOSTILE_MODEL_LINES) else rng.choice(HOSTILE_MODEL_LINES))
+        model = tech / rng.choice(["user_bsim4_typ.inc", "user_bsim4_slow.inc"])
+        lines = model.read_text().splitlines()
+        at = rng.randint(0, len(lines))
+        while at < len(lines) and lines[at].lstrip().startswith("+"):
+            at += 1  # insert between statements, not inside a card
+        lines[at:at] = payload.format(m=marker).splitlines()
+        model.write_text("\n".join(lines) + "\n")
+        corner = "slow" if model.name.endswith("slow.inc") else "typ"
+        code, _, err = fs.run_cli(["simulate", "--tech", str(tech / "user_tech.toml"), "--corner", corner,
+                                   "--rows", "1", "--cols", "1", "--cycles", "2", "--energy-cycles", "0",
+                                   "--no-cache", "--out", str(d / f"m{k}")])
+        one = err.strip().splitlines()
+        ok = code == 2 and len(one) == 1 and str(model) in one[0] and f"line {at + 1}" in one[0]
+        r.check(ok and not marker.exists(), f"{payload.splitlines()[0][:24]!r} -> {one[0][18:130] if one else code}")
+    out.append(r)
+
+    r = FaultResult("symbolic link planted in the output or job folder")
+    outside = d / "outside.txt"
+    for k in range(n * 2):
+        outside.write_text("precious\n")
+        o = d / f"link{k}"
+        job = "jobs/zebra-i-2x1"
+        where = rng.choice([f"{job}/tran.raw", f"{job}/tran.log", f"{job}/tran.sp", f"{job}/array.sp",
+                            f"{job}/.spiceinit", job, "jobs", "array.sp", "op.sp", ".spiceinit"])
+        (o / where).parent.mkdir(parents=True, exist_ok=True)
+        (o / where).symlink_to(outside if not where.endswith(("2x1", "jobs")) else d)
+        if where in ("array.sp", "op.sp", ".spiceinit"):
+            code, _, err = fs.run_cli(["generate", "--rows", "2", "--cols", "1", "--out", str(o)])
+            text = (o / "op.sp").read_text() if code == 0 else ""
+            ok = code == 0 and str(outside) not in text and not (o / where).is_symlink()
+            note = f"{where}: generate exit {code}, link replaced"
+        else:
+            code, _, err = fs.run_cli(["simulate", "--rows", "2", "--cols", "1", "--cycles", "3",
+                                       "--energy-cycles", "0", "--no-cache", "--out", str(o)])
+            msgs = re.findall(r"(?:netlistgen: error:|FAILED) [^\r\n]*", err)
+            ok = code == 0 or (code in (1, 2) and msgs and all("symbolic link" in m for m in msgs))
+            note = f"{where}: exit {code} {msgs[0][:90] if msgs else ''}"
+        r.check(ok and outside.read_text() == "precious\n", note)
+    out.append(r)
+
+    r = FaultResult("resource bombs (YAML alias bomb, deep nesting, huge .npy header, 5 MB values, huge raw header)")
+    import struct
+
+    for k in range(n * 2):
+        kind = rng.choice(["alias", "deep-yaml", "deep-toml", "npy", "long", "raw"])
+        f = d / f"bomb{k}"
+        if kind == "alias":
+            lv, w = rng.randint(6, 12), rng.randint(6, 12)
+            lines = ["a0: &a0 [" + ",".join(["x"] * w) + "]"] + [
+                f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * w) + "]" for i in range(1, lv)]
+            f = f.with_suffix(".yaml")
+            f.write_text("\n".join(lines) + "\n")
+            argv = ["generate", "--config", str(f)]
+        elif kind in ("deep-yaml", "deep-toml"):
+            depth = rng.randint(100, 50000)
+            f = f.with_suffix(".yaml" if kind == "deep-yaml" else ".toml")
+            f.write_text(("rows: " if kind == "deep-yaml" else "rows = ") + "[" * depth + "]" * depth + "\n")
+            argv = ["generate", "--config", str(f)]
+        elif kind == "npy":
+            shape = (rng.randint(10**6, 10**12), rng.randint(10**3, 10**6))
+            h = "{'descr': '<f8', 'fortran_order': False, 'shape': %r, }" % (shape,)
+            h += " " * (117 - len(h)) + "\n"
+            f = f.with_suffix(".npy")
+            f.write_bytes(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + b"\0" * 64)
+            argv = ["generate", "--weights", str(f)]
+        elif kind == "long":
+            argv = ["generate", "--scheme", "z" * rng.randint(10**5, 5 * 10**6)]
+        else:
+            raw = (d / "solo" / "good" / "tran.raw").read_bytes()
+            f.write_bytes(raw.replace(b"No. Points:", b"No. Points: 99999999999 ", 1))
+            try:
+                read_raw(f)
+                ok, note = False, "raw: parsed"
+            except SimulationError as exc:
+                ok, note = len(str(exc)) < 1000, f"raw: {str(exc)[-60:]}"
+            r.check(ok, note)
+            continue
+        code, _, err = fs.run_cli([*argv, "--out", str(d / f"bo{k}")])
+        one = err.strip().splitlines()
+        r.check(code == 2 and len(one) == 1 and len(one[0]) <= 1100 and not (d / f"bo{k}").exists(),
+                f"{kind}: {one[0][18:120] if one else code}")
+    out.append(r)
+    shutil.rmtree(d, ignore_errors=True)
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -404,6 +586,16 @@ def render(tally: Tally, fault_results: list[FaultResult], args, seconds: float)
         "- **Injected faults** (item 3): broken ngspice installs, non-converging circuits, ngspice killed at random"
         " times, hung jobs, write errors at every file, corrupted raw files. *Handled* means: the failing job is"
         " reported with its reason, the other jobs finish, and the exit code / exception is the documented one.",
+        "- **State the tool does not own** (issue 13; part 3 of the script): result-cache entries tampered with in"
+        " eight ways (value edited, entry copied under another key, field dropped, wrong shape, NaN, truncated, not"
+        " an npz, metadata dropped), an earlier run's raw file left where a simulator that writes nothing would leave"
+        " it, model files of a user technology carrying simulator commands at a random line, symbolic links planted"
+        " at every file and folder the tool writes, and resource bombs (YAML alias bombs, nesting up to 50000 deep,"
+        " `.npy` headers claiming up to 10^18 values, 5 MB flag values, raw headers claiming 10^11 points)."
+        " *Handled* means: the run gives the solo run's numbers with one cache warning and rewrites the entry, or"
+        " fails with a one-line error / `FAILED` line naming the cause (file and line for model files), nothing"
+        " outside the output folder is written and no planted command runs. Concurrent runs into one folder are"
+        " issue 13's job-isolation work and are not injected here.",
         "",
         "## Hostile inputs",
         "",
@@ -465,11 +657,50 @@ def render(tally: Tally, fault_results: list[FaultResult], args, seconds: float)
         " second stderr line; the warning is silenced and an empty matrix is its own one-line error.",
         "- Also observed: ngspice 39 accepts a lone current source into an unconnected node without any error,"
         " so such a circuit cannot be caught from ngspice's output; the templates never produce one.",
+        "- Issue 13 (state): an edited or swapped cache entry was returned as fact, a missing field crashed"
+        " (`KeyError`), a NaN or wrong shape stopped later runs with a metrics error; a failed cache write lost the"
+        " result with a traceback. The key missed includes ngspice does read (a quoted name with spaces, a relative"
+        " name found in the run folder). A model file's `.control` block ran its `shell` command under `generate`,"
+        " `check` and `simulate`. Links at `jobs/<job>/tran.raw` or `array.sp` were followed. A killed `--backend"
+        " shared` worker, deep TOML/YAML, huge `.npy` headers, a malformed Dask address, `--out` naming a file and"
+        " `pdk show | head` gave tracebacks; `--set c_unit_f=1_0e-15` was read as 1e-14; ENOSPC while ngspice"
+        " wrote read as \"malformed raw file\". All fixed; each has a test in tests/ (test_cache, test_deckcheck,"
+        " test_files, test_rawfile, test_config, test_runner, test_executor, test_cli).",
+        "- Found by the state campaign while it was written: ngspice 39 reads every include of a `.lib` file,"
+        " whatever section is selected, and looks a relative include up in the run folder, then its script folder,"
+        " then the including file's folder (strace); an include continued on a `+` line is an ngspice error, and"
+        " `.lib` takes its file name up to the first space even when quoted. The include walker follows exactly"
+        " that (194 of 194 files for sky130's full library).",
+        "",
+        "## What the cache and job directories guarantee",
+        "",
+        "- A result-cache entry is used only if it verifies: it names its own key, holds the shapes the job expects"
+        " and a sha256 of its payload, and every value is finite. Anything else is a miss, reported once per entry"
+        " as `netlistgen: warning: result cache: ...`, and the fresh result overwrites it. The checksum detects"
+        " damage and hand edits, not a deliberate forger who recomputes it: the cache folder must be trusted as far"
+        " as the user's own files are.",
+        "- The key covers the deck, the array library, `.spiceinit`, the content of every file ngspice opens through"
+        " `.include`/`.inc`/`.lib` (however spelled), and the simulator's executable, `spinit` and code models."
+        " Writing an entry can fail (disk full, a file in the way, no permission): that is a warning and the run"
+        " keeps its result. Entries and folders take the cache root's group bits (and setgid), so a group-shared"
+        " cache stays readable; files are never created 0600.",
+        "- In output and job folders the tool never writes through, reads through or includes via a symbolic link"
+        " it did not make: files are written by rename (a planted link is replaced), `tran.raw` and `tran.log` are"
+        " removed before ngspice runs and read back with O_NOFOLLOW, and a link at `OUT/jobs` or `OUT/jobs/<job>`"
+        " is a one-line error. A run never reads a raw file an earlier run left behind.",
+        "- Model files a technology names, and every file they include, are checked as code before any deck is"
+        " built or simulated (again just before each job runs): only comments, element lines and the dot-commands"
+        " `.model .subckt .ends .param .lib .endl .include .inc .option(s) .global .func .end`.",
+        "- Not guaranteed here: two runs writing into the same `--out` at once (job isolation is separate work of"
+        " issue 13).",
         "",
         "## What is not covered",
         "",
-        "- The `--backend shared` (libngspice) path is not version-checked and its mid-run kill is not injected here"
-        " (a killed worker process is reported by the process pool).",
+        "- The `--backend shared` (libngspice) path is not version-checked; a killed worker is tested in"
+        " tests/test_executor.py (its job is retried alone once, then FAILED; the others finish), not injected here.",
+        "- A real full disk under ngspice: ngspice 39 ignores write errors and exits 0, so the reader blames a"
+        " truncated raw file on ENOSPC when the file system has less free space than the missing bytes; this is"
+        " tested with a simulated `statvfs`, not a full disk (which needs root).",
         "- Distributed (Dask) executor faults and resume after interruption belong to the result-cache/executor work.",
         "- Real disk-full runs need root (tmpfs); `tests/test_faults.py` also uses RLIMIT_FSIZE, which works unprivileged.",
         "",
@@ -483,13 +714,16 @@ def main() -> int:
     ap.add_argument("--faults", type=int, default=8, help="repetitions per fault kind")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--out", default=str(ROOT / "docs" / "robustness.md"))
+    ap.add_argument("--state-only", action="store_true", help="skip part 1 and the part-2 faults (quick check)")
     args = ap.parse_args()
     start = time.perf_counter()
     print(f"fuzzing: {args.examples} examples per target ...", flush=True)
-    tally = fuzz(args.examples, args.seed)
+    tally = Tally() if args.state_only else fuzz(args.examples, args.seed)
     print("injecting faults ...", flush=True)
     try:
-        fault_results = faults(args.faults, random.Random(args.seed))
+        fault_results = [] if args.state_only else faults(args.faults, random.Random(args.seed))
+        print("tampering with stored state ...", flush=True)
+        fault_results += state_faults(args.faults, random.Random(args.seed + 1))
     except Exception:
         traceback.print_exc()
         raise

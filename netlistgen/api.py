@@ -127,6 +127,25 @@ def check_job_root(out: str | Path) -> Path:
     return out
 
 
+def make_job_root(out: Path) -> Path:
+    """Create OUT and OUT/jobs just before jobs run: a file in the way, a read-only folder
+    or a symbolic link planted at OUT/jobs is a one-line error here, not a failure of
+    every job (and no job writes through the link)."""
+    import os
+
+    from netlistgen.core.files import real_dir
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        raise NetlistgenError(f"output directory {str(out)[:200]!r} cannot be created: "
+                              f"{getattr(exc, 'strerror', None) or exc}") from None
+    real_dir(out / "jobs", "job directory")
+    if not os.access(out / "jobs", os.W_OK | os.X_OK):
+        raise NetlistgenError(f"output directory {str(out)[:200]!r} is not writable")
+    return out
+
+
 # ----------------------------------------------------------------------------- generate
 
 
@@ -277,6 +296,7 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     run.require_simulator()
     netlists = {label: build(d) if isinstance(d, GenerateOptions) else d for label, d in designs.items()}
     jobs = [j for label, nl in netlists.items() for j in _sampling_jobs(label, nl, sampling, run.timeout_s)]
+    make_job_root(out)
     start = time.perf_counter()
     results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
@@ -380,7 +400,7 @@ def regress(*, suite: str | Path | None = None, golden: str | Path | None = None
     gold = rg.load_golden(golden)
     kwargs = run.run_kwargs()
     run.require_simulator()
-    out = _make_dir(check_job_root(out))
+    out = make_job_root(check_job_root(out))
     start = time.perf_counter()
     rows, errors = rg.measure(cases, out / "jobs", **kwargs)
     seconds = time.perf_counter() - start

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -374,9 +375,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"netlistgen: error: {self.prog}: {_one_line(message)} (see --help)\n")
 
 
+MAX_ERROR_CHARS = 1000  # a hostile value quoted in a message cannot make a 39 MB line
+
+
 def _one_line(message: object) -> str:
-    """A message as one line: newlines from user values are shown escaped."""
-    return str(message).replace("\r", "\\r").replace("\n", "\\n")
+    """A message as one line: newlines from user values are shown escaped, length capped."""
+    text = str(message)
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS - 30] + f"... [{len(text) - MAX_ERROR_CHARS + 30} chars cut]"
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _warning_line(message, category, filename, lineno, line=None) -> str:
+    """Warnings (e.g. a result-cache entry that did not verify) as one stderr line."""
+    return f"netlistgen: warning: {_one_line(message)}\n"
 
 
 def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: str):
@@ -716,8 +728,11 @@ def cmd_adc(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    warnings.formatwarning = _warning_line
     try:
         return args.func(args)
     except NetlistgenError as exc:
@@ -726,6 +741,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netlistgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `netlistgen pdk show x | head`: the reader left; stop quietly like other tools
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a command killed by the pipe
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

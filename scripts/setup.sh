@@ -30,6 +30,12 @@ if ! command -v ngspice >/dev/null 2>&1 || ! ldconfig -p 2>/dev/null | grep -q '
 else
   say "ngspice present: $(command -v ngspice)"
 fi
+# strace (optional): tests/test_deckcheck.py compares the files the cache key covers with
+# the files ngspice really opens; without it that one test is skipped.
+if ! command -v strace >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  say "installing strace (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null || say "strace not installed (optional)"
+fi
 
 # 2. Virtual environment with the package (a real, non-editable install).
 if [ ! -x "$venv/bin/python" ]; then

@@ -206,3 +206,73 @@ def test_cached_simulate_without_plots_stays_light(tmp_path, installed):
         json.loads((tmp_path / "a/results.json").read_text())["results"][0]["snr_db"]
     with_plots, code = imported_after(tmp_path, *argv[:-1], "--out", "c")  # plots: matplotlib, only now
     assert code == 0 and "matplotlib" in with_plots and (tmp_path / "c/transfer.png").is_file()
+# ------------------------------------------------------------------ state the tool does not own (issue 13)
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from netlistgen.cli import main  # noqa: E402
+
+NETLISTGEN = str(Path(sys.executable).parent / "netlistgen")
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_reader_closing_the_pipe_is_not_a_traceback(installed):
+    proc = subprocess.Popen([NETLISTGEN, "pdk", "show", "sky130"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head` exiting before the output is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == "", err
+
+
+@pytest.mark.parametrize("var", ["NETLISTGEN_CACHE", "HOME"])
+def test_unusable_cache_folder_is_named_not_pdk_install(tmp_path, capsys, monkeypatch, var):
+    (tmp_path / "afile").write_text("not a folder")
+    monkeypatch.delenv("NETLISTGEN_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv(var, str(tmp_path / "afile"))
+    code, _, err = run(capsys, "generate", "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, "is not a folder")
+    assert "pdk install" not in err
+    code, _, err = run(capsys, "pdk", "install", "ptm45")
+    assert_one_line_error(code, err, "cannot install 'ptm45'")
+
+
+def test_out_naming_a_file_or_holding_a_jobs_link(tmp_path, capsys, installed):
+    (tmp_path / "afile").write_text("x")
+    sim = ["simulate", "--rows", "2", "--cols", "1", "--cycles", "3", "--no-cache"]
+    code, _, err = run(capsys, *sim, "--out", str(tmp_path / "afile"))
+    assert_one_line_error(code, err, "cannot be created")
+    (tmp_path / "o").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "o" / "jobs").symlink_to(tmp_path / "elsewhere")
+    code, _, err = run(capsys, *sim, "--out", str(tmp_path / "o"))
+    assert_one_line_error(code, err, "symbolic link")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_check_refuses_links_in_a_generated_folder(tmp_path, capsys, installed):
+    out = tmp_path / "g"
+    assert main(["generate", "--rows", "2", "--cols", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    (tmp_path / "evil.sp").write_text("* outside\n")
+    (out / "array.sp").unlink()
+    (out / "array.sp").symlink_to(tmp_path / "evil.sp")
+    code, _, err = run(capsys, "check", str(out))
+    assert_one_line_error(code, err, "symbolic link")
+
+
+def test_generate_over_a_planted_array_link_keeps_the_netlist_inside(tmp_path, capsys, installed):
+    out = tmp_path / "g"
+    out.mkdir()
+    (tmp_path / "evil.sp").write_text("* outside\n")
+    (out / "array.sp").symlink_to(tmp_path / "evil.sp")
+    assert main(["generate", "--rows", "2", "--cols", "1", "--out", str(out)]) == 0
+    op = (out / "op.sp").read_text()
+    assert str(tmp_path / "evil.sp") not in op and f'"{out / "array.sp"}"' in op
+    assert (tmp_path / "evil.sp").read_text() == "* outside\n" and not (out / "array.sp").is_symlink()

@@ -17,7 +17,7 @@ import pytest
 
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.sim.executor import LazyJob, Task, column_job, job_cost, make_executor, plan, split_reason
-from netlistgen.circuits.generate import build
+from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.studies.regress import Case, case_job
 from netlistgen.sim.executor import run_jobs
 from netlistgen.sim.simulate import Job
@@ -308,3 +308,31 @@ def test_dask_workers_without_the_clients_files_give_local_metrics(build_small, 
     assert all(not any(t.iterdir()) for t in tmpdirs)  # scratch directories removed
     again, _ = run_jobs(jobs, client_dir / "out2", progress=False, executor="dask", scheduler=address, cache=cache)
     assert all(r.cached for r in again.values())
+def _kill_own_worker():
+    """LazyJob.make that dies the way an OOM-killed or SIGKILLed worker does."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _small_job(name):
+    nl = build(GenerateOptions(scheme="zebra-i", rows=2, cols=1, sram_rows_per_lcc=2))
+    return Job(name, nl, random_stimulus(nl, 3, seed=1))
+
+
+@pytest.mark.ngspice
+def test_killed_shared_worker_fails_its_job_and_the_others_finish(installed, tmp_path):
+    """BrokenProcessPool used to end the run with a traceback and lose the other jobs."""
+    items = [LazyJob("dies", _kill_own_worker, cost=2.0), LazyJob("fine", functools.partial(_small_job, "fine"))]
+    results, errors = run_jobs(items, tmp_path / "w", workers=2, progress=False, backend="shared")
+    assert set(results) == {"fine"} and results["fine"].v_sample_v.shape == (3, 4)
+    assert set(errors) == {"dies"} and "worker process died" in errors["dies"]
+
+
+def test_malformed_scheduler_addresses_fail_at_once():
+    for address in ("tcp://localhost:99999", "tcp://host:port", "tcp://a b:1", "tcp://:8786", "http://x:1"):
+        with pytest.raises(NetlistgenError, match="invalid Dask scheduler address"):
+            make_executor("dask", workers=1, processes=False, scheduler=address)
+    with socket.socket() as s:  # a port nobody listens on: refused, reported in one line
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(NetlistgenError, match="cannot reach Dask scheduler"):
+        make_executor("dask", workers=1, processes=False, scheduler=f"tcp://127.0.0.1:{port}")

@@ -21,6 +21,7 @@ import numpy as np
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
+from netlistgen.core.arrays import load_npy
 from netlistgen.circuits.cells import BUILTIN, CELL_KINDS, load_cell_file, resolve_cell
 from netlistgen.circuits.design import (FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
                      DesignPoint)
@@ -154,13 +155,18 @@ def resolve_pattern_set(opts: GenerateOptions) -> PatternSet:
     return get_pattern_set(opts.scheme, custom)
 
 
+MAX_CSV_BYTES = 256 * 1024 * 1024
+
+
 def load_weights(path: str | Path) -> np.ndarray:
     """A float matrix from .npy or .csv; NaN/inf rejected."""
     p = existing_file(path, "weights file")
     try:
         if p.suffix == ".npy":
-            w = np.load(p, allow_pickle=False)
+            w = load_npy(p, "weights file")
         elif p.suffix == ".csv":
+            if p.stat().st_size > MAX_CSV_BYTES:
+                raise NetlistgenError(f"weights file {str(p)!r} is larger than {MAX_CSV_BYTES} bytes")
             with warnings.catch_warnings():  # numpy warns on an empty file; the checks below say it in one line
                 warnings.simplefilter("ignore")
                 w = np.loadtxt(p, delimiter=",", ndmin=2)
@@ -343,13 +349,17 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
 
     out = Path(out)
     need = {name: out / name for name in ("manifest.json", "op.json", "array.sp")}
+    from netlistgen.core.files import read_own
+
     for name, path in need.items():
-        if not path.is_file() or path.is_symlink():
+        if path.is_symlink():  # the generated files are never read through a link planted in their place
+            raise NetlistgenError(f"{str(path)!r} is a symbolic link, not the generated file: regenerate {str(out)!r}")
+        if not path.is_file():
             raise NetlistgenError(f"{str(out)!r} has no {name}: generate it first with `netlistgen generate --out DIR`")
     try:
-        manifest = json.loads(need["manifest.json"].read_text())
-        bench = json.loads(need["op.json"].read_text())
-        text = need["array.sp"].read_text()
+        manifest = json.loads(read_own(need["manifest.json"], limit=16 << 20))
+        bench = json.loads(read_own(need["op.json"], limit=16 << 20))
+        text = read_own(need["array.sp"], limit=256 << 20).decode("utf-8")
         levels = {validate.identifier(k, "port"): validate.number(v, "port level") for k, v in bench["levels"].items()}
         probes = [validate.identifier(n, "probe") for n in bench["probes"]]
         model_lines = tuple(_checked_model_line(line) for line in bench.get("models", []))

@@ -90,7 +90,7 @@ def _library_ref(library_path: str) -> str:
     deck, so a job directory can move) or a checked absolute path."""
     if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", library_path):
         return library_path
-    return validate.spice_path(library_path, "library path", must_exist=False)
+    return validate.spice_path(library_path, "library path", must_exist=False, follow_links=False)
 
 
 def _includes(netlist: Netlist, library_path: str, bundle_models: tuple[str, ...] | None) -> dict:

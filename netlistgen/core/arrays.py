@@ -84,3 +84,32 @@ def count(name: str, value, *, minimum: int = 0) -> int:
     return int(x)
 
 
+
+
+MAX_INPUT_VALUES = 50_000_000  # of one user array file (400 MB of float64): far above any CIM weight matrix
+
+
+def load_npy(path, what: str, *, max_values: int = MAX_INPUT_VALUES) -> np.ndarray:
+    """A numeric .npy array; the header's shape and dtype are checked before anything is
+    allocated, so a header claiming a huge shape is a one-line error, not a MemoryError."""
+    readers = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+    where = f"{what} {str(path)[:200]!r}"
+    try:
+        with open(path, "rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version not in readers:
+                raise NetlistgenError(f"{where}: unsupported .npy format version {version}")
+            shape, _, dtype = readers[version](fh)
+    except OSError as exc:
+        raise NetlistgenError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise NetlistgenError(f"{where} is not a valid .npy file: {one_line(exc)[:200]}") from None
+    if dtype.kind not in "fiub":
+        raise NetlistgenError(f"{where}: expected a real numeric array, got dtype {dtype}")
+    n = math.prod(shape)
+    if n > max_values:
+        raise NetlistgenError(f"{where}: shape {shape} holds {n} values (limit {max_values})")
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:  # data shorter than the header says, ...
+        raise NetlistgenError(f"{where} cannot be read: {one_line(exc)[:200]}") from None

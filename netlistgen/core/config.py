@@ -7,12 +7,24 @@ that name the file, the key and the value.
 from __future__ import annotations
 
 import functools
+import json
+import os
 import tomllib
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError
 
 FORMATS = (".toml", ".yaml", ".yml")
+
+# Limits on every user document (config, pattern sets, suites, descriptors, JSON inputs),
+# checked before the parsed value is used: a hostile file costs an error, not memory.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+MAX_NESTING = 64  # tables/lists inside each other; real files use < 6
+MAX_EXPANDED_NODES = 1_000_000  # YAML nodes counted with every alias expanded (alias bombs)
+
+
+class DocumentError(NetlistgenError):
+    """A document over a limit (size, nesting, alias expansion) or not parsable."""
 
 
 def existing_file(path: str | Path, what: str) -> Path:
@@ -30,11 +42,30 @@ def existing_file(path: str | Path, what: str) -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _yaml_loader():
-    """PyYAML's safe loader, rejecting duplicate keys (PyYAML silently keeps the last).
+    """PyYAML's safe loader, rejecting duplicate keys (PyYAML silently keeps the last) and
+    documents that nest deeper than MAX_NESTING or expand (aliases counted in full) to
+    more than MAX_EXPANDED_NODES nodes, before any Python object is built.
     Built on first use: PyYAML is imported only when a YAML file is read."""
     import yaml
 
     class UniqueKeyLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):  # type: ignore[override]
+            self._depth = getattr(self, "_depth", 0) + 1
+            try:
+                if self._depth > MAX_NESTING:
+                    raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_NESTING} levels",
+                                                      self.peek_event().start_mark)
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+
+        def get_single_data(self):  # type: ignore[override]
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _check_expansion(node)
+            return self.construct_document(node)
+
         def construct_mapping(self, node, deep=False):  # type: ignore[override]
             seen = set()
             for key_node, _ in node.value:
@@ -51,25 +82,108 @@ def _yaml_loader():
     return UniqueKeyLoader
 
 
-def read_document(path: str | Path, what: str = "config file", *, formats: tuple[str, ...] = FORMATS) -> object:
-    """Parse a TOML (.toml) or YAML (.yaml/.yml) file, whatever its top level; every
-    failure is one line naming `what`, the file and the parser's complaint."""
+def _check_expansion(root) -> None:
+    """Count the nodes of a composed YAML graph as if every alias were copied out."""
     import yaml
 
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise yaml.composer.ComposerError(None, None, "recursive alias", node.start_mark)
+        if depth > MAX_NESTING:
+            raise yaml.composer.ComposerError(None, None, f"aliases nest deeper than {MAX_NESTING} levels",
+                                              node.start_mark)
+        active.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            children = node.value
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        else:
+            children = []
+        for child in children:
+            total += size(child, depth + 1)
+            if total > MAX_EXPANDED_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"expands to more than {MAX_EXPANDED_NODES} nodes (alias bomb?)", node.start_mark)
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, 0)
+
+
+def _depth(value, limit: int = MAX_NESTING) -> int:
+    """Nesting depth of parsed lists/dicts (iterative: a deep value cannot overflow the stack)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return d
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
+
+
+def parse_document(text: str, fmt: str, where: str) -> object:
+    """Parse TOML, YAML or JSON text within the limits above; every failure is a one-line
+    DocumentError starting with `where` (e.g. "config file 'a.toml'")."""
+    if len(text) > MAX_DOCUMENT_BYTES:
+        raise DocumentError(f"{where} is larger than {MAX_DOCUMENT_BYTES} bytes")
+    errors: tuple[type[BaseException], ...] = (tomllib.TOMLDecodeError, json.JSONDecodeError)
+    try:
+        if fmt == "toml":
+            data = tomllib.loads(text)
+        elif fmt == "yaml":
+            import yaml
+
+            errors += (yaml.YAMLError,)
+            data = yaml.load(text, Loader=_yaml_loader())  # safe loader, bounded, duplicate keys are errors
+        elif fmt == "json":
+            data = json.loads(text)
+        else:
+            raise DocumentError(f"{where}: unknown format {fmt!r}")
+    except RecursionError:
+        raise DocumentError(f"{where} is not valid {fmt.upper()}: nested deeper than the parser allows") from None
+    except errors as exc:
+        # YAML messages span lines (problem, then "in <unicode string>, line 3, column 9"): keep one line
+        detail = " ".join(str(exc).replace('in "<unicode string>", ', "").split()) or type(exc).__name__
+        raise DocumentError(f"{where} is not valid {fmt.upper()}: {detail[:300]}") from None
+    if _depth(data) > MAX_NESTING:
+        raise DocumentError(f"{where}: nested deeper than {MAX_NESTING} levels")
+    return data
+
+
+def read_document(path: str | Path, what: str = "config file", *, formats: tuple[str, ...] = FORMATS) -> object:
+    """Parse a TOML (.toml) or YAML (.yaml/.yml) file, whatever its top level, read
+    size-capped and within the limits of parse_document; every failure is one line
+    naming `what`, the file and the complaint."""
     p = existing_file(path, what)
     suffix = p.suffix.lower()
     if suffix not in formats:
         raise NetlistgenError(f"{what} {str(p)!r}: unknown format {suffix!r} (use {', '.join(formats)})")
+    where = f"{what} {str(p)!r}"
     try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NetlistgenError(f"cannot read {what} {str(p)!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        return tomllib.loads(text) if suffix == ".toml" else yaml.load(text, Loader=_yaml_loader())
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        # YAML messages span lines (problem, then "in <unicode string>, line 3, column 9"): keep one line
-        detail = " ".join(str(exc).replace('in "<unicode string>", ', "").split()) or type(exc).__name__
-        raise NetlistgenError(f"{what} {str(p)!r} is not valid {suffix[1:].upper()}: {detail[:300]}") from None
+        size = os.stat(p).st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(f"{where} is {size} bytes (limit {MAX_DOCUMENT_BYTES})")
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        raise DocumentError(f"{where} does not exist") from None
+    except (OSError, ValueError) as exc:  # ValueError: NUL in the name, UnicodeDecodeError
+        raise DocumentError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+    return parse_document(text, "toml" if suffix == ".toml" else "yaml", where)
 
 
 def load_mapping(path: str | Path, what: str = "config file") -> dict:

@@ -26,6 +26,9 @@ def identifier(value: object, what: str) -> str:
     return value
 
 
+NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def number(
     value: object,
     what: str,
@@ -37,6 +40,9 @@ def number(
     """Parse a finite real number within bounds; strings like '1e-15' are accepted."""
     if isinstance(value, bool):
         raise NetlistgenError(f"invalid {what} {value!r}: expected a number")
+    if isinstance(value, str) and not NUMBER_RE.fullmatch(value.strip()):
+        # float() also takes '1_0e-15' (= 1e-14), 'infinity', ' nan': only plain decimal notation here
+        raise NetlistgenError(f"invalid {what} {value!r}: expected a number like 1e-15 or 0.5")
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -85,11 +91,14 @@ def relative_spice_path(path: str, what: str) -> str:
     return path
 
 
-def spice_path(path: str | Path, what: str, *, must_exist: bool = True) -> str:
-    """Return an absolute path that is safe to place inside double quotes in a netlist."""
+def spice_path(path: str | Path, what: str, *, must_exist: bool = True, follow_links: bool = True) -> str:
+    """Return an absolute path that is safe to place inside double quotes in a netlist.
+
+    follow_links=False (the tool's own outputs, e.g. a job's array.sp) resolves only the
+    folder: a symbolic link planted at the file itself is not followed into the netlist."""
     p = Path(path).expanduser()
     try:
-        p = p.resolve()
+        p = p.resolve() if follow_links else p.parent.resolve() / p.name
     except (OSError, RuntimeError, ValueError) as exc:  # ValueError: embedded NUL
         raise NetlistgenError(f"invalid {what} {str(path)!r}: {exc}") from None
     s = str(p)

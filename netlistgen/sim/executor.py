@@ -20,11 +20,13 @@ directory and the cache entry from the vectors and files it returns.
 from __future__ import annotations
 
 import dataclasses
+import re
+import socket
 import signal
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,16 +222,34 @@ class LocalExecutor:
         self.on_abort = on_abort
 
     def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
-        """Yield (index, result) as calls finish; `args` arrive ordered by priority already."""
+        """Yield (index, result) as calls finish; `args` arrive ordered by priority already.
+
+        A worker process that dies (SIGKILL, out of memory) breaks the whole process pool:
+        the calls it took down are run again, each alone in a fresh pool, so only a call
+        that kills its worker again fails ("error", reason) and every other one finishes."""
+        broken = yield from self._round(fn, args, list(range(len(args))), self.workers)
+        for k in broken:
+            again = yield from self._round(fn, args, [k], 1)
+            if again:
+                yield k, ("error", "its worker process died twice (killed by a signal or out of memory)")
+
+    def _round(self, fn: Callable, args: list[tuple], todo: list[int], workers: int):
         pool_cls = ProcessPoolExecutor if self.processes else ThreadPoolExecutor
-        pool = pool_cls(max_workers=self.workers)
+        pool = pool_cls(max_workers=workers)
+        broken: list[int] = []
+        futures: dict = {}
         try:
-            futures = {pool.submit(fn, *a): k for k, a in enumerate(args)}
+            futures = {pool.submit(fn, *args[k]): k for k in todo}
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    yield futures[fut], fut.result()
+                    try:
+                        result = fut.result()
+                    except BrokenExecutor:
+                        broken.append(futures[fut])
+                        continue
+                    yield futures[fut], result
         except BaseException:
             for fut in futures:
                 fut.cancel()
@@ -238,6 +258,20 @@ class LocalExecutor:
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        return sorted(broken)
+
+
+_SCHEDULER_RE = re.compile(r"(?:tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?)"
+                           r":([0-9]{1,5})/?")
+
+
+def parse_scheduler(address: object) -> tuple[str, int]:
+    """(host, port) of a `tcp://HOST:PORT` (or tls://) scheduler address; anything else is
+    a one-line error at once (a malformed address used to cost the client's 30-60 s timeout)."""
+    m = _SCHEDULER_RE.fullmatch(address) if isinstance(address, str) else None
+    if m is None or not 1 <= int(m.group(2)) <= 65535:
+        raise NetlistgenError(f"invalid Dask scheduler address {str(address)[:200]!r}: expected tcp://HOST:PORT")
+    return m.group(1).strip("[]"), int(m.group(2))
 
 
 class DaskExecutor:
@@ -254,12 +288,16 @@ class DaskExecutor:
             from distributed import Client
         except ImportError:
             raise NetlistgenError("--executor dask needs dask.distributed: pip install 'netlistgen[dask]'") from None
-        if not isinstance(scheduler, str) or not scheduler.startswith(("tcp://", "tls://", "inproc://")):
-            raise NetlistgenError(f"invalid Dask scheduler address {scheduler!r}: expected tcp://HOST:PORT")
+        host, port = parse_scheduler(scheduler)
+        try:  # a closed port or unknown host fails here at once, not after the client's timeout
+            socket.create_connection((host, port), timeout=min(timeout_s, 5.0)).close()
+        except (OSError, ValueError) as exc:
+            raise NetlistgenError(f"cannot reach Dask scheduler {scheduler!r}: "
+                                  f"{getattr(exc, 'strerror', None) or exc}") from None
         try:
             self.client = Client(scheduler, timeout=timeout_s, set_as_default=False)
-        except OSError as exc:
-            raise NetlistgenError(f"cannot reach Dask scheduler {scheduler!r}: {exc}") from None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise NetlistgenError(f"cannot reach Dask scheduler {scheduler!r}: {str(exc)[:200]}") from None
 
     def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
         from distributed import as_completed
@@ -354,7 +392,7 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
                 cache = ResultCache(cache_root) if cache_root is not None else None
                 pending, preps = [], {}
                 for k, (task, _) in enumerate(tasks):
-                    prep, hit = prepare(task_job(task), backend, cache)
+                    prep, hit = prepare(task_job(task), backend, cache, task.workdir)
                     if hit is not None:
                         done(task, "ok", cached_result(prep, hit, task.workdir))
                     else:

@@ -76,9 +76,10 @@ def ngspice_version(exe: str | None = None) -> int:
 @dataclass(frozen=True)
 class RunResult:
     deck: Path
-    stdout: str  # the run's log (stdout and stderr interleaved), at most MAX_LOG_CHARS
+    stdout: str  # the run's log (stdout and stderr interleaved), its last MAX_LOG_CHARS
     stderr: str
     seconds: float
+    log: Path | None = None  # the log file (<deck>.log) the output was streamed to
 
 
 LOG_SUFFIX = ".log"
@@ -88,9 +89,17 @@ _live: dict[int, subprocess.Popen] = {}  # process group id -> ngspice started b
 _live_lock = threading.Lock()
 
 
+MAX_MESSAGE_CHARS = 300  # of a log line quoted in an error
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 20] + f"... [{len(text) - limit + 20} chars cut]"
+
+
 def log_tail(text: str) -> str:
-    """The last LOG_TAIL_LINES lines of a log, as one line."""
-    return " | ".join(text.strip().splitlines()[-LOG_TAIL_LINES:])
+    """The last LOG_TAIL_LINES lines of a log, as one line of bounded length."""
+    joined = " | ".join(line.strip() for line in text.strip().splitlines()[-LOG_TAIL_LINES:] if line.strip())
+    return joined if len(joined) <= 2 * MAX_MESSAGE_CHARS else "... " + joined[-2 * MAX_MESSAGE_CHARS:]
 
 
 def process_start_ticks(pid: int) -> int | None:
@@ -186,7 +195,7 @@ def _read_log(path: Path) -> tuple[str, list[str]]:
         for raw in fh:
             line = raw.decode(errors="replace")
             if len(fatal) < 5 and is_fatal(line):
-                fatal.append(line.strip()[:500])
+                fatal.append(_clip(line.strip()))
         size = fh.tell()
         fh.seek(max(0, size - MAX_LOG_CHARS))
         text = fh.read().decode(errors="replace")
@@ -263,7 +272,7 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
         else:
             reason = fatal[0] if fatal else f"exit code {returncode}"
         raise SimulationError(f"job {job!r} failed: {reason}; log tail: {log_tail(log)}")
-    return RunResult(deck, log, "", seconds)
+    return RunResult(deck, log, "", seconds, log_path)
 
 
 def is_fatal(line: str) -> bool:

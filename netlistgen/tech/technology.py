@@ -71,8 +71,9 @@ from typing import Any, Iterable
 from netlistgen.core import validate
 from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.core.paths import cache_dir
+from netlistgen.core.paths import cache_dir, cache_dir_problem
 from netlistgen.core.files import write_atomic
+from netlistgen.tech.deckcheck import check_model_files
 from netlistgen.tech.flatten import FLATTEN_VERSION, FlatDevice, Flattener, Size
 from netlistgen.tech.spicelib import Expansion, TrimError, expand, expand_cached, lib_sections, trim
 from netlistgen.tech.wheels import SOURCES, WHEELS, read_marker
@@ -342,6 +343,10 @@ class Technology:
                 f"technology {self.name!r}: model file {missing[0] if missing else '?'!r} does not exist "
                 f"(paths in {self.descriptor_path} are relative to its folder)"
             )
+        problem = cache_dir_problem()
+        if problem:
+            raise NetlistgenError(f"technology {self.name!r} models cannot be found: {problem} "
+                                  "(set NETLISTGEN_CACHE to a writable folder)")
         raise NetlistgenError(
             f"technology {self.name!r} models are not installed: run `netlistgen pdk install {self.name}`"
         )
@@ -371,6 +376,7 @@ class Technology:
         it gives the same results as the full library (tests/test_technology.py)."""
         corner = self._check_corner(corner)
         self._require_installed()
+        self.check_models(corner)
         m = self._models
         fast = fast and self.models != "full"
         if m.style == "include":
@@ -392,6 +398,14 @@ class Technology:
                 return [f'.include "{validate.spice_path(deck, "trimmed model deck")}"']
         return [f'.lib "{validate.spice_path(lib, "model library")}" {validate.identifier(corner, "corner")}']
 
+    def check_models(self, corner: str | None = None) -> None:
+        """Check the model files of `corner` and everything they include as code
+        (tech/deckcheck.py): a `.control` block or `*#` line is a one-line error naming the
+        file and line, raised before any simulator or deck builder reads them."""
+        corner = self._check_corner(corner)
+        lib = self.lib_path()
+        check_model_files([lib] if lib is not None else self._corner_files(corner))
+
     def _expansion(self, corner: str) -> Expansion:
         m = self._models
         if m.style == "lib":
@@ -407,6 +421,7 @@ class Technology:
         """Build (once, cached) the trimmed deck of `corner` and return its path."""
         corner = self._check_corner(corner)
         self._require_installed()
+        self.check_models(corner)
         if self._models.style == "include" and self._models.fast_params:
             return self._override_deck(corner)
         if not self._models.trim or self._models.style != "lib":
@@ -471,6 +486,7 @@ class Technology:
         self._require_installed()
         if not self._models.flatten:
             raise NetlistgenError(f"technology {self.name!r} cannot be flattened (descriptor sets no models.flatten)")
+        self.check_models(corner)  # the library is code: checked before it is parsed for flattening
         exp = self._expansion(corner)
         key = (exp.fingerprint, corner, self.w_per_finger)
         if key not in _FLATTENERS:
@@ -522,6 +538,7 @@ class Technology:
         content only (no paths), so it is the same on every machine."""
         corner = self._check_corner(corner)
         self._require_installed()
+        self.check_models(corner)
         m = self._models
         fast = fast and self.models != "full"
         if fast and (m.trim and m.style == "lib" or m.fast_params and m.style == "include"):

@@ -64,6 +64,14 @@ def file_sha256(path: str) -> str:
     return _EXE_HASHES[memo]
 
 
+def startup_files_identity() -> str:
+    """" name:sha256" of every file ngspice reads at start-up besides the deck (its
+    `spinit` and the code models it loads: cache.simulator_files), for the identity."""
+    from netlistgen.sim.cache import simulator_files
+
+    return "".join(f" {p.name}:{file_sha256(str(p))}" for p in simulator_files())
+
+
 def read_fresh_raw(path: Path, since: float, job: str) -> dict:
     """Vectors of a raw file this run wrote: it must exist and be newer than the run's
     start (a file left from an earlier run is never read)."""
@@ -86,7 +94,7 @@ class SubprocessNgspice:
 
     def identity(self) -> str:
         exe = runner.ngspice_path()
-        return f"ngspice-{runner.ngspice_version(exe)} -b {file_sha256(exe)}"
+        return f"ngspice-{runner.ngspice_version(exe)} -b {file_sha256(exe)}{startup_files_identity()}"
 
     def decks(self, bench: Bench) -> DeckSet:
         return ngspice_decks(bench)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from netlistgen.sim.backends.base import Bench, DeckSet, RunOutput
-from netlistgen.sim.backends.ngspice import SPICEINIT, file_sha256, ngspice_decks
+from netlistgen.sim.backends.ngspice import SPICEINIT, file_sha256, ngspice_decks, startup_files_identity
 
 
 class SharedNgspiceBackend:
@@ -18,7 +18,7 @@ class SharedNgspiceBackend:
     def identity(self) -> str:
         from netlistgen.sim.spice_shared import find_libngspice
 
-        return f"libngspice {file_sha256(find_libngspice())}"
+        return f"libngspice {file_sha256(find_libngspice())}{startup_files_identity()}"
 
     def decks(self, bench: Bench) -> DeckSet:
         return ngspice_decks(bench)
