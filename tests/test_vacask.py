@@ -10,9 +10,9 @@ import importlib.util
 import numpy as np
 import pytest
 
-from netlistgen.circuits.testbench import random_stimulus
+from netlistgen.circuits.testbench import dc_sources, ideal_outputs, output_nodes, random_stimulus, static_levels
 from netlistgen.core.errors import NetlistgenError
-from netlistgen.sim.backends import get_backend
+from netlistgen.sim.backends import Bench, OpAnalysis, get_backend
 from netlistgen.sim.backends.vacask import convert_model_cards
 from netlistgen.sim.simulate import Job
 
@@ -36,14 +36,16 @@ def test_card_conversion_rules():
         convert_model_cards(".model D1 d is=1e-14\n")
 
 
-def test_unsupported_technology_and_fidelity_are_one_line_errors(build_small):
+def test_unsupported_technology_and_analysis_are_one_line_errors(build_small):
     vac = get_backend("vacask")
-    for kw, what in ((dict(technology="sky130"), "technology 'sky130'"), (dict(fidelity="transistor"),
-                                                                   "fidelity 'transistor'")):
-        nl = build_small(rows=2, cols=1, **kw)
-        with pytest.raises(NetlistgenError, match=f"backend 'vacask' does not support {what}") as exc:
-            vac.decks(Job("t", nl, random_stimulus(nl, 1, 0)).bench())
-        assert "\n" not in str(exc.value)
+    nl = build_small(rows=2, cols=1, technology="sky130")
+    with pytest.raises(NetlistgenError, match="backend 'vacask' does not support technology 'sky130'") as exc:
+        vac.decks(Job("t", nl, random_stimulus(nl, 1, 0)).bench())
+    assert "\n" not in str(exc.value)
+    nl = build_small(rows=2, cols=1)
+    op = Bench("op", "op", nl, tuple(dc_sources(static_levels(nl))), OpAnalysis(tuple(output_nodes(nl))))
+    with pytest.raises(NetlistgenError, match="backend 'vacask' does not support OpAnalysis"):
+        vac.decks(op)
 
 
 @needs_vacask
@@ -57,13 +59,10 @@ def test_deck_has_native_pwl_and_converted_cards(build_small):
     assert "model NMOS_VTG sp_bsim4v8 (type=1 " in cards and "level" not in cards and 'version="' in cards
 
 
-@needs_vacask
-@needs_ngspice
-@pytest.mark.ngspice
-def test_sampled_gbl_voltages_agree_with_ngspice(build_small, tmp_path):
-    """Both engines at a 10 ps max step (VACASK moved 0.2 uV from 100 to 10 ps, ngspice 6 uV)."""
-    nl = build_small(rows=4, cols=1)
-    job = Job("x", nl, random_stimulus(nl, 2, 1))
+def _both_engines(nl, tmp_path, cycles: int) -> tuple:
+    """Sampled outputs of one random job on ngspice and VACASK, both at a 10 ps max step
+    (VACASK moved < 0.3 uV from 100 to 10 ps; ngspice 6 uV ideal-bits, 95 uV transistor)."""
+    job = Job("x", nl, random_stimulus(nl, cycles, 1))
     bench = job.bench()
     bench = dataclasses.replace(bench, analysis=dataclasses.replace(bench.analysis, max_step_s=10e-12))
     got = {}
@@ -74,9 +73,30 @@ def test_sampled_gbl_voltages_agree_with_ngspice(build_small, tmp_path):
         decks.write(tmp_path / name)
         out = eng.run(decks, tmp_path / name, timeout_s=900, name="x")
         got[name] = np.asarray(job.reduce(out.vectors, bench.meta)["v_sample_v"])
-    a, b = got["subprocess"], got["vacask"]
+    return job, got["subprocess"], got["vacask"]
+
+
+@needs_vacask
+@needs_ngspice
+@pytest.mark.ngspice
+def test_sampled_gbl_voltages_agree_with_ngspice_ideal_bits(build_small, tmp_path):
+    _, a, b = _both_engines(build_small(rows=4, cols=1), tmp_path, cycles=2)
     assert a.shape == b.shape == (2, 4)
     assert np.ptp(a) > 1e-3  # the outputs really move (mV), so the comparison means something
     diff_v = np.abs(a - b).max()
-    print(f"max |V_ngspice - V_vacask| = {diff_v * 1e6:.2f} uV")
+    print(f"ideal-bits max |V_ngspice - V_vacask| = {diff_v * 1e6:.2f} uV")
     assert diff_v < 20e-6
+
+
+@needs_vacask
+@needs_ngspice
+@pytest.mark.ngspice
+def test_sampled_gbl_voltages_agree_with_ngspice_transistor(build_small, tmp_path):
+    """6T cells programmed through the Verilog-A switch; agreement in LSB of the fitted gain."""
+    nl = build_small(rows=2, cols=1, fidelity="transistor")
+    job, a, b = _both_engines(nl, tmp_path, cycles=2)
+    gain_v = np.polyfit(ideal_outputs(nl, job.stimulus).ravel(), a.ravel(), 1)[0]
+    assert abs(gain_v) > 1e-3
+    diff_lsb = np.abs(a - b).max() / abs(gain_v)
+    print(f"transistor max |V_ngspice - V_vacask| = {np.abs(a - b).max() * 1e6:.2f} uV = {diff_lsb:.4f} LSB")
+    assert diff_lsb < 0.02

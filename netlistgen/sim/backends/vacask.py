@@ -35,7 +35,28 @@ DECK = "tran.sim"
 RAW = "tran1.raw"
 LOG = "tran.log"
 SUPPORTED_TECHS = ("ptm45",)
-SUPPORTED_FIDELITIES = ("ideal-bits",)
+SUPPORTED_FIDELITIES = ("ideal-bits", "transistor")
+SWITCH_VA = "nlg_switch.va"
+# Ideal voltage-controlled switch for ngspice `sw` models (SRAM programming): ron above
+# the threshold, roff below. ngspice's hysteresis (vt +/- vh) is not modelled: OpenVAF
+# has no state between time points; the control here is a clean PWL pulse, so the
+# switch only flips ~vh/slope (0.2 ps at a 20 ps edge) earlier than ngspice's.
+_SWITCH_TEXT = """`include "disciplines.vams"
+module nlg_switch(p, n, c, cn);
+  inout p, n, c, cn;
+  electrical p, n, c, cn;
+  parameter real vt = 0.5;
+  parameter real vh = 0.0;
+  parameter real ron = 1.0 from (0:inf);
+  parameter real roff = 1e12 from (0:inf);
+  analog begin
+    if (V(c, cn) > vt)
+      I(p, n) <+ V(p, n) / ron;
+    else
+      I(p, n) <+ V(p, n) / roff;
+  end
+endmodule
+"""
 # model name in the deck -> (OSDI file relative to VACASK's module dir, module name)
 _PASSIVES = {"c": ("capacitor.osdi", "capacitor", "c"), "r": ("resistor.osdi", "resistor", "r")}
 _BSIM4 = ("spice/bsim4v8.osdi", "sp_bsim4v8")
@@ -137,10 +158,20 @@ def _instance(line: str, models: set[str]) -> str:
     if kind == "m":
         params = " ".join(f"{k}={v}" for k, v in _params(" ".join(tokens[6:])))
         return f"{name} ({' '.join(tokens[1:5])}) {tokens[5]} {params}".rstrip()
+    if kind == "s":
+        return f"{name} ({' '.join(tokens[1:5])}) {tokens[5]}"
     if kind == "x":
         nodes = [t for t in tokens[1:] if "=" not in t]
         return f"{name} ({' '.join(nodes[:-1])}) {nodes[-1]}"
     raise NetlistgenError(f"backend 'vacask' does not support element {name!r} (kind {kind!r})")
+
+
+def _switch_model(line: str) -> str:
+    tokens = line.split(None, 3)
+    if tokens[2].lower() != "sw":
+        raise NetlistgenError(f"backend 'vacask' does not support netlist model {tokens[1]!r} of type {tokens[2]!r}")
+    params = " ".join(f"{k}={v}" for k, v in _params(tokens[3] if len(tokens) > 3 else ""))
+    return f"model {tokens[1]} nlg_switch ({params})"
 
 
 def library(netlist) -> str:
@@ -149,7 +180,8 @@ def library(netlist) -> str:
     models: set[str] = set()
     for line in _logical_lines(netlist.text):
         head = line.split()[0].lower()
-        if head == ".model":  # only ngspice switch models here; instances of them are refused
+        if head == ".model":
+            out.append(_switch_model(line))
             continue
         if head == ".subckt":
             tokens = line.split()
@@ -183,12 +215,17 @@ def vacask_decks(bench: Bench) -> DeckSet:
     lines = [f"// {bench.title}", "ground 0", f'load "{mod / _BSIM4[0]}"']
     lines += [f'load "{mod / f}"' for f, _, _ in _PASSIVES.values()]
     lines += [f"model {m} {m}" for _, m, _ in _PASSIVES.values()]
-    lines += ["model vsource vsource", f'include "{model_include(bench.netlist)}"', library(bench.netlist).rstrip()]
+    body = library(bench.netlist).rstrip()
+    files = {}
+    if " nlg_switch (" in body:
+        files[SWITCH_VA] = _SWITCH_TEXT
+        lines.append(f'load "{SWITCH_VA}"')
+    lines += ["model vsource vsource", f'include "{model_include(bench.netlist)}"', body]
     lines += [_source(s) for s in bench.sources]
     lines += ["control", '  options rawfile="binary"', f"  save {' '.join(saves)}",
               f"  analysis tran1 tran step={a.max_step_s:g} stop={a.stop_s:g} maxstep={a.max_step_s:g}",
               "endc", ""]
-    return DeckSet({DECK: "\n".join(lines)}, DECK, (RAW, LOG))
+    return DeckSet({**files, DECK: "\n".join(lines)}, DECK, (RAW, LOG))
 
 
 def _vector_name(raw_name: str) -> str:
