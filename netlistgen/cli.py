@@ -158,6 +158,25 @@ def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, t
     return jobs
 
 
+def _cross_check(args, regress, cases, out: Path, workers) -> int:
+    """`regress --cross-check ENGINE`: per-case differences between two engines (docs/vacask.md)."""
+    from netlistgen.core.jsonio import write_json
+    from netlistgen.sim.backends import get_backend
+
+    get_backend(args.cross_check).identity()
+    rows = regress.cross_check(cases, out / "cross-check", (args.backend, args.cross_check), workers=workers)
+    write_json(out / "cross_check.json", rows)
+    print(f"| case | {args.backend} vs {args.cross_check}: max |dV| uV | LSB | note |")
+    print("|---|---|---|---|")
+    for r in rows:
+        if r["status"] == "ok":
+            print(f"| {r['name']} | {r['max_diff_uv']:.2f} | {r['max_diff_lsb']:.4f} | |")
+        else:
+            print(f"| {r['name']} | — | — | {r['message']} |")
+    print(f"wrote {out / 'cross_check.json'}")
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
 def _require_ngspice(args: argparse.Namespace) -> None:
     """A missing or unsupported local ngspice stops a run before any job starts (exit 2)."""
     if getattr(args, "executor", "local") == "local":
@@ -278,6 +297,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise NetlistgenError(f"output directory {str(out)!r} cannot be created: {exc.strerror or exc}") from None
+    if args.cross_check:
+        return _cross_check(args, regress, cases, out, workers)
     start = time.perf_counter()
     print(f"running {len(cases)} regression cases ...", flush=True)
     rows, errors = regress.measure(cases, out / "jobs", workers=workers, backend=args.backend,
@@ -536,6 +557,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
+    p.add_argument("--cross-check", metavar="ENGINE", help="run the cases on --backend and on ENGINE (e.g. vacask) "
+                   "and report per-case sampled-output differences instead of golden verdicts")
     _backend_arg(p)
     _executor_args(p)
     p.set_defaults(func=cmd_regress)
