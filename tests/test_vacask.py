@@ -113,3 +113,23 @@ def test_sampled_gbl_voltages_agree_with_ngspice_transistor(build_small, tmp_pat
     diff_lsb = np.abs(a - b).max() / abs(gain_v)
     print(f"transistor max |V_ngspice - V_vacask| = {np.abs(a - b).max() * 1e6:.2f} uV = {diff_lsb:.4f} LSB")
     assert diff_lsb < 0.02
+
+
+@needs_vacask
+@needs_ngspice
+@pytest.mark.ngspice
+def test_regress_cross_check_reports_differences_and_unsupported_cases(installed, tmp_path):
+    """`regress --cross-check vacask` on a two-case suite: the ptm45 case gets a measured
+    difference (default 100 ps step), the sky130 case the backend's one-line reason."""
+    from netlistgen.studies import regress
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("defaults: {cycles: 2, stim_seed: 1}\ncases:\n"
+                     "  - {name: p, scheme: zebra-i, technology: ptm45, rows: 2, cols: 1}\n"
+                     "  - {name: s, scheme: zebra-i, technology: sky130, rows: 2, cols: 1}\n")
+    rows = {r["name"]: r for r in regress.cross_check(regress.load_suite(suite), tmp_path / "x",
+                                                      ("subprocess", "vacask"), workers=1, progress=False)}
+    assert rows["p"]["status"] == "ok" and 0 < rows["p"]["max_diff_uv"] < 50
+    assert rows["p"]["max_diff_lsb"] < 0.02
+    assert rows["s"]["status"] == "error"
+    assert "backend 'vacask' does not support technology 'sky130'" in rows["s"]["message"]

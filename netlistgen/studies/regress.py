@@ -249,11 +249,22 @@ def cross_check(cases: list[Case], workdir: str | Path, engines: tuple[str, str]
     difference in uV and in LSB of the reference run's gain, or why a case did not run."""
     import numpy as np
 
+    from netlistgen.sim.backends import get_backend
+
     runs = []
     for engine in engines:
-        jobs = [case_job(case) for case in cases]
-        runs.append(run_jobs(jobs, Path(workdir) / engine, workers=workers, progress=progress, backend=engine,
-                             cache=cache, split_columns=False))
+        jobs, refused = [], {}
+        for case in cases:  # a case the engine cannot express is reported, not fatal
+            job = case_job(case)
+            try:
+                get_backend(engine).decks(job.bench())
+            except NetlistgenError as exc:
+                refused[case.name] = str(exc)
+                continue
+            jobs.append(job)
+        results, errors = run_jobs(jobs, Path(workdir) / engine, workers=workers, progress=progress,
+                                   backend=engine, cache=cache, split_columns=False)
+        runs.append((results, {**errors, **refused}))
     (ref, ref_err), (other, other_err) = runs
     out = []
     for case in cases:
