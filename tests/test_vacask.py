@@ -26,11 +26,11 @@ def test_card_conversion_rules():
     spice = """* comment
 .model  NMOS_VTG  nmos  level = 54
 +version = 4.8   toxe = 1.14e-09
-+vth0 = 0.4106
++vth0 = 0.4106 toxe = 1.2e-09
 .model PMOS_VTG pmos level=54 vth0=-0.39
 """
     out = convert_model_cards(spice).splitlines()
-    assert out == ['model NMOS_VTG sp_bsim4v8 (type=1 version="4.8" toxe=1.14e-09 vth0=0.4106)',
+    assert out == ['model NMOS_VTG sp_bsim4v8 (type=1 version="4.8" toxe=1.2e-09 vth0=0.4106)',
                    "model PMOS_VTG sp_bsim4v8 (type=-1 vth0=-0.39)"]
     with pytest.raises(NetlistgenError, match="model 'D1' of type 'd' is not supported"):
         convert_model_cards(".model D1 d is=1e-14\n")

@@ -119,12 +119,12 @@ def convert_model_cards(spice_text: str) -> str:
         name, kind = head[1], head[2].lower()
         if kind not in _MOS_TYPES:
             raise NetlistgenError(f"VACASK card conversion: model {name!r} of type {kind!r} is not supported")
-        items = [f"type={_MOS_TYPES[kind]}"]
+        values: dict[str, str] = {}  # a parameter given twice: the last wins, as in ngspice (ss/ff cards)
         for key, value in _params(head[3] if len(head) > 3 else ""):
-            k = key.lower()
-            if k in _DROPPED_CARD_PARAMS:
-                continue
-            items.append(f'{k}="{value}"' if k in _STRING_CARD_PARAMS else f"{k}={value}")
+            if key.lower() not in _DROPPED_CARD_PARAMS:
+                values[key.lower()] = value
+        items = [f"type={_MOS_TYPES[kind]}"]
+        items += [f'{k}="{v}"' if k in _STRING_CARD_PARAMS else f"{k}={v}" for k, v in values.items()]
         cards.append(f"model {name} {_BSIM4[1]} ({' '.join(items)})")
     return "\n".join(cards) + "\n"
 
@@ -279,7 +279,9 @@ class VacaskBackend:
         tail = "\n".join((workdir / LOG).read_text(errors="replace").splitlines()[-20:])
         if rc != 0:
             lines = [ln.strip() for ln in tail.splitlines() if ln.strip()]
-            first = next((ln for ln in lines if "rror" in ln), lines[-1] if lines else "")
+            after = [i for i, ln in enumerate(lines) if ln.startswith("OpenBLAS CPUs")]
+            body = lines[after[-1] + 1:] if after else lines  # skip the start-up banner
+            first = body[0] if body else "no output"
             raise SimulationError(f"job {name!r}: vacask exited with status {rc}: {first}")
         raw = read_fresh_raw(workdir / RAW, since, name)
         vectors = {_vector_name(k): v for k, v in raw.items()}
