@@ -62,6 +62,7 @@ _PASSIVES = {"c": ("capacitor.osdi", "capacitor", "c"), "r": ("resistor.osdi", "
 _BSIM4 = ("spice/bsim4v8.osdi", "sp_bsim4v8")
 _MOS_TYPES = {"nmos": 1, "pmos": -1}
 _DROPPED_CARD_PARAMS = {"level"}
+_CONVERTER_VERSION = "2"  # part of the cached cards' name: a converter change never reuses old output
 _STRING_CARD_PARAMS = {"version"}
 _VEC_RE = re.compile(r"^[vi]\(([A-Za-z0-9_.]+)\)$")
 
@@ -139,7 +140,7 @@ def model_include(netlist) -> Path:
             raise NetlistgenError(f"backend 'vacask': cannot convert model statement {stmt[:60]!r}")
         sources.append(Path(m.group(1)).read_text())
     text = "".join(sources)
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    digest = hashlib.sha256((_CONVERTER_VERSION + text).encode()).hexdigest()[:16]
     path = cache_dir() / "vacask" / tech.name / f"{corner}-{digest}.inc"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
