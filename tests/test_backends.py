@@ -17,11 +17,13 @@ from netlistgen.sim.simulate import BenchJob, prepare
 from netlistgen.studies.montecarlo import gbl_nodes
 
 
+NGSPICE_ENGINES = ("subprocess", "shared")  # op/AC benches; vacask is transient-only (tests/test_vacask.py)
+
 
 def test_registry_names_and_unknown_backend():
     assert backend_names() == tuple(BACKENDS) and {"subprocess", "shared"} <= set(BACKENDS)
-    with pytest.raises(NetlistgenError, match="unknown backend 'vacask'; known: subprocess, shared"):
-        get_backend("vacask")
+    with pytest.raises(NetlistgenError, match="unknown backend 'xyce'; known: subprocess, shared, vacask"):
+        get_backend("xyce")
     assert get_backend("subprocess").processes is False and get_backend("shared").processes is True
 
 
@@ -41,11 +43,11 @@ def test_decks_are_deterministic_and_relative(build_small):
 
 @pytest.mark.ngspice
 def test_engine_identity_is_in_the_cache_key(build_small, tmp_path):
-    ids = {name: get_backend(name).identity() for name in BACKENDS}
+    ids = {name: get_backend(name).identity() for name in NGSPICE_ENGINES}
     assert ids["subprocess"].startswith("ngspice-39 -b ") and ids["shared"].startswith("libngspice ")
     cache = ResultCache(tmp_path / "c")
     job = BenchJob(_op_bench(build_small(rows=2, cols=1)))
-    keys = {name: prepare(job, name, cache)[0].key for name in BACKENDS}
+    keys = {name: prepare(job, name, cache)[0].key for name in NGSPICE_ENGINES}
     assert keys["subprocess"] != keys["shared"]
 
 
@@ -57,7 +59,7 @@ def test_op_and_ac_agree_across_engines_and_are_cached(build_small, tmp_path):
     ac = Bench("ac", "GBL impedance", nl, tuple(dc_sources(levels)), AcAnalysis(1e8, tuple(gbl_nodes(nl))))
     cache = ResultCache(tmp_path / "c")
     got = {}
-    for name in BACKENDS:
+    for name in NGSPICE_ENGINES:
         res, err = run_jobs([BenchJob(_op_bench(nl)), BenchJob(ac)], tmp_path / name, workers=1, progress=False,
                             backend=name, cache=cache)
         assert not err

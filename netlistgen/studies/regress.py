@@ -241,3 +241,40 @@ def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:
         new[name] = values
     write_json(path, {"cases": new}, indent=1, sort_keys=True)
     return diff
+
+
+def cross_check(cases: list[Case], workdir: str | Path, engines: tuple[str, str], *, workers: int | None = None,
+                progress: bool = True, cache=None) -> list[dict]:
+    """The cases on two engines (reference first): per case the largest sampled-output
+    difference in uV and in LSB of the reference run's gain, or why a case did not run."""
+    import numpy as np
+
+    from netlistgen.sim.backends import get_backend
+
+    runs = []
+    for engine in engines:
+        jobs, refused = [], {}
+        for case in cases:  # a case the engine cannot express is reported, not fatal
+            job = case_job(case)
+            try:
+                get_backend(engine).decks(job.bench())
+            except NetlistgenError as exc:
+                refused[case.name] = str(exc)
+                continue
+            jobs.append(job)
+        results, errors = run_jobs(jobs, Path(workdir) / engine, workers=workers, progress=progress,
+                                   backend=engine, cache=cache, split_columns=False)
+        runs.append((results, {**errors, **refused}))
+    (ref, ref_err), (other, other_err) = runs
+    out = []
+    for case in cases:
+        name = case.name
+        error = ref_err.get(name) or other_err.get(name)
+        if error:
+            out.append({"name": name, "status": "error", "message": error.splitlines()[0]})
+            continue
+        diff_v = float(np.abs(np.asarray(ref[name].v_sample_v) - np.asarray(other[name].v_sample_v)).max())
+        gain_v = summarize(name, ref[name])["gain_mv_per_lsb"] * 1e-3
+        out.append({"name": name, "status": "ok", "max_diff_uv": diff_v * 1e6,
+                    "max_diff_lsb": diff_v / abs(gain_v) if gain_v else math.inf})
+    return out

@@ -21,6 +21,8 @@ BACKENDS: dict[str, BackendRecord] = {
                       "ngspice -b per job (default)"),
         BackendRecord("shared", "netlistgen.sim.backends.ngspice_shared", "SharedNgspiceBackend",
                       "libngspice in worker processes (PySpice)"),
+        BackendRecord("vacask", "netlistgen.sim.backends.vacask", "VacaskBackend",
+                      "VACASK subprocess per job (extra 'vacask'; ptm45 ideal-bits transient)"),
     )
 }
 DEFAULT_BACKEND = "subprocess"
