@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
 from netlistgen import __version__
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
@@ -28,6 +31,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", help="seed of the Gaussian weights used without --weights (default 0)")
     p.add_argument("--clip", choices=["max-abs", "mse"], help="weight clipping (default max-abs)")
     p.add_argument("--patterns", dest="pattern_sets", help="config file with custom pattern sets")
+    p.add_argument("--temp", help="device temperature in deg C (default 27; sweep: comma list)")
+    p.add_argument("--vdd", help="supply in V (default: the technology's; sweep: comma list)")
     p.add_argument("--set", dest="design", action="append", default=[], metavar="KEY=VALUE",
                    help="design-point override, e.g. --set c_unit_f=2e-15 (repeatable)")
     p.add_argument("--out", help="output directory (default out)")
@@ -42,6 +47,9 @@ def _options(args: argparse.Namespace):
         if not sep or not key:
             raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
         design[key.strip()] = value.strip()
+    for flag, key in (("temp", "temp_c"), ("vdd", "vdd_v")):
+        if getattr(args, flag, None) is not None:
+            design[key] = getattr(args, flag)
     fields = ("scheme", "cell", "rows", "cols", "technology", "corner", "fidelity", "sram_rows_per_lcc",
               "weights", "seed", "clip", "pattern_sets", "out")
     given = {k: getattr(args, k) for k in fields if getattr(args, k) is not None}
@@ -373,6 +381,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the same one-line error format as every other bad input (exit 2)."""
 
     def error(self, message: str):  # type: ignore[override]
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            message += did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         self.exit(2, f"netlistgen: error: {self.prog}: {_one_line(message)} (see --help)\n")
 
 
@@ -629,6 +640,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("netlistgen: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `netlistgen pdk show | head`: the reader left, nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush must not fail again
+        return 141
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import yaml
 
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 
 __all__ = [
     "PatternSet",
@@ -252,7 +253,7 @@ def get_pattern_set(name: str, custom: Mapping[str, PatternSet] | None = None) -
         if name in custom:
             return custom[name]
     known = ", ".join([*PRESETS, *sorted(k for k in custom if k not in PRESETS)])
-    raise NetlistgenError(f"unknown pattern set {name!r}; known: {known}")
+    raise NetlistgenError(f"unknown pattern set {name!r}{did_you_mean(name, [*PRESETS, *custom])}; known: {known}")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

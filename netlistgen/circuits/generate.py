@@ -22,6 +22,7 @@ from netlistgen.circuits.design import (CELL_KINDS, FIDELITIES, MAX_COLS, MAX_LE
                      DesignPoint, default_cell, default_levels)
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from netlistgen.core.errors import NetlistgenError, OutputError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
 from netlistgen.tech.technology import load_technology
@@ -94,7 +95,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
     choices = {"cell": CELL_KINDS, "fidelity": FIDELITIES, "clip": CLIP_METHODS}
     for key, known in choices.items():
         if key in keys and getattr(opts, key) not in known:
-            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
+            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}{did_you_mean(getattr(opts, key), known)}; known: {', '.join(known)}")
     if keys & {"scheme", "pattern_sets"}:
         with _blame(where, "pattern_sets" if "pattern_sets" in keys else "scheme"):
             resolve_pattern_set(opts)

@@ -96,6 +96,7 @@ def op_deck(netlist: Netlist, library_path: str) -> str:
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         model_statements=netlist.tech.model_statements(netlist.corner),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        temp_c=validate.fmt(netlist.design.temp_c),
         sources=sources,
         probes=[f"v({n})" for n in output_nodes(netlist)],
     )
@@ -383,6 +384,7 @@ def transient_deck(
         cycle_ns=f"{timing.cycle_s * 1e9:g}",
         model_statements=netlist.tech.model_statements(netlist.corner),
         library_path=validate.spice_path(library_path, "library path", must_exist=False),
+        temp_c=validate.fmt(netlist.design.temp_c),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),

@@ -21,6 +21,7 @@ from pathlib import Path
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, load_mapping
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.generate import GenerateOptions, build, check_values, resolve_pattern_set
 from netlistgen.core.jsonio import to_jsonable
@@ -71,7 +72,7 @@ def _tolerances(raw: object, where: str) -> dict[str, Tolerance]:
     out = {}
     for metric, spec in raw.items():
         if metric not in METRICS:
-            raise NetlistgenError(f"{where}: unknown metric {metric!r} in tolerances; known: {', '.join(METRICS)}")
+            raise NetlistgenError(f"{where}: unknown metric {metric!r}{did_you_mean(metric, METRICS)} in tolerances; known: {', '.join(METRICS)}")
         if not isinstance(spec, dict) or not spec or set(spec) - {"rel", "abs"}:
             raise NetlistgenError(f"{where}: tolerance of {metric!r} must be {{rel: x}} and/or {{abs: y}}, got {spec!r}")
         values = {k: validate.number(v, f"{where} tolerance {metric}.{k}", minimum=0.0) for k, v in spec.items()}
