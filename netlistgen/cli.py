@@ -236,9 +236,8 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from netlistgen.analysis import plots
     from netlistgen.core import validate
-    from netlistgen.analysis.report import transfer_series
+    from netlistgen.analysis.report import transfer_plots, transfer_series
 
     if args.kind == "waveform":
         if len(args.source) != 1:
@@ -249,9 +248,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
                                row=idx["row"], col=idx["col"], bit=idx["bit"])
     else:
-        series = transfer_series(args.source)
-        out = args.out or f"{args.kind}.png"
-        path = (plots.transfer_curve if args.kind == "transfer" else plots.residual_plot)(series, out)
+        path = transfer_plots(transfer_series(args.source), {args.kind: args.out or f"{args.kind}.png"})[args.kind]
     print(f"wrote {path}")
     return 0
 

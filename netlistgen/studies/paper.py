@@ -646,7 +646,7 @@ def write(doc: dict, out) -> dict[str, Path]:
         [{"label": f"{r['metric']}\n{r['pair']}", "ours": r["ours"], "reference": r["seeds"]}
          for r in doc["ratios"] if r["pair"] in ("zebra-i / int8", "zebra-ii / int8", "int4 / int8")],
         out / "ratios.png", title=f"ZEBRA vs baseline ratios: {doc['technology']} vs the seeds")
-    series = [transfer_entry(s, results[s].y_ideal, results[s].v_sample_v, doc["measured"][s]["inl_lsb"])
+    series = [transfer_entry(s, results[s].y_ideal, results[s].v_sample_v)
               for s in doc["schemes"] if s in results]
     if series:
         paths["transfer"] = plots.transfer_curve(series, out / "transfer.png")
