@@ -174,7 +174,8 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     import time
 
     from netlistgen.core import validate
-    from netlistgen.analysis.report import summarize, table, write_report
+    from netlistgen.analysis.report import hold_table, summarize, table, write_report
+    from netlistgen.analysis.specs import check as check_specs, summary as spec_summary
     from netlistgen.sim.simulate import run_jobs
 
     cycles = validate.integer(args.cycles, "cycles", minimum=2, maximum=10000)
@@ -183,6 +184,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     timeout = validate.number(args.timeout, "timeout", minimum=1.0)
     workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     _require_ngspice(args)
+    specs = _load_specs(args)
     jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
     out = Path(args.out)
     _check_job_root(out)
@@ -194,12 +196,34 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
             if label in results]
+    verdicts = None
     if rows:
-        paths = write_report(rows, results, out)
+        verdicts = check_specs(specs, rows) if specs is not None else None
+        paths = write_report(rows, results, out, spec_verdicts=verdicts)
         print(table(rows))
-        print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}; plots: "
-              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown", "samples")))
-    return 1 if errors else 0
+        print("\nheld value (after the sample switch opens):\n" + hold_table(rows))
+        _print_spec_check(verdicts)
+        print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}, {paths['html']}; plots: "
+              + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown", "samples", "html")))
+    return 1 if errors or (verdicts and spec_summary(verdicts)["failed"]) else 0
+
+
+def _load_specs(args: argparse.Namespace):
+    """The --spec file's limits (checked before anything runs), or None."""
+    from netlistgen.analysis.specs import load_specs
+
+    return load_specs(args.spec) if getattr(args, "spec", None) else None
+
+
+def _print_spec_check(verdicts: list[dict] | None) -> None:
+    from netlistgen.analysis.specs import summary, table as spec_table
+
+    if verdicts is None:
+        return
+    s = summary(verdicts)
+    print(f"\nspec check: {s['passed']} of {s['checked']} limits pass"
+          + (f"; failing: {', '.join(s['failing_cases'])}" if s["failing_cases"] else ""))
+    print(spec_table(verdicts))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -229,6 +253,7 @@ def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> No
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--timeout", default="1800", help="seconds per ngspice job (default 1800)")
+    p.add_argument("--spec", help="spec file (YAML/TOML) of min/typ/max limits per metric and condition set")
     p.add_argument("--split-columns", action="store_true",
                    help="simulate each weight column as its own job (exact to settling accuracy; faster on many cores)")
     _backend_arg(p)
@@ -329,7 +354,7 @@ def cmd_mc(args: argparse.Namespace) -> int:
     print(f"Monte Carlo: {', '.join(schemes)} x {1 if only else n} samples ...", flush=True)
     result = run_mc_many(configs, n, validate.integer(args.base_seed, "base-seed", minimum=0), out / "jobs",
                          mismatch=mismatch, cycles=args.cycles, stim_seed=args.stim_seed, only=only,
-                         noise=args.noise_temp, workers=workers, backend=args.backend,
+                         noise=args.noise_temp, workers=workers, backend=args.backend, progress=True,
                          timeout_s=validate.number(args.timeout, "timeout", minimum=1.0), **_executor_kwargs(args))
     for name, msg in result.errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
@@ -424,7 +449,8 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
     print(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {args.technology}, {cycles} cycles "
           "(ngspice) ...", flush=True)
     chars = characterize(schemes, technology=args.technology, corner=args.corner, rows=rows, cycles=cycles,
-                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None)
+                         workdir=Path(args.out) / "jobs", workers=int(args.jobs) if args.jobs else None,
+                         progress=True)
     models = {s: dataclasses.replace(c.model, mismatch=mismatch.get(s)) for s, c in chars.items()}
     save_models(models, Path(args.out) / "models")
     return models, {s: c.fit for s, c in chars.items()}
@@ -460,7 +486,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     doc = accuracy.evaluate(models, noise_lsb_var=[validate.number(x, "noise-var", minimum=0.0) for x in args.noise_var],
                             noise_ref=args.noise_ref, adc_bits=adc or None,
                             seeds=validate.integer(args.seeds, "seeds", minimum=1, maximum=1000),
-                            hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096))
+                            hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096), progress=True)
     paths = accuracy.write_accuracy(doc, args.out)
     print(accuracy.table(doc))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
@@ -477,7 +503,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     chars = characterize([args.scheme], technology=args.technology, corner=args.corner,
                          rows=validate.integer(args.rows, "rows", minimum=1, maximum=4096),
                          cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
-                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch)
+                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch, progress=True)
     model = chars[args.scheme].model
     model.save(out)
     for c in model.columns:

@@ -213,26 +213,74 @@ def samples_doc(rows: list[dict], results: dict[str, SimResult]) -> dict:
     return doc
 
 
-def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Path) -> dict[str, Path]:
-    """results.json, results.md, samples.json and the plots, all written atomically."""
+def hold_table(rows: list[dict]) -> str:
+    """Markdown table of the held-value metrics and the sample/hold pedestal."""
+    lines = ["| case | held gain mV/LSB | held offset mV | held INL LSB | held SNR dB | pedestal mV (mean) | "
+             "pedestal spread mV | gain change % | pedestal per GBL mV |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        h = r["hold"]
+        per = " ".join(f"{x:.2f}" for x in h["pedestal_mv_per_column"][:16])
+        more = " ..." if len(h["pedestal_mv_per_column"]) > 16 else ""
+        lines.append(f"| {r['label']} | {h['gain_mv_per_lsb']:.4f} | {h['offset_mv']:.3f} | {h['inl_lsb']:.3f} | "
+                     f"{h['snr_db']:.1f} | {h['pedestal_mv_mean']:.3f} | {h['pedestal_mv_spread']:.4f} | "
+                     f"{100 * h['gain_change_rel']:.2f} | {per}{more} |")
+    return "\n".join(lines)
+
+
+def conditions_text(rows: list[dict]) -> str:
+    """One line naming each row's technology, corner, temperature and supply."""
+    return "; ".join(f"{r['label']}: {r['technology']}/{r['corner']}, {r['temp_c']:g} °C, VDD {r['vdd_v']:g} V, "
+                     f"{r['rows']}x{r['cols']} {r['scheme']}" for r in rows)
+
+
+def html_parts(rows: list[dict], plots: dict[str, Path], spec_verdicts: list[dict] | None) -> list[str]:
+    """The HTML page body of a simulate-style report (tables, spec check, plots)."""
+    from netlistgen.analysis import htmlreport as H
+    from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
+
+    parts = [H.paragraph(conditions_text(rows), "note"), H.heading("Sampled value"), H.markdown_table(table(rows)),
+             H.heading("Held value (after the sample switch opens)"), H.markdown_table(hold_table(rows))]
+    if spec_verdicts is not None:
+        s = spec_summary(spec_verdicts)
+        parts += [H.heading(f"Spec check: {s['passed']} of {s['checked']} limits pass"),
+                  H.markdown_table(spec_table(spec_verdicts))]
+    parts += [H.heading("Plots")] + [H.figure(p, k) for k, p in plots.items()]
+    parts += [H.paragraph(n, "note") for n in (ENERGY_BOOKKEEPING, MACS_NOTE, VOLTAGES_NOTE)]
+    return parts
+
+
+def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Path, *,
+                 spec_verdicts: list[dict] | None = None) -> dict[str, Path]:
+    """results.json, results.md, samples.json, the plots and report.html (self-contained),
+    all written atomically. `spec_verdicts` (specs.check) adds the spec check."""
+    from netlistgen.analysis.htmlreport import write_page
+    from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
+
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"bookkeeping": {"energy": ENERGY_BOOKKEEPING, "macs": MACS_NOTE, "voltages": VOLTAGES_NOTE},
            "results": rows}
+    if spec_verdicts is not None:
+        doc["specs"] = {"summary": spec_summary(spec_verdicts), "checks": spec_verdicts}
     paths = {"json": out / "results.json", "markdown": out / "results.md"}
     write_atomic(paths["json"], json.dumps(to_jsonable(doc), indent=1) + "\n")
-    write_atomic(paths["markdown"], table(rows) + "\n\n" + ENERGY_BOOKKEEPING + ".\n" + MACS_NOTE + ".\n"
+    md = [table(rows), "Held value (after the sample switch opens):", hold_table(rows)]
+    if spec_verdicts is not None:
+        md += ["Spec check:", spec_table(spec_verdicts)]
+    write_atomic(paths["markdown"], "\n\n".join(md) + "\n\n" + ENERGY_BOOKKEEPING + ".\n" + MACS_NOTE + ".\n"
                  + VOLTAGES_NOTE + ".\n")
     samples = samples_doc(rows, results)
     write_atomic(out / "samples.json", json.dumps(to_jsonable(samples)) + "\n")
     paths["samples"] = out / "samples.json"
     series = [transfer_entry(label, item["y_ideal"], item["v_sample_v"], item) for label, item in samples.items()]
-    paths.update(transfer_plots(series, {"transfer": out / "transfer.png", "residual": out / "residual.png"}))
+    plots = transfer_plots(series, {"transfer": out / "transfer.png", "residual": out / "residual.png"})
     bars = [{"label": r["label"], "energy_per_op_fj": r["energy_per_op_fj"],
              "breakdown": {k: v / (2 * r["rows"] * r["cols"]) for k, v in r["energy_breakdown_fj"].items()}}
             for r in rows if "energy_per_op_fj" in r]
     if bars:
-        paths["energy"] = energy_bar(bars, out / "energy.png")
+        plots["energy"] = energy_bar(bars, out / "energy.png")
+    paths.update(plots)
+    paths["html"] = write_page(out / "report.html", "netlistgen simulation report", html_parts(rows, plots, spec_verdicts))
     return paths
 
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import signal
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -274,11 +276,15 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
     results: dict[str, SimResult] = {}
     errors: dict[str, str] = {}
     bar = tqdm(total=len(tasks), desc="ngspice", unit="job", disable=not progress, leave=False)
+    counts = {"simulated": 0, "cached": 0, "failed": 0}
+    start = time.perf_counter()
     try:
         with _sigterm_as_interrupt():
             args = [(t, backend, cache_root) for t, _ in tasks]
             for k, (status, value) in ex.run(execute, args, [c for _, c in tasks]):
                 task = tasks[k][0]
+                counts["failed" if status == "error" else "cached" if value.cached else "simulated"] += 1
+                bar.set_postfix(counts, refresh=False)
                 bar.update(1)
                 if status == "error":
                     errors[task.item.name] = value
@@ -290,6 +296,9 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
         bar.close()
         if hasattr(ex, "close"):
             ex.close()
+    if progress:  # what the bar showed, kept: how much came from the cache and how long the rest took
+        print(f"ngspice: {len(tasks)} jobs, {counts['simulated']} simulated, {counts['cached']} from cache, "
+              f"{counts['failed']} failed ({time.perf_counter() - start:.1f} s)", file=sys.stderr, flush=True)
     for item in items:
         got = parts.get(item.name)
         if got is not None and item.name not in errors:
