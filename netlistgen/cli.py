@@ -142,19 +142,6 @@ def cmd_sqnr(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sim_jobs(label: str, netlist, cycles: int, energy_cycles: int, seed: int, timeout_s: float) -> list:
-    """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
-    from netlistgen.circuits.testbench import random_stimulus
-    from netlistgen.sim.energy import energy_run_cycles
-    from netlistgen.sim.simulate import Job
-
-    jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
-    if energy_cycles:
-        stim = random_stimulus(netlist, energy_run_cycles(energy_cycles), seed + 1)
-        jobs.append(Job(label + "-energy", netlist, stim, energy=True, timeout_s=timeout_s))
-    return jobs
-
-
 def _require_ngspice(args: argparse.Namespace) -> None:
     """A missing or unsupported local ngspice stops a run before any job starts (exit 2)."""
     if args.backend == "subprocess" and getattr(args, "executor", "local") == "local":
@@ -170,13 +157,14 @@ def _check_job_root(out: Path) -> None:
     validate.spice_path(out / "jobs", "output directory", must_exist=False)
 
 
-def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
+def _run_cases(cases: list[tuple[str, object]], args: argparse.Namespace):
+    """Simulate (label, netlist) cases with the simulate flags: (rows, results, errors,
+    specs, out, start); the spec file is read before any job runs."""
     import time
 
     from netlistgen.core import validate
-    from netlistgen.analysis.report import hold_table, summarize, table, write_report
-    from netlistgen.analysis.specs import check as check_specs, summary as spec_summary
-    from netlistgen.sim.simulate import run_jobs
+    from netlistgen.analysis.report import summarize
+    from netlistgen.sim.simulate import run_jobs, sampling_jobs
 
     cycles = validate.integer(args.cycles, "cycles", minimum=2, maximum=10000)
     energy_cycles = validate.integer(args.energy_cycles, "energy-cycles", minimum=0, maximum=1000)
@@ -185,7 +173,7 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
     workers = validate.integer(args.jobs, "jobs", minimum=1, maximum=256) if args.jobs else None
     _require_ngspice(args)
     specs = _load_specs(args)
-    jobs = [j for label, nl in cases for j in _sim_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
+    jobs = [j for label, nl in cases for j in sampling_jobs(label, nl, cycles, energy_cycles, seed, timeout)]
     out = Path(args.out)
     _check_job_root(out)
     start = time.perf_counter()
@@ -196,6 +184,16 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
         print(f"FAILED {name}: {msg}", file=sys.stderr)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label, _ in cases
             if label in results]
+    return rows, results, errors, specs, out, start
+
+
+def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -> int:
+    import time
+
+    from netlistgen.analysis.report import hold_table, table, write_report
+    from netlistgen.analysis.specs import check as check_specs, summary as spec_summary
+
+    rows, results, errors, specs, out, start = _run_cases(cases, args)
     verdicts = None
     if rows:
         verdicts = check_specs(specs, rows) if specs is not None else None
@@ -205,6 +203,34 @@ def _run_and_report(cases: list[tuple[str, object]], args: argparse.Namespace) -
         _print_spec_check(verdicts)
         print(f"\nwall time {time.perf_counter() - start:.1f} s; report: {paths['json']}, {paths['html']}; plots: "
               + ", ".join(str(p) for k, p in paths.items() if k not in ("json", "markdown", "samples", "html")))
+    return 1 if errors or (verdicts and spec_summary(verdicts)["failed"]) else 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """One array at every corner x temperature x supply: summary table, plots, HTML."""
+    import time
+
+    from netlistgen.analysis.specs import check as check_specs, summary as spec_summary
+    from netlistgen.studies import sweep
+    from netlistgen.tech.technology import load_technology
+
+    base = _options(argparse.Namespace(**{**vars(args), "corner": None, "temp": None, "vdd": None}))
+    tech = load_technology(base.technology)
+    corners = sweep.split_list(args.corner, "corner") or [tech.default_corner]
+    temps = sweep.split_list(args.temp, "temp") or [base.design.get("temp_c", 27.0)]
+    vdds = sweep.split_list(args.vdd, "vdd") or [None]
+    conds = sweep.matrix(corners, temps, vdds)
+    cases = sweep.build_cases(base, conds)
+    spec = cases[0][1].spec
+    title = (f"{spec.pattern_set.name} {spec.rows}x{spec.cols} on {tech.name}: {len(corners)} corners x "
+             f"{len(temps)} temperatures x {len(vdds)} supplies")
+    print(f"sweep {title} = {len(conds)} conditions", flush=True)
+    rows, _, errors, specs, out, start = _run_cases(cases, args)
+    verdicts = check_specs(specs, rows) if specs is not None else None
+    paths = sweep.write_sweep(rows, out, title=title, spec_verdicts=verdicts, errors=errors)
+    print(sweep.summary_markdown(rows))
+    _print_spec_check(verdicts)
+    print(f"\nwall time {time.perf_counter() - start:.1f} s; wrote " + ", ".join(str(p) for p in paths.values()))
     return 1 if errors or (verdicts and spec_summary(verdicts)["failed"]) else 0
 
 
@@ -542,6 +568,11 @@ def build_parser() -> argparse.ArgumentParser:
     _sim_args(p, "24", "4")
     p.set_defaults(func=cmd_simulate)
 
+    p = sub.add_parser("sweep", help="simulate an array at every corner x temperature x supply: summary, plots, HTML")
+    _generate_args(p)
+    _sim_args(p, "16", "0")
+    p.set_defaults(func=cmd_sweep, out="out/sweep")
+
     p = sub.add_parser("demo", help="main job: baseline LCC 8-8 vs ZEBRA I/II, metrics table and plots")
     p.add_argument("--tech", dest="technology", default="ptm45")
     p.add_argument("--rows", default="8")
@@ -652,9 +683,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NUMBER_LIST_FLAGS = ("--temp", "--vdd")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--temp -40,27,125` -> `--temp=-40,27,125`: argparse takes a value that starts
+    with '-' and is not a plain number for an option."""
+    out: list[str] = []
+    for tok in argv:
+        if out and out[-1] in _NUMBER_LIST_FLAGS and re.match(r"^-[0-9.]", tok):
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     try:
         return args.func(args)
     except NetlistgenError as exc:

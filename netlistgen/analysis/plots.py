@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "accuracy_vs_noise",
     "energy_bar",
+    "metric_vs_condition",
     "ratio_bars",
     "residual_plot",
     "snr_vs_noise",
@@ -530,4 +531,40 @@ def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference
         ax.set_ylabel(str(panel.get("ylabel", "ratio")))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="x-small")
+    return _save(fig, target, fmt)
+
+
+def metric_vs_condition(
+    series: list[dict], path, *, x_label: str, y_label: str, title: str | None = None
+) -> Path:
+    """One metric against an operating condition, one line per group of the other conditions.
+
+    series: {"label", "x": numbers or names, "y": numbers}; names (e.g. corners) are
+    placed in first-seen order on a categorical axis shared by every series."""
+    target, fmt = _target(path)
+    if isinstance(series, Mapping) or not isinstance(series, Sequence) or not series:
+        raise NetlistgenError("series must be a non-empty list of dicts")
+    categories: list[str] = []
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for s in series for x in s["x"])
+    if not numeric:
+        for s in series:
+            categories += [str(x) for x in s["x"] if str(x) not in categories]
+    fig = _figure(title or y_label)
+    ax = fig.add_subplot()
+    for k, (s, color) in enumerate(zip(series, _colors(len(series)))):
+        label = str(s.get("label", f"series {k}"))
+        y = _array(f"series {label!r} y", s["y"])
+        x = (_array(f"series {label!r} x", s["x"]) if numeric
+             else np.array([categories.index(str(v)) for v in s["x"]], dtype=float))
+        if x.size != y.size:
+            raise NetlistgenError(f"series {label!r}: x ({x.size}) and y ({y.size}) differ in length")
+        order = np.argsort(x, kind="stable")
+        ax.plot(x[order], y[order], marker="o", markersize=4, color=color, label=label)
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(True, alpha=0.3)
+    if len(series) > 1 or series[0].get("label"):
+        ax.legend(fontsize="small")
     return _save(fig, target, fmt)

@@ -19,7 +19,7 @@ import numpy as np
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
-from netlistgen.sim.energy import energy_per_cycle
+from netlistgen.sim.energy import energy_per_cycle, energy_run_cycles
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.sim.rawfile import read_raw
 from netlistgen.sim.runner import run_deck
@@ -210,3 +210,16 @@ def run_jobs(jobs: list, root: str | Path, *, workers: int | None = None, progre
     return run_tasks(jobs, root, workers=workers or default_workers(), backend=backend,
                      cache_root=str(cache.root) if cache is not None else None, split_columns=split_columns,
                      executor=executor, scheduler=scheduler, progress=progress)
+
+
+def sampling_jobs(label: str, netlist: Netlist, cycles: int, energy_cycles: int, seed: int,
+                  timeout_s: float) -> list[Job]:
+    """A sampling job (100 ps max step) and, if energy_cycles > 0, a short energy job
+    (10 ps) named `label`-energy: the pair simulate, demo and sweep run per case."""
+    from netlistgen.circuits.testbench import random_stimulus
+
+    jobs = [Job(label, netlist, random_stimulus(netlist, cycles, seed), timeout_s=timeout_s)]
+    if energy_cycles:
+        stim = random_stimulus(netlist, energy_run_cycles(energy_cycles), seed + 1)
+        jobs.append(Job(label + "-energy", netlist, stim, energy=True, timeout_s=timeout_s))
+    return jobs
