@@ -317,6 +317,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
     if args.update_golden and not args.golden:
         raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
     golden = regress.load_golden(args.golden)
+    specs = _load_specs(args)
     out = Path(args.out)
     _check_job_root(out)
     try:
@@ -338,19 +339,16 @@ def cmd_regress(args: argparse.Namespace) -> int:
         print("\n".join(diff) if diff else "golden values unchanged")
         print(f"wrote {args.golden}")
         return 0
-    results = regress.verdicts(cases, rows, errors, golden)
-    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds)
-    print("| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |")
-    print("|---|---|---|---|---|---|---|")
-    for r in results:
-        m = r["metrics"]
-        cell = lambda k, f: f.format(m[k]["value"]) if k in m and m[k]["value"] is not None else "—"  # noqa: E731
-        print(f"| {r['name']} | {r['status'].upper()} | {cell('gain_mv_per_lsb', '{:.4f}')} | "
-              f"{cell('offset_mv', '{:.3f}')} | {cell('inl_lsb', '{:.3f}')} | {cell('snr_db', '{:.1f}')} | "
-              f"{r['message'][:120]} |")
+    from netlistgen.analysis.specs import check as check_specs
+
+    spec_verdicts = check_specs(specs, list(rows.values())) if specs is not None else None
+    results = regress.verdicts(cases, rows, errors, golden, spec_verdicts)
+    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds, out / "report.html", spec_verdicts)
+    print(regress.table(results))
+    _print_spec_check(spec_verdicts)
     bad = [r for r in results if r["status"] != "pass"]
     print(f"\n{len(results) - len(bad)} passed, {len(bad)} failed in {seconds:.1f} s; "
-          f"reports: {out / 'report.json'}, {out / 'junit.xml'}")
+          f"reports: {out / 'report.json'}, {out / 'junit.xml'}, {out / 'report.html'}")
     return 1 if bad else 0
 
 
@@ -588,6 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", help="parallel ngspice processes (default: number of cores)")
     p.add_argument("--out", default="out/regress", help="report directory (default out/regress)")
     p.add_argument("--update-golden", action="store_true", help="store measured values as golden and print the diff")
+    p.add_argument("--spec", help="spec file (YAML/TOML): limits per metric and condition set, checked per case")
     _backend_arg(p)
     _executor_args(p)
     p.set_defaults(func=cmd_regress)

@@ -55,6 +55,11 @@ class Tolerance:
     def limit(self, golden: float) -> float:
         return self.abs + self.rel * abs(golden)
 
+    @property
+    def text(self) -> str:
+        parts = ([f"{100 * self.rel:g} %"] if self.rel else []) + ([f"{self.abs:g}"] if self.abs else [])
+        return " + ".join(parts) or "0"
+
 
 @dataclass(frozen=True)
 class Case:
@@ -177,16 +182,22 @@ def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = Non
     return rows, errors
 
 
-def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[dict]:
-    """Compare each case with its golden values."""
+def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
+             spec_verdicts: list[dict] | None = None) -> list[dict]:
+    """Compare each case with its golden values (and with the spec limits that apply to
+    it, if `spec_verdicts` from specs.check are given). Each metric records value,
+    golden, delta = value - golden, the tolerance and the limit it gives."""
     out = []
     for case in cases:
-        entry = {"name": case.name, "status": "pass", "metrics": {}, "message": ""}
+        entry = {"name": case.name, "status": "pass", "metrics": {}, "message": "", "seconds": None}
         if case.name in errors:
             entry.update(status="error", message=errors[case.name])
             out.append(entry)
             continue
         row, gold = rows[case.name], golden.get(case.name)
+        entry["seconds"] = row.get("sim_seconds")
+        entry["cached"] = row.get("cached")
+        entry["conditions"] = {k: row.get(k) for k in ("technology", "corner", "temp_c", "vdd_v")}
         if gold is None:
             entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
         failed = []
@@ -194,22 +205,51 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[
             value = row.get(metric)
             ref = gold.get(metric) if gold else None
             tol = case.tolerances.get(metric)
-            check = {"value": value, "golden": ref}
+            check = {"value": value, "golden": ref, "tolerance": tol.text if tol else None}
+            comparable = (ref is not None and value is not None and not math.isnan(ref) and not math.isnan(value))
+            if comparable:
+                check["delta"] = value - ref
             if gold is not None and tol is not None and ref is not None and value is not None \
                     and not (isinstance(ref, float) and math.isnan(ref)):
                 limit = tol.limit(ref)
-                ok = value is not None and not math.isnan(value) and abs(value - ref) <= limit
+                ok = comparable and abs(value - ref) <= limit
                 check.update(limit=limit, ok=ok)
                 if not ok:
                     failed.append(f"{metric} {value:.6g} vs golden {ref:.6g} (limit ±{limit:.3g})")
             entry["metrics"][metric] = check
+        specs = [v for v in spec_verdicts or () if v["label"] == case.name]
+        if specs:
+            entry["specs"] = specs
+            failed += [f"spec {v['spec']}: {v['note']}" for v in specs if v["status"] != "pass"]
         if failed:
-            entry.update(status="fail", message="; ".join(failed))
+            entry.update(status="fail", message="; ".join(([entry["message"]] if entry["message"] else []) + failed))
         out.append(entry)
     return out
 
 
-def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float) -> None:
+def _num(x: object, spec: str = ".4g") -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def table(results: list[dict]) -> str:
+    """Markdown table, one line per case and metric: value, golden, delta, tolerance, verdict."""
+    lines = ["| case | status | metric | value | golden | delta | tolerance | limit | ok |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r["status"] == "error":
+            lines.append(f"| {r['name']} | ERROR | — | — | — | — | — | — | {r['message'][:120]} |")
+            continue
+        for metric, m in r["metrics"].items():
+            ok = "—" if "ok" not in m else "yes" if m["ok"] else "NO"
+            lines.append(f"| {r['name']} | {r['status'].upper()} | {metric} | {_num(m['value'])} | {_num(m['golden'])} | "
+                         f"{_num(m.get('delta'), '+.3g')} | {m['tolerance'] or '—'} | {_num(m.get('limit'), '.3g')} | {ok} |")
+    return "\n".join(lines)
+
+
+def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float,
+                  html_path: Path | None = None, spec_verdicts: list[dict] | None = None) -> None:
+    """report.json, JUnit XML (per case: time, metric values as properties, the table in
+    system-out) and, if html_path is given, a self-contained HTML page."""
     doc = {"summary": {k: sum(r["status"] == k for r in results) for k in ("pass", "fail", "error")},
            "seconds": seconds, "cases": results}
     write_atomic(json_path, json.dumps(to_jsonable(doc), indent=1) + "\n")
@@ -217,12 +257,33 @@ def write_reports(results: list[dict], json_path: Path, junit_path: Path, second
                        failures=str(doc["summary"]["fail"]), errors=str(doc["summary"]["error"]),
                        time=f"{seconds:.3f}")
     for r in results:
-        tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"])
+        tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"],
+                           time=f"{r['seconds'] or 0.0:.3f}")
+        props = ET.SubElement(tc, "properties")
+        for metric, m in r["metrics"].items():
+            for key in ("value", "golden", "delta", "limit"):
+                if m.get(key) is not None:
+                    ET.SubElement(props, "property", name=f"{metric}.{key}", value=f"{m[key]:.9g}")
+        if r.get("cached") is not None:
+            ET.SubElement(props, "property", name="cached", value=str(bool(r["cached"])).lower())
+        ET.SubElement(tc, "system-out").text = table([r])
         if r["status"] == "fail":
             ET.SubElement(tc, "failure", message=r["message"][:500]).text = r["message"]
         elif r["status"] == "error":
             ET.SubElement(tc, "error", message=r["message"][:500]).text = r["message"]
     write_atomic(junit_path, ET.tostring(suite, encoding="unicode") + "\n")
+    if html_path is not None:
+        from netlistgen.analysis import htmlreport as H
+        from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
+
+        s = doc["summary"]
+        parts = [H.paragraph(f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors in {seconds:.1f} s"),
+                 H.heading("Cases against golden values"), H.markdown_table(table(results))]
+        if spec_verdicts is not None:
+            ss = spec_summary(spec_verdicts)
+            parts += [H.heading(f"Spec check: {ss['passed']} of {ss['checked']} limits pass"),
+                      H.markdown_table(spec_table(spec_verdicts))]
+        H.write_page(html_path, "netlistgen regression report", parts)
 
 
 def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:
