@@ -297,7 +297,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
         idx = {k: validate.integer(getattr(args, k), k, minimum=0) for k in ("cycle", "row", "col", "bit")}
         path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
-                               row=idx["row"], col=idx["col"], bit=idx["bit"])
+                               row=idx["row"], col=idx["col"], bit=idx["bit"], resimulate=not args.saved_only,
+                               log=lambda msg: print(msg, file=sys.stderr, flush=True))
     else:
         path = transfer_plots(transfer_series(args.source), {args.kind: args.out or f"{args.kind}.png"})[args.kind]
     print(f"wrote {path}")
@@ -632,6 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--row", default="0")
     p.add_argument("--col", default="0")
     p.add_argument("--bit", default="0")
+    p.add_argument("--saved-only", action="store_true",
+                   help="waveform: plot only what the job saved (its outputs), never re-simulate")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("check", help="run a generated directory's op-point deck in ngspice")

@@ -1,13 +1,17 @@
-"""Waveforms of one compute cycle: re-run a finished job's deck saving every node.
+"""Waveforms of one compute cycle of a finished job.
 
-Sampling runs save only the outputs (small raw files); a waveform request re-simulates
-the same deck with all vectors written to `wave.raw` beside it.
+The plot reads a raw file already on disk when one holds the traces: `wave.raw` from an
+earlier waveform request, or the job's own `tran.raw` (sampling runs save only the
+outputs, energy runs also every source). Otherwise the same deck is re-run with all
+vectors written to `wave.raw`, and the caller is told so first (it can take as long as
+the job did); with resimulate=False only the saved traces are drawn.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError
@@ -18,8 +22,10 @@ from netlistgen.sim.runner import run_deck
 
 
 def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: int = 0, col: int = 0,
-                    bit: int = 0, timeout_s: float = 1800.0) -> Path:
-    """Plot GBL/output, plates, inputs and controls of `cycle` of the job in `job_dir`."""
+                    bit: int = 0, timeout_s: float = 1800.0, resimulate: bool = True,
+                    log: Callable[[str], None] = print) -> Path:
+    """Plot GBL/output, plates, inputs and controls of `cycle` of the job in `job_dir`,
+    from a saved raw file when one holds them (see the module docstring)."""
     job_dir = Path(job_dir)
     meta_path, deck = job_dir / "job.json", job_dir / "tran.sp"
     if not meta_path.is_file() or not deck.is_file():
@@ -31,13 +37,6 @@ def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: in
     for what, value, limit in (("row", row, meta["rows"]), ("col", col, meta["cols"]), ("bit", bit, meta["n_bits"])):
         if not 0 <= value < limit:
             raise NetlistgenError(f"{what} {value} out of range 0..{limit - 1}")
-    wave_raw = job_dir / "wave.raw"
-    if not wave_raw.is_file() or wave_raw.stat().st_mtime < deck.stat().st_mtime:
-        text = re.sub(r"write tran\.raw(\n\+[^\n]*)*", "write wave.raw", deck.read_text())
-        wave_deck = job_dir / "wave.sp"
-        write_atomic(wave_deck, text)
-        run_deck(wave_deck, timeout_s=timeout_s, name=f"{meta['name']}-waves")
-    raw = read_raw(wave_raw)
     rows = meta["rows"]
     wanted = {
         "GBL": [f"v(g_{col}_{bit}_{rows - 1})", f"v(out_{col}_{bit})"],
@@ -46,9 +45,34 @@ def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: in
         "inputs": [f"v(inp_{row})", f"v(inn_{row})"],
         "control": ["v(rst)", "v(smp)"],
     }
+    wave_deck, wave_raw = job_dir / "wave.sp", job_dir / "wave.raw"
+    wave_text = re.sub(r"write tran\.raw(\n\+[^\n]*)*", "write wave.raw", deck.read_text())
+    if _is_current(wave_raw, wave_deck, wave_text):
+        raw, source = read_raw(wave_raw), "saved wave.raw"
+    elif resimulate:
+        log(f"{job_dir}: tran.raw keeps only the sampled outputs and no wave.raw matches this deck: "
+            f"re-simulating {deck.name} with every node saved to wave.raw ...")
+        write_atomic(wave_deck, wave_text)
+        run_deck(wave_deck, timeout_s=timeout_s, name=f"{meta['name']}-waves")
+        raw, source = read_raw(wave_raw), "re-simulated wave.raw"
+    else:
+        tran = job_dir / "tran.raw"
+        if not tran.is_file():
+            raise NetlistgenError(f"{str(job_dir)!r} has no saved raw file (its result came from the cache): "
+                                  "plot it without --saved-only to re-simulate")
+        raw, source = read_raw(tran), "saved tran.raw, outputs only"
+        log(f"plotting only the traces saved in {tran} (no re-simulation)")
     groups = {g: [n for n in names if n in raw] for g, names in wanted.items()}
     groups = {g: names for g, names in groups.items() if names}
     traces = {n: raw[n] for names in groups.values() for n in names}
     t0, t1 = windows[cycle]
     return waveforms(raw["time"], traces, out, window_s=(t0, t1), groups=groups,
-                     title=f"{meta['name']}: cycle {cycle}, row {row}, column {col}, bit {bit}")
+                     title=f"{meta['name']}: cycle {cycle}, row {row}, column {col}, bit {bit} (from {source})")
+
+
+def _is_current(raw: Path, deck: Path, text: str) -> bool:
+    """A waveform raw file written by exactly this deck text (not by an older job)."""
+    try:
+        return raw.is_file() and deck.read_text() == text and raw.stat().st_mtime >= deck.stat().st_mtime
+    except OSError:
+        return False
