@@ -68,7 +68,7 @@ def _save(fig: Figure, path: Path, fmt: str) -> Path:
         # "xb" honours the umask (a mkstemp file would be 0600) and never clobbers.
         # svg.fonttype none: SVG text stays text (editable, searchable), not glyph paths
         with open(tmp, "xb") as fh, rc_context({"svg.fonttype": "none"}):
-            metadata = {"Software": None} if fmt == "png" else None
+            metadata = {"Software": None} if fmt == "png" else {"Date": None} if fmt == "svg" else None
             fig.savefig(fh, format=fmt, dpi=_DPI, metadata=metadata)
         os.replace(tmp, path)
     except OSError as exc:

@@ -156,7 +156,7 @@ def plot_metrics(rows: list[dict], out: Path, title: str) -> dict[str, Path]:
         series = [{"label": ", ".join(_GROUP[k].format(v) for k, v in zip(group_keys, key)),
                    "x": [r[x_key] for r in members], "y": [r[metric] for r in members]}
                   for key, members in groups.items()]
-        paths[metric] = metric_vs_condition(series, out / f"sweep_{metric}.png", x_label=_AXIS[x_key],
+        paths[metric] = metric_vs_condition(series, out / f"sweep_{metric}.svg", x_label=_AXIS[x_key],
                                             y_label=y_label, title=f"{y_label}: {title}")
     return paths
 
