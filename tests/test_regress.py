@@ -118,3 +118,5 @@ def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_v
     assert "| c | FAIL | snr_db | 50 | 50.9 |" in tc.find("system-out").text
     html = (tmp_path / "r.html").read_text()
     assert "Spec check: 0 of 1 limits pass" in html and "<td class='fail'>FAIL</td>" in html
+    assert "share of each tolerance used" in html and "<svg" in html  # |delta|/limit bars, inline
+    assert (tmp_path / "tolerance_used.svg").is_file()

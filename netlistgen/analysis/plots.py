@@ -28,6 +28,7 @@ __all__ = [
     "FORMATS",
     "accuracy_vs_noise",
     "energy_bar",
+    "grouped_bars",
     "metric_vs_condition",
     "ratio_bars",
     "residual_plot",
@@ -428,32 +429,47 @@ def snr_vs_noise(
     return _save(fig, target, fmt)
 
 
+def grouped_bars(labels: Sequence[str], groups: Mapping[str, Sequence[float]], path, *, y_label: str,
+                 title: str, reference: float | None = None, reference_label: str | None = None) -> Path:
+    """Bars of several named groups side by side per label, an optional dashed reference line."""
+    target, fmt = _target(path)
+    labels = [str(x) for x in labels]
+    if not labels or not groups:
+        raise NetlistgenError("grouped_bars needs labels and at least one group")
+    values = {}
+    for name, vals in groups.items():
+        arr = np.array([_number(f"{name}[{k}]", v) for k, v in enumerate(vals)])
+        if arr.size != len(labels):
+            raise NetlistgenError(f"group {name!r} has {arr.size} values for {len(labels)} labels")
+        values[str(name)] = arr
+    fig = _figure(title, width_in=max(6.0, 0.35 * len(labels) * len(values) + 3.0))
+    ax = fig.add_subplot()
+    x = np.arange(len(labels))
+    width = 0.8 / len(values)
+    for k, ((name, arr), color) in enumerate(zip(values.items(), _colors(len(values)))):
+        ax.bar(x - 0.4 + width * (k + 0.5), arr, width=width, color=color, label=name)
+    if reference is not None:
+        ax.axhline(reference, color="0.3", linestyle="--", linewidth=0.8, label=reference_label)
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
+    ax.set_ylabel(y_label)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    return _save(fig, target, fmt)
+
+
 def ratio_bars(rows: list[dict], path, *, title: str | None = None) -> Path:
     """Ratios between columns of a comparison, ours beside a reference's, one group per row.
 
     rows: {"label", "ours", "reference"}; a dashed line marks 1 (no difference)."""
-    target, fmt = _target(path)
     if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
         raise NetlistgenError("rows must be a non-empty list of dicts")
-    labels, ours, ref = [], [], []
     for k, row in enumerate(rows):
         if not isinstance(row, Mapping) or "ours" not in row or "reference" not in row:
             raise NetlistgenError(f"rows[{k}] must be a dict with 'ours' and 'reference'")
-        labels.append(str(row.get("label", f"row {k}")))
-        ours.append(_number(f"rows[{k}] ours", row["ours"]))
-        ref.append(_number(f"rows[{k}] reference", row["reference"]))
-    fig = _figure(title or "Ratios: ours vs reference", width_in=max(6.0, 0.7 * len(rows) + 3.0))
-    ax = fig.add_subplot()
-    x = np.arange(len(rows))
-    c_ours, c_ref = _colors(2)
-    ax.bar(x - 0.2, ours, width=0.4, color=c_ours, label="ours (SPICE + area model)")
-    ax.bar(x + 0.2, ref, width=0.4, color=c_ref, label="seeds (28 nm)")
-    ax.axhline(1.0, color="0.3", linestyle="--", linewidth=0.8)
-    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
-    ax.set_ylabel("ratio")
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize="small")
-    return _save(fig, target, fmt)
+    return grouped_bars([str(r.get("label", f"row {k}")) for k, r in enumerate(rows)],
+                        {"ours (SPICE + area model)": [r["ours"] for r in rows],
+                         "seeds (28 nm)": [r["reference"] for r in rows]},
+                        path, y_label="ratio", title=title or "Ratios: ours vs reference", reference=1.0)
 
 
 def accuracy_vs_noise(

@@ -246,6 +246,25 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def margin_plot(results: list[dict], path: Path) -> Path | None:
+    """|value - golden| / limit per case and metric (1 = at the tolerance), or None if
+    no case has a comparison."""
+    from netlistgen.analysis.plots import grouped_bars
+
+    cases = [r for r in results if any("limit" in m and "delta" in m for m in r["metrics"].values())]
+    if not cases:
+        return None
+    groups = {metric: [abs(r["metrics"][metric]["delta"]) / r["metrics"][metric]["limit"]
+                       if "delta" in r["metrics"].get(metric, {}) and r["metrics"][metric].get("limit") else 0.0
+                       for r in cases] for metric in METRICS}
+    groups = {k: v for k, v in groups.items() if any(v)}
+    if not groups:
+        return None
+    return grouped_bars([r["name"] for r in cases], groups, path, y_label="|value − golden| / limit",
+                        title="Regression: share of each tolerance used", reference=1.0,
+                        reference_label="tolerance")
+
+
 def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float,
                   html_path: Path | None = None, spec_verdicts: list[dict] | None = None) -> None:
     """report.json, JUnit XML (per case: time, metric values as properties, the table in
@@ -279,6 +298,9 @@ def write_reports(results: list[dict], json_path: Path, junit_path: Path, second
         s = doc["summary"]
         parts = [H.paragraph(f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors in {seconds:.1f} s"),
                  H.heading("Cases against golden values"), H.markdown_table(table(results))]
+        plot = margin_plot(results, html_path.with_name("tolerance_used.svg"))
+        if plot is not None:
+            parts += [H.heading("Share of each tolerance used"), H.figure(plot, "|delta| / limit per case and metric")]
         if spec_verdicts is not None:
             ss = spec_summary(spec_verdicts)
             parts += [H.heading(f"Spec check: {ss['passed']} of {ss['checked']} limits pass"),
