@@ -216,9 +216,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     base = _options(argparse.Namespace(**{**vars(args), "corner": None, "temp": None, "vdd": None}))
     tech = load_technology(base.technology)
-    corners = sweep.split_list(args.corner, "corner") or [tech.default_corner]
+    corners = sweep.split_list(args.corner, "corner") or [base.corner or tech.default_corner]
     temps = sweep.split_list(args.temp, "temp") or [base.design.get("temp_c", 27.0)]
-    vdds = sweep.split_list(args.vdd, "vdd") or [None]
+    vdds = sweep.split_list(args.vdd, "vdd") or [base.design.get("vdd_v")]
     conds = sweep.matrix(corners, temps, vdds)
     cases = sweep.build_cases(base, conds)
     spec = cases[0][1].spec
