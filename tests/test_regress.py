@@ -98,7 +98,7 @@ def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, cap
 def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_values(tmp_path):
     case = regress.Case("c", regress.GenerateOptions(), 4, 1, "random",
                         {"gain_mv_per_lsb": regress.Tolerance(rel=0.01), "snr_db": regress.Tolerance(abs=1.0)})
-    row = {"label": "c", "gain_mv_per_lsb": 2.0, "snr_db": 50.0, "sim_seconds": 3.25, "cached": False,
+    row = {"label": "c", "gain_mv_per_lsb": 2.0, "snr_db": 50.0, "sim_seconds": 3.25,
            "corner": "nom", "temp_c": 27.0}
     from netlistgen.analysis.specs import check, parse_specs
 

@@ -82,7 +82,6 @@ def summarize(label: str, sampled: SimResult, energy: SimResult | None = None) -
         "pedestal_mv_spread": hold["pedestal_mv_spread"],
         "sample_hold_step_mv_mean": hold["pedestal_mv_mean"],
         "sim_seconds": sampled.seconds,
-        "cached": sampled.cached,
         "columns": [to_jsonable(c) for c in per_col],
     }
     if energy is not None and energy.energy is not None:

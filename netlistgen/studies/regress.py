@@ -196,7 +196,6 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
             continue
         row, gold = rows[case.name], golden.get(case.name)
         entry["seconds"] = row.get("sim_seconds")
-        entry["cached"] = row.get("cached")
         entry["conditions"] = {k: row.get(k) for k in ("technology", "corner", "temp_c", "vdd_v")}
         if gold is None:
             entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
@@ -283,8 +282,6 @@ def write_reports(results: list[dict], json_path: Path, junit_path: Path, second
             for key in ("value", "golden", "delta", "limit"):
                 if m.get(key) is not None:
                     ET.SubElement(props, "property", name=f"{metric}.{key}", value=f"{m[key]:.9g}")
-        if r.get("cached") is not None:
-            ET.SubElement(props, "property", name="cached", value=str(bool(r["cached"])).lower())
         ET.SubElement(tc, "system-out").text = table([r])
         if r["status"] == "fail":
             ET.SubElement(tc, "failure", message=r["message"][:500]).text = r["message"]

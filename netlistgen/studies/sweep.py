@@ -35,7 +35,7 @@ PLOTTED = {
 }
 SUMMARY_KEYS = ("label", "corner", "temp_c", "vdd_v", "gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db",
                 "enob_bits", "hold_snr_db", "hold_inl_lsb", "pedestal_mv_mean", "pedestal_mv_spread",
-                "energy_per_op_fj", "tops_per_w", "cached")
+                "energy_per_op_fj", "tops_per_w")
 
 
 @dataclass(frozen=True)
