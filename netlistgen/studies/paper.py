@@ -318,8 +318,10 @@ def markdown(doc: dict) -> str:
 
 
 def html(doc: dict) -> str:
-    """The same report as a standalone HTML page (plots referenced beside it)."""
+    """The same report as a standalone HTML page with the plots embedded."""
     import html as _h
+
+    from netlistgen.analysis.htmlreport import figure
 
     cols = doc["schemes"]
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>ZEBRA comparison</title>",
@@ -348,8 +350,8 @@ def html(doc: dict) -> str:
     out.append("</ul><h2>How each number is obtained</h2><ul>")
     out += [f"<li>{_h.escape(n)}</li>" for n in doc["method"]]
     out.append("</ul>")
-    for k, v in doc.get("plots", {}).items():
-        out.append(f"<h3>{_h.escape(k)}</h3><img src='{_h.escape(Path(v).name)}' style='max-width:100%'>")
+    for k, v in doc.get("plots", {}).items():  # embedded: the page opens alone, offline
+        out.append(f"<h3>{_h.escape(k)}</h3>" + figure(Path(v), k))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
