@@ -344,7 +344,8 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
     spec_verdicts = check_specs(specs, list(rows.values())) if specs is not None else None
     results = regress.verdicts(cases, rows, errors, golden, spec_verdicts)
-    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds, out / "report.html", spec_verdicts)
+    regress.write_reports(results, out / "report.json", out / "junit.xml", seconds, out / "report.html", spec_verdicts,
+                          case_seconds={name: row["sim_seconds"] for name, row in rows.items()})
     print(regress.table(results))
     _print_spec_check(spec_verdicts)
     bad = [r for r in results if r["status"] != "pass"]

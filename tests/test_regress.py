@@ -98,7 +98,7 @@ def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, cap
 def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_values(tmp_path):
     case = regress.Case("c", regress.GenerateOptions(), 4, 1, "random",
                         {"gain_mv_per_lsb": regress.Tolerance(rel=0.01), "snr_db": regress.Tolerance(abs=1.0)})
-    row = {"label": "c", "gain_mv_per_lsb": 2.0, "snr_db": 50.0, "sim_seconds": 3.25,
+    row = {"label": "c", "gain_mv_per_lsb": 2.0, "snr_db": 50.0,
            "corner": "nom", "temp_c": 27.0}
     from netlistgen.analysis.specs import check, parse_specs
 
@@ -109,7 +109,8 @@ def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_v
     assert gain["delta"] == pytest.approx(-0.019) and gain["tolerance"] == "1 %" and gain["limit"] == pytest.approx(0.02019)
     table = regress.table(res)
     assert "| c | FAIL | gain_mv_per_lsb | 2 | 2.019 | -0.019 | 1 % | 0.0202 | yes |" in table
-    regress.write_reports(res, tmp_path / "r.json", tmp_path / "j.xml", 4.0, tmp_path / "r.html", spec)
+    regress.write_reports(res, tmp_path / "r.json", tmp_path / "j.xml", 4.0, tmp_path / "r.html", spec,
+                          case_seconds={"c": 3.25})
     tc = ET.parse(tmp_path / "j.xml").getroot().find("testcase")
     assert tc.get("time") == "3.250"
     props = {p.get("name"): p.get("value") for p in tc.find("properties")}

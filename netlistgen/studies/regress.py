@@ -189,13 +189,12 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
     golden, delta = value - golden, the tolerance and the limit it gives."""
     out = []
     for case in cases:
-        entry = {"name": case.name, "status": "pass", "metrics": {}, "message": "", "seconds": None}
+        entry = {"name": case.name, "status": "pass", "metrics": {}, "message": ""}
         if case.name in errors:
             entry.update(status="error", message=errors[case.name])
             out.append(entry)
             continue
         row, gold = rows[case.name], golden.get(case.name)
-        entry["seconds"] = row.get("sim_seconds")
         entry["conditions"] = {k: row.get(k) for k in ("technology", "corner", "temp_c", "vdd_v")}
         if gold is None:
             entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
@@ -265,18 +264,22 @@ def margin_plot(results: list[dict], path: Path) -> Path | None:
 
 
 def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float,
-                  html_path: Path | None = None, spec_verdicts: list[dict] | None = None) -> None:
-    """report.json, JUnit XML (per case: time, metric values as properties, the table in
-    system-out) and, if html_path is given, a self-contained HTML page."""
+                  html_path: Path | None = None, spec_verdicts: list[dict] | None = None,
+                  case_seconds: dict[str, float] | None = None) -> None:
+    """report.json, JUnit XML (per case: its simulation time from `case_seconds`, metric
+    values as properties, the table in system-out) and, if html_path is given, a
+    self-contained HTML page. Times stay out of the case entries, which a resumed run
+    reproduces exactly."""
+    case_seconds = dict(case_seconds or {})
     doc = {"summary": {k: sum(r["status"] == k for r in results) for k in ("pass", "fail", "error")},
-           "seconds": seconds, "cases": results}
+           "seconds": seconds, "case_seconds": case_seconds, "cases": results}
     write_atomic(json_path, json.dumps(to_jsonable(doc), indent=1) + "\n")
     suite = ET.Element("testsuite", name="netlistgen-regression", tests=str(len(results)),
                        failures=str(doc["summary"]["fail"]), errors=str(doc["summary"]["error"]),
                        time=f"{seconds:.3f}")
     for r in results:
         tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"],
-                           time=f"{r['seconds'] or 0.0:.3f}")
+                           time=f"{case_seconds.get(r['name'], 0.0):.3f}")
         props = ET.SubElement(tc, "properties")
         for metric, m in r["metrics"].items():
             for key in ("value", "golden", "delta", "limit"):
