@@ -67,6 +67,7 @@ from typing import Any, Iterable
 from netlistgen.core import validate
 from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.paths import cache_dir
 from netlistgen.core.files import write_atomic
 from netlistgen.tech.spicelib import Expansion, TrimError, expand, expand_cached, lib_sections, trim
@@ -332,7 +333,8 @@ class Technology:
         corner = self.default_corner if corner is None else corner
         if not isinstance(corner, str) or corner not in self.corners + self.mismatch_corners:
             known = ", ".join(self.corners + self.mismatch_corners)
-            raise NetlistgenError(f"unknown corner {corner!r} for technology {self.name!r}; known: {known}")
+            hint = did_you_mean(corner, self.corners + self.mismatch_corners)
+            raise NetlistgenError(f"unknown corner {corner!r}{hint} for technology {self.name!r}; known: {known}")
         return corner
 
     # -- netlist statements ------------------------------------------------------------
@@ -489,7 +491,7 @@ def load_technology(name_or_path: str | os.PathLike) -> Technology:
             raise NetlistgenError(f"technology descriptor {s!r} does not exist")
         return _load_descriptor(p.resolve(), builtin=False)
     raise NetlistgenError(
-        f"unknown technology {s!r}: built-in ones are {', '.join(list_technologies())}, or give a path to a .toml descriptor"
+        f"unknown technology {s!r}{did_you_mean(s, list_technologies())}: built-in ones are {', '.join(list_technologies())}, or give a path to a .toml descriptor"
     )
 
 
