@@ -201,15 +201,29 @@ class SimulationRun:
     errors: dict[str, str]
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)  # report files written (empty if none)
+    spec_verdicts: list[dict] | None = None  # analysis.specs.check of the rows, if a spec was given
 
     @property
     def passed(self) -> bool:
-        """Every job simulated."""
-        return not self.errors
+        """Every job simulated and (with a spec) every limit holds."""
+        return not self.errors and not self.spec_failed
+
+    @property
+    def spec_failed(self) -> int:
+        """How many spec limits fail (0 without a spec)."""
+        from netlistgen.analysis.specs import summary
+
+        return summary(self.spec_verdicts)["failed"] if self.spec_verdicts else 0
 
     @property
     def labels(self) -> list[str]:
         return [r["label"] for r in self.rows]
+
+    def job_counts(self) -> str:
+        """How the jobs went: simulated, read from the result cache, failed."""
+        cached = sum(bool(getattr(r, "cached", False)) for r in self.results.values())
+        return (f"ngspice: {len(self.results) + len(self.errors)} jobs, {len(self.results) - cached} simulated, "
+                f"{cached} from cache, {len(self.errors)} failed ({self.seconds:.1f} s)")
 
     @property
     def metrics(self) -> dict[str, dict]:
@@ -233,39 +247,55 @@ class SimulationRun:
 
         return table(self.rows)
 
+    def hold_table(self) -> str:
+        """Markdown table of the held value (after the sample switch opens) and the pedestal."""
+        from netlistgen.analysis.report import hold_table
+
+        return hold_table(self.rows)
+
     def to_json(self) -> str:
         """The results.json document as a string."""
         from netlistgen.analysis.report import report_document
 
-        return json.dumps(report_document(self.rows), indent=1, allow_nan=False)
+        return json.dumps(report_document(self.rows, self.spec_verdicts), indent=1, allow_nan=False)
 
     def _series(self) -> list[dict]:
-        from netlistgen.analysis.report import transfer_entry
+        from netlistgen.analysis.report import samples_doc, transfer_entry
 
-        return [transfer_entry(r["label"], self.results[r["label"]].y_ideal, self.results[r["label"]].v_sample_v,
-                               r["inl_lsb"]) for r in self.rows]
+        return [transfer_entry(label, item["y_ideal"], item["v_sample_v"], item)
+                for label, item in samples_doc(self.rows, self.results).items()]
 
     def plot_transfer(self, path: str | Path) -> Path:
         """Measured GBL voltage vs ideal MAC per design (.png/.svg/.pdf)."""
-        from netlistgen.analysis.plots import transfer_curve
+        from netlistgen.analysis.report import transfer_plots
 
-        return transfer_curve(self._series(), path)
+        return transfer_plots(self._series(), {"transfer": path})["transfer"]
 
     def plot_residual(self, path: str | Path) -> Path:
         """Fit residual in LSB per design, with the INL bounds."""
-        from netlistgen.analysis.plots import residual_plot
+        from netlistgen.analysis.report import transfer_plots
 
-        return residual_plot(self._series(), path)
+        return transfer_plots(self._series(), {"residual": path})["residual"]
 
     def write(self, out: str | Path, *, plots: bool = True) -> dict[str, Path]:
-        """results.json, results.md, samples.json and (unless plots=False) the plots."""
+        """results.json, results.md, samples.json, report.html and (unless plots=False) the plots."""
         from netlistgen.analysis.report import write_report
 
-        return write_report(self.rows, self.results, out, plots=plots)
+        return write_report(self.rows, self.results, out, spec_verdicts=self.spec_verdicts, plots=plots)
 
 
-def _sampling_jobs(label: str, netlist, sampling: Sampling, timeout_s: float) -> list:
-    """A sampling job (100 ps max step) and, if asked, a short energy job (10 ps)."""
+def load_specs(specs):
+    """A spec file's limits (analysis.specs.load_specs), already-loaded specs, or None."""
+    if specs is None or not isinstance(specs, (str, Path)):
+        return specs
+    from netlistgen.analysis.specs import load_specs as load
+
+    return load(specs)
+
+
+def sampling_jobs(label: str, netlist, sampling: Sampling, timeout_s: float) -> list:
+    """A sampling job (100 ps max step) and, if sampling.energy_cycles > 0, a short energy
+    job (10 ps) named `label`-energy: the pair simulate, demo and sweep run per design."""
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.energy import energy_run_cycles
     from netlistgen.sim.simulate import Job
@@ -279,11 +309,14 @@ def _sampling_jobs(label: str, netlist, sampling: Sampling, timeout_s: float) ->
 
 def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = None, out: str | Path = "out",
                   run: RunSettings | None = None, split_columns: bool = False, write: bool = True,
-                  plots: bool = True) -> SimulationRun:
+                  plots: bool = True, specs=None) -> SimulationRun:
     """Simulate several designs ({label: GenerateOptions or Netlist}) in one parallel batch.
 
-    Job directories go to OUT/jobs; with `write`, the report (and plots) to OUT."""
+    Job directories go to OUT/jobs; with `write`, the report (plots, report.html) to OUT.
+    `specs` (a spec file or loaded specs, analysis.specs) is read before any job runs and
+    checked against the rows; a failing limit makes the run not `passed`."""
     from netlistgen.analysis.report import summarize
+    from netlistgen.analysis.specs import check as check_specs
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
 
@@ -294,14 +327,16 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
         validate.identifier(str(label).replace("-", "_"), "design label")
     kwargs = run.run_kwargs()
     run.require_simulator()
+    specs = load_specs(specs)
     netlists = {label: build(d) if isinstance(d, GenerateOptions) else d for label, d in designs.items()}
-    jobs = [j for label, nl in netlists.items() for j in _sampling_jobs(label, nl, sampling, run.timeout_s)]
+    jobs = [j for label, nl in netlists.items() for j in sampling_jobs(label, nl, sampling, run.timeout_s)]
     make_job_root(out)
     start = time.perf_counter()
     results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
             if label in results]
-    sim = SimulationRun(rows, results, errors, time.perf_counter() - start)
+    verdicts = check_specs(specs, rows) if specs is not None and rows else None
+    sim = SimulationRun(rows, results, errors, time.perf_counter() - start, spec_verdicts=verdicts)
     if write and rows:
         sim = dataclasses.replace(sim, paths=sim.write(out, plots=plots))
     return sim
@@ -310,7 +345,7 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
 def simulate(opts=None, *, config: str | Path | None = None, design: Mapping[str, object] | None = None,
              label: str | None = None, cycles: int = 24, energy_cycles: int = 4, stim_seed: int = 1,
              out: str | Path | None = None, run: RunSettings | None = None, split_columns: bool = False,
-             write: bool = True, plots: bool = True, **fields) -> SimulationRun:
+             write: bool = True, plots: bool = True, specs=None, **fields) -> SimulationRun:
     """Generate one design and simulate it: linearity, SNR and (with energy_cycles) energy.
 
     Design fields as in `generate`; `out` defaults to the options' out directory."""
@@ -322,7 +357,7 @@ def simulate(opts=None, *, config: str | Path | None = None, design: Mapping[str
     netlist = build(opts)
     label = label or f"{netlist.spec.pattern_set.name}-{netlist.spec.rows}x{netlist.spec.cols}"
     return simulate_many({label: netlist}, sampling=sampling, out=out or opts.out, run=run,
-                         split_columns=split_columns, write=write, plots=plots)
+                         split_columns=split_columns, write=write, plots=plots, specs=specs)
 
 
 from netlistgen.circuits.schemes import DEMO as DEMO_SCHEMES  # noqa: E402 (light: no numpy)
@@ -330,12 +365,13 @@ from netlistgen.circuits.schemes import DEMO as DEMO_SCHEMES  # noqa: E402 (ligh
 
 def demo(*, technology: str = "ptm45", rows: int = 8, cols: int = 1, out: str | Path = "out/demo",
          sampling: Sampling | None = None, run: RunSettings | None = None, split_columns: bool = False,
-         plots: bool = True) -> SimulationRun:
+         plots: bool = True, specs=None) -> SimulationRun:
     """The main comparison: baseline 8-8 LCC, ZEBRA I and ZEBRA II on one technology."""
     from netlistgen.circuits.generate import GenerateOptions
 
     designs = {s: GenerateOptions(scheme=s, technology=technology, rows=rows, cols=cols) for s in DEMO_SCHEMES}
-    return simulate_many(designs, sampling=sampling, out=out, run=run, split_columns=split_columns, plots=plots)
+    return simulate_many(designs, sampling=sampling, out=out, run=run, split_columns=split_columns, plots=plots,
+                         specs=specs)
 
 
 # ----------------------------------------------------------------------------- regress
@@ -354,6 +390,7 @@ class RegressionReport:
     seconds: float
     paths: dict[str, Path] = field(default_factory=dict)
     golden_diff: list[str] | None = None
+    spec_verdicts: list[dict] | None = None  # analysis.specs.check of the rows, if a spec was given
 
     @property
     def passed(self) -> bool:
@@ -364,18 +401,10 @@ class RegressionReport:
         return [c for c in self.cases if c["status"] != "pass"]
 
     def table(self) -> str:
-        """Markdown table: one line per case with its key metrics and verdict."""
-        def cell(m: dict, key: str, spec: str) -> str:
-            v = m.get(key, {}).get("value")
-            return "—" if v is None else format(v, spec)
+        """Markdown table, one line per case and metric: value, golden, delta, tolerance, verdict."""
+        from netlistgen.studies.regress import table
 
-        lines = ["| case | status | gain mV/LSB | offset mV | INL LSB | SNR dB | note |", "|---|---|---|---|---|---|---|"]
-        for c in self.cases:
-            m = c["metrics"]
-            lines.append(f"| {c['name']} | {c['status'].upper()} | {cell(m, 'gain_mv_per_lsb', '.4f')} | "
-                         f"{cell(m, 'offset_mv', '.3f')} | {cell(m, 'inl_lsb', '.3f')} | {cell(m, 'snr_db', '.1f')} | "
-                         f"{c['message'][:120]} |")
-        return "\n".join(lines)
+        return table(self.cases)
 
     def to_json(self) -> str:
         from netlistgen.core.jsonio import to_jsonable
@@ -386,11 +415,13 @@ class RegressionReport:
 
 def regress(*, suite: str | Path | None = None, golden: str | Path | None = None, k: str | None = None,
             out: str | Path = "out/regress", run: RunSettings | None = None,
-            update_golden: bool = False) -> RegressionReport:
+            update_golden: bool = False, specs=None) -> RegressionReport:
     """Run the regression suite (default: the shipped one) and judge it against golden values.
 
     Writes OUT/report.json and OUT/junit.xml. With `update_golden`, the measured values
-    replace those in `golden` (which must be named) unless a case failed to simulate."""
+    replace those in `golden` (which must be named) unless a case failed to simulate.
+    `specs` (a spec file or loaded specs) is read before any job runs; its limits are
+    checked per case and written to OUT/report.html with the rest."""
     from netlistgen.studies import regress as rg
 
     run = run or RunSettings()
@@ -398,6 +429,7 @@ def regress(*, suite: str | Path | None = None, golden: str | Path | None = None
     if update_golden and not golden:
         raise NetlistgenError("--update-golden needs an explicit --golden FILE (e.g. testbenches/golden.json)")
     gold = rg.load_golden(golden)
+    specs = load_specs(specs)
     kwargs = run.run_kwargs()
     run.require_simulator()
     out = make_job_root(check_job_root(out))
@@ -407,10 +439,14 @@ def regress(*, suite: str | Path | None = None, golden: str | Path | None = None
     if update_golden:
         diff = None if errors else rg.update_golden(rows, golden)
         return RegressionReport([], rows, errors, seconds, golden_diff=diff)
-    verdicts = rg.verdicts(cases, rows, errors, gold)
-    paths = {"json": out / "report.json", "junit": out / "junit.xml"}
-    rg.write_reports(verdicts, paths["json"], paths["junit"], seconds)
-    return RegressionReport(verdicts, rows, errors, seconds, paths)
+    from netlistgen.analysis.specs import check as check_specs
+
+    spec_verdicts = check_specs(specs, list(rows.values())) if specs is not None else None
+    verdicts = rg.verdicts(cases, rows, errors, gold, spec_verdicts)
+    paths = {"json": out / "report.json", "junit": out / "junit.xml", "html": out / "report.html"}
+    rg.write_reports(verdicts, paths["json"], paths["junit"], seconds, paths["html"], spec_verdicts,
+                     case_seconds={name: row["sim_seconds"] for name, row in rows.items()})
+    return RegressionReport(verdicts, rows, errors, seconds, paths, spec_verdicts=spec_verdicts)
 
 
 # ----------------------------------------------------------------------------- report
@@ -444,11 +480,11 @@ def paper_report(opts=None, *, out: str | Path = "out/paper", **fields) -> Paper
 
 def plot_transfer(result_dirs, path: str | Path, *, residual: bool = False) -> Path:
     """Transfer curve (or fit residual) of saved report directories (their samples.json)."""
-    from netlistgen.analysis import plots
-    from netlistgen.analysis.report import transfer_series
+    from netlistgen.analysis.report import transfer_plots, transfer_series
 
     series = transfer_series([result_dirs] if isinstance(result_dirs, (str, Path)) else list(result_dirs))
-    return (plots.residual_plot if residual else plots.transfer_curve)(series, path)
+    kind = "residual" if residual else "transfer"
+    return transfer_plots(series, {kind: path})[kind]
 
 
 __all__ = ["GenerateResult", "PaperReport", "RegressionReport", "RunSettings", "Sampling", "SimulationRun", "demo",

@@ -8,11 +8,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 from netlistgen import __version__
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 
 
 def _generate_args(p: argparse.ArgumentParser) -> None:
@@ -37,6 +39,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", help="seed of the Gaussian weights used without --weights (default 0)")
     p.add_argument("--clip", choices=["max-abs", "mse"], help="weight clipping (default max-abs)")
     p.add_argument("--patterns", dest="pattern_sets", help="config file with custom pattern sets")
+    p.add_argument("--temp", help="device temperature in deg C (default 27; sweep: comma list)")
+    p.add_argument("--vdd", help="supply in V (default: the technology's; sweep: comma list)")
     p.add_argument("--set", dest="design", action="append", default=[], metavar="KEY=VALUE",
                    help="design-point override, e.g. --set c_unit_f=2e-15 (repeatable)")
     p.add_argument("--out", help="output directory (default out)")
@@ -57,6 +61,9 @@ def _options(args: argparse.Namespace):
         if not sep or not key:
             raise NetlistgenError(f"invalid --set {item!r}: expected KEY=VALUE")
         design[key.strip()] = value.strip()
+    for flag, key in (("temp", "temp_c"), ("vdd", "vdd_v")):
+        if getattr(args, flag, None) is not None:
+            design[key] = getattr(args, flag)
     return api.options(args.config, design=design, **{k: getattr(args, k) for k in GENERATE_FIELDS})
 
 
@@ -186,14 +193,62 @@ def _cross_check(args, run) -> int:
 
 
 def _report_run(sim) -> int:
-    """Print a SimulationRun's failures, table and files; exit 1 if a job failed."""
+    """Print a SimulationRun's failures, tables, spec check and files; exit 1 if a job
+    failed or a spec limit does not hold."""
     for name, msg in sim.errors.items():
         print(f"FAILED {name}: {msg}", file=sys.stderr)
+    print(sim.job_counts(), file=sys.stderr, flush=True)
     if sim.rows:
         print(sim.table())
+        print("\nheld value (after the sample switch opens):\n" + sim.hold_table())
+        _print_spec_check(sim.spec_verdicts)
         print(f"\nwall time {sim.seconds:.1f} s; report: {sim.paths['json']}"
               + "".join(f"; {k}: {p}" for k, p in sim.paths.items() if k not in ("json", "markdown", "samples")))
     return 0 if sim.passed else 1
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """One array at every corner x temperature x supply (studies.sweep), run through
+    api.simulate_many with the same run settings: summary table, plots, HTML."""
+    from netlistgen import api
+    from netlistgen.studies import sweep
+    from netlistgen.tech.technology import load_technology
+
+    sampling, run = _sampling(args), _run_settings(args)
+    base = _options(argparse.Namespace(**{**vars(args), "corner": None, "temp": None, "vdd": None}))
+    tech = load_technology(base.technology)
+    corners = sweep.split_list(args.corner, "corner") or [base.corner or tech.default_corner]
+    temps = sweep.split_list(args.temp, "temp") or [base.design.get("temp_c", 27.0)]
+    vdds = sweep.split_list(args.vdd, "vdd") or [base.design.get("vdd_v")]
+    conds = sweep.matrix(corners, temps, vdds)
+    specs = api.load_specs(args.spec)  # read before any netlist is built or job runs
+    cases = sweep.build_cases(base, conds)
+    spec = cases[0][1].spec
+    title = (f"{spec.pattern_set.name} {spec.rows}x{spec.cols} on {tech.name}: {len(corners)} corners x "
+             f"{len(temps)} temperatures x {len(vdds)} supplies")
+    print(f"sweep {title} = {len(conds)} conditions", flush=True)
+    out = args.out or base.out
+    sim = api.simulate_many(dict(cases), sampling=sampling, out=out, run=run, split_columns=args.split_columns,
+                            write=False, specs=specs)
+    for name, msg in sim.errors.items():
+        print(f"FAILED {name}: {msg}", file=sys.stderr)
+    print(sim.job_counts(), file=sys.stderr, flush=True)
+    paths = sweep.write_sweep(sim.rows, out, title=title, spec_verdicts=sim.spec_verdicts, errors=sim.errors)
+    print(sweep.summary_markdown(sim.rows))
+    _print_spec_check(sim.spec_verdicts)
+    print(f"\nwall time {sim.seconds:.1f} s; wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0 if sim.passed else 1
+
+
+def _print_spec_check(verdicts: list[dict] | None) -> None:
+    from netlistgen.analysis.specs import summary, table as spec_table
+
+    if verdicts is None:
+        return
+    s = summary(verdicts)
+    print(f"\nspec check: {s['passed']} of {s['checked']} limits pass"
+          + (f"; failing: {', '.join(s['failing_cases'])}" if s["failing_cases"] else ""))
+    print(spec_table(verdicts))
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -205,7 +260,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     print(f"simulating {opts.scheme} ({args.jobs or 'all'} cores) ...", flush=True)
     sim = api.simulate(opts, cycles=sampling.cycles, energy_cycles=sampling.energy_cycles,
                        stim_seed=sampling.stim_seed, out=out, run=run, split_columns=args.split_columns,
-                       plots=not args.no_plots)
+                       plots=not args.no_plots, specs=args.spec)
     return _report_run(sim)
 
 
@@ -216,7 +271,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sampling, run = _sampling(args), _run_settings(args)
     print(f"simulating {', '.join(api.DEMO_SCHEMES)} ({args.jobs or 'all'} cores) ...", flush=True)
     sim = api.demo(technology=args.technology, rows=args.rows, cols=args.cols, out=args.out, sampling=sampling,
-                   run=run, split_columns=args.split_columns, plots=not args.no_plots)
+                   run=run, split_columns=args.split_columns, plots=not args.no_plots,
+                   specs=args.spec)
     return _report_run(sim)
 
 
@@ -272,9 +328,10 @@ def _run_settings(args: argparse.Namespace):
 
 
 def _sim_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str) -> None:
-    """simulate/demo: stimulus, run settings, column splitting and plots."""
+    """simulate/demo/sweep: stimulus, run settings, spec, column splitting and plots."""
     _stimulus_args(p, cycles, energy_cycles)
     _run_args(p)
+    p.add_argument("--spec", help="spec file (YAML/TOML) of min/typ/max limits per metric and condition set")
     p.add_argument("--split-columns", action="store_true",
                    help="simulate each weight column as its own job (exact to settling accuracy; faster on many cores)")
     p.add_argument("--no-plots", action="store_true", help="write the report without plots (faster)")
@@ -303,7 +360,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
         idx = {k: validate.integer(getattr(args, k), k, minimum=0) for k in ("cycle", "row", "col", "bit")}
         path = cycle_waveforms(args.source[0], idx["cycle"], args.out or "waveform.png",
-                               row=idx["row"], col=idx["col"], bit=idx["bit"])
+                               row=idx["row"], col=idx["col"], bit=idx["bit"], resimulate=not args.saved_only,
+                               log=lambda msg: print(msg, file=sys.stderr, flush=True))
     else:
         path = api.plot_transfer(args.source, args.out or f"{args.kind}.png", residual=args.kind == "residual")
     print(f"wrote {path}")
@@ -318,7 +376,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
         return _cross_check(args, run)
     print("running the regression cases ...", flush=True)
     rep = api.regress(suite=args.suite, golden=args.golden, k=args.k, out=args.out, run=run,
-                      update_golden=args.update_golden)
+                      update_golden=args.update_golden, specs=args.spec)
     if args.update_golden:
         for name, msg in rep.errors.items():
             print(f"ERROR {name}: {msg}", file=sys.stderr)
@@ -329,8 +387,9 @@ def cmd_regress(args: argparse.Namespace) -> int:
         print(f"wrote {args.golden}")
         return 0
     print(rep.table())
+    _print_spec_check(rep.spec_verdicts)
     print(f"\n{len(rep.cases) - len(rep.failed)} passed, {len(rep.failed)} failed in {rep.seconds:.1f} s; "
-          f"reports: {rep.paths['json']}, {rep.paths['junit']}")
+          f"reports: {rep.paths['json']}, {rep.paths['junit']}, {rep.paths['html']}")
     return 0 if rep.passed else 1
 
 
@@ -400,6 +459,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse with the same one-line error format as every other bad input (exit 2)."""
 
     def error(self, message: str):  # type: ignore[override]
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            message += did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
         self.exit(2, f"netlistgen: error: {self.prog}: {_one_line(message)} (see --help)\n")
 
 
@@ -437,7 +499,7 @@ def _scheme_models(args: argparse.Namespace, rows_default: str, cycles_default: 
     print(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {args.technology}, {cycles} cycles "
           "(ngspice) ...", flush=True)
     chars = characterize(schemes, technology=args.technology, corner=args.corner, rows=rows, cycles=cycles,
-                         workdir=Path(args.out) / "jobs", workers=_workers(args))
+                         workdir=Path(args.out) / "jobs", workers=_workers(args), progress=sys.stderr.isatty())
     models = {s: dataclasses.replace(c.model, mismatch=mismatch.get(s)) for s, c in chars.items()}
     save_models(models, Path(args.out) / "models")
     return models, {s: c.fit for s, c in chars.items()}
@@ -518,7 +580,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
                                                    for x in args.noise_var or ["0.03", "0.3", "3"]],
                             noise_ref=args.noise_ref, adc_bits=adc or None,
                             seeds=validate.integer(args.seeds, "seeds", minimum=1, maximum=1000),
-                            hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096))
+                            hidden=validate.integer(args.hidden, "hidden", minimum=1, maximum=4096), progress=sys.stderr.isatty())
     paths = accuracy.write_accuracy(doc, args.out)
     print(accuracy.table(doc))
     print("wrote " + ", ".join(str(p) for p in paths.values()))
@@ -535,7 +597,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     chars = characterize([args.scheme], technology=args.technology, corner=args.corner,
                          rows=validate.integer(args.rows, "rows", minimum=1, maximum=4096),
                          cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
-                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch)
+                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch, progress=sys.stderr.isatty())
     model = chars[args.scheme].model
     model.save(out)
     for c in model.columns:
@@ -579,6 +641,11 @@ def build_parser() -> argparse.ArgumentParser:
     _sim_args(p, "24", "4")
     p.set_defaults(func=cmd_simulate)
 
+    p = sub.add_parser("sweep", help="simulate an array at every corner x temperature x supply: summary, plots, HTML")
+    _generate_args(p)
+    _sim_args(p, "16", "0")
+    p.set_defaults(func=cmd_sweep, out="out/sweep")
+
     p = sub.add_parser("demo", help="main job: baseline LCC 8-8 vs ZEBRA I/II, metrics table and plots")
     _tech_args(p, corner=False)
     p.add_argument("--rows", default="8")
@@ -596,6 +663,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cross-check", metavar="ENGINE", help="run the cases on --backend and on ENGINE (e.g. vacask) "
                    "and report per-case sampled-output differences instead of golden verdicts")
     _run_args(p, timeout=False)
+    p.add_argument("--spec", help="spec file (YAML/TOML): limits per metric and condition set, checked per case")
     p.set_defaults(func=cmd_regress)
 
     p = sub.add_parser("mc", help="Monte Carlo mismatch (and kT/C noise): seeded samples, distributions, histograms")
@@ -649,6 +717,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--row", default="0")
     p.add_argument("--col", default="0")
     p.add_argument("--bit", default="0")
+    p.add_argument("--saved-only", action="store_true",
+                   help="waveform: plot only what the job saved (its outputs), never re-simulate")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("check", help="simulate a generated directory's operating point (outputs at VCM?)")
@@ -757,11 +827,26 @@ def cmd_adc(args: argparse.Namespace) -> int:
     return 0
 
 
+_NUMBER_LIST_FLAGS = ("--temp", "--vdd")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--temp -40,27,125` -> `--temp=-40,27,125`: argparse takes a value that starts
+    with '-' and is not a plain number for an option."""
+    out: list[str] = []
+    for tok in argv:
+        if out and out[-1] in _NUMBER_LIST_FLAGS and re.match(r"^-[0-9.]", tok):
+            out[-1] = f"{out[-1]}={tok}"
+        else:
+            out.append(tok)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
     warnings.formatwarning = _warning_line
     try:
         return args.func(args)

@@ -37,6 +37,20 @@ if ! command -v strace >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null || say "strace not installed (optional)"
 fi
 
+# 1b. For the test suite only: Debian's chromium renders the HTML reports headless.
+if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "[setup] chromium is missing (the HTML report test renders in it); run" >&2
+    echo "        sudo apt-get update && sudo apt-get install -y chromium" >&2
+    echo "        then run this script again." >&2
+    exit 1
+  fi
+  say "installing chromium for the HTML report test (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+
 # 2. Virtual environment with the package (a real, non-editable install).
 if [ ! -x "$venv/bin/python" ]; then
   say "creating virtual environment $venv"

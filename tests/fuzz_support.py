@@ -37,6 +37,7 @@ ENDS = re.compile(rf"^\.ends {IDENT}$")
 INCLUDE = re.compile(r'^\.include "([^"]*)"$')
 LIB = re.compile(rf'^\.lib "([^"]*)" {IDENT}$')
 OPTIONS = re.compile(rf"^\.options(?: {IDENT}(?:=(?:{IDENT}|{NUM}))?)*$")
+TEMP = re.compile(rf"^\.temp {NUM}$")  # device temperature of a deck (deg C)
 CONTROL_COMMANDS = [
     re.compile(r"^op$"),
     re.compile(rf"^print(?: v\({IDENT}\))+$"),
@@ -99,6 +100,9 @@ def check_netlist(text: str, *, deck: bool) -> int:
             if not deck and line.startswith(".lib"):
                 raise OracleError(f"{where}: model library inside the array library")
             _safe_path(m.group(1), where)
+        elif TEMP.match(line):
+            if not deck:
+                raise OracleError(f"{where}: .temp inside the library")
         elif PWL_SOURCE.match(line):
             if not deck:
                 raise OracleError(f"{where}: source inside the library")

@@ -55,7 +55,7 @@ def test_readme_example_runs(tmp_path, monkeypatch, installed):
 def test_simulate_without_plots_and_residual_plot(tmp_path, installed):
     run = api.simulate(scheme="int4", rows=2, cols=1, cycles=6, energy_cycles=2, out=tmp_path / "o",
                        plots=False, run=api.RunSettings(cache=False, progress=False))
-    assert set(run.paths) == {"json", "markdown", "samples"}
+    assert set(run.paths) == {"json", "markdown", "samples", "html"}
     assert not (tmp_path / "o/transfer.png").exists()
     assert run.metric("energy_per_op_fj") > 0 and run.metric("tops_per_w") > 0
     assert set(run.results) == {"int4-2x1", "int4-2x1-energy"}

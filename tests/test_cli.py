@@ -4,6 +4,7 @@ user string reaching a netlist."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -276,3 +277,34 @@ def test_generate_over_a_planted_array_link_keeps_the_netlist_inside(tmp_path, c
     op = (out / "op.sp").read_text()
     assert str(tmp_path / "evil.sp") not in op and f'"{out / "array.sp"}"' in op
     assert (tmp_path / "evil.sp").read_text() == "* outside\n" and not (out / "array.sp").is_symlink()
+
+
+def test_closed_pipe_ends_quietly(tmp_path):
+    """`netlistgen pdk show ptm45 | head -0`: the reader is gone before the write."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "netlistgen.cli", "pdk", "show", "ptm45"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert proc.returncode == 141
+
+
+def test_temperature_reaches_decks_and_manifest(tmp_path, installed):
+    out = tmp_path / "g"
+    assert run_cli(["generate", "--rows", "2", "--cols", "1", "--temp", "-40", "--vdd", "1.1", "--out", str(out)])[0] == 0
+    assert ".temp -40\n" in (out / "op.sp").read_text()
+    design = json.loads((out / "manifest.json").read_text())["design"]
+    assert design["temp_c"] == -40.0 and design["vdd_v"] == 1.1 and design["vcm_v"] == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize("temp", ["-300", "500", "hot"])
+def test_bad_temperature_exits_2(tmp_path, temp):
+    code, _, err = run_cli(["generate", "--temp", temp, "--out", str(tmp_path / "g")])
+    assert_one_line_error(code, err, "temp_c")
+    assert not (tmp_path / "g").exists()

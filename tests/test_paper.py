@@ -77,7 +77,8 @@ def test_paper_report_from_real_runs(tmp_path, installed):
     assert data["measured"]["int8"]["energy_per_mac_fj"] > data["measured"]["int4"]["energy_per_mac_fj"]
     md = paths["markdown"].read_text()
     assert "ZEBRA I 8-8" in md and "ours / seeds" in md
-    assert paths["html"].read_text().startswith("<!doctype html>")
+    html = paths["html"].read_text()
+    assert html.startswith("<!doctype html>") and "data:image/png;base64," in html and "<img src='ratios" not in html
     for key in ("ratios", "transfer", "energy", "macro_sweep", "macro_energy"):
         assert paths[key].stat().st_size > 1000
     m = data["macro"]

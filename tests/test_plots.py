@@ -173,3 +173,33 @@ def test_ratio_sweep_writes_panels_and_rejects_ragged_series(tmp_path):
     assert not (tmp_path / "bad.png").exists()
     with pytest.raises(NetlistgenError, match="non-empty"):
         plots.ratio_sweep([], tmp_path / "empty.png")
+
+
+def test_svg_text_stays_editable_text(tmp_path):
+    series = [{**_series()[0], "ideal_gain_v_per_lsb": 2.2e-3}]
+    text = transfer_curve(series, tmp_path / "t.svg", title="Transfer curve: ptm45, ss, 125 °C").read_text()
+    assert "<text" in text and "Transfer curve: ptm45, ss, 125 °C" in text
+    assert "ideal charge sharing 2.2 mV/LSB" in text  # the ideal line and its legend entry
+
+
+def test_residual_inl_lines_bound_every_given_residual(tmp_path):
+    s = _series()[0]
+    residual = np.linspace(-0.3, 0.2, s["y_ideal"].size)
+    svg = residual_plot([{**s, "residual_lsb": residual}], tmp_path / "r.svg").read_text()
+    assert "(INL 0.3 LSB)" in svg  # max |plotted residual|, not a separate number
+    with pytest.raises(NetlistgenError, match="residual_lsb"):
+        residual_plot([{**s, "residual_lsb": residual[:-1]}], tmp_path / "r.png")
+
+
+def test_metric_against_numeric_and_categorical_conditions(tmp_path):
+    num = plots.metric_vs_condition(
+        [{"label": "ss", "x": [125, -40, 27], "y": [38.2, 62.7, 60.1]}, {"label": "ff", "x": [-40, 27, 125],
+                                                                         "y": [60.5, 63.6, 61.1]}],
+        tmp_path / "snr.svg", x_label="temperature (°C)", y_label="SNR (dB)").read_text()
+    assert "temperature (°C)" in num and num.count(">ss<") + num.count("ss</text>") >= 1
+    cat = plots.metric_vs_condition([{"label": "", "x": ["ss", "nom", "ff"], "y": [1.0, 2.0, 3.0]}],
+                                    tmp_path / "c.svg", x_label="process corner", y_label="gain").read_text()
+    assert all(c in cat for c in ("ss", "nom", "ff"))
+    with pytest.raises(NetlistgenError, match="differ in length"):
+        plots.metric_vs_condition([{"label": "a", "x": [1, 2], "y": [1.0]}], tmp_path / "b.png", x_label="x",
+                                  y_label="y")

@@ -90,3 +90,31 @@ def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, cap
     assert report["cases"][0]["status"] == "fail"
     assert ET.parse(out / "junit.xml").getroot().get("failures") == "1"
     assert "FAIL" in capsys.readouterr().out
+
+
+def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_values(tmp_path):
+    case = regress.Case("c", regress.GenerateOptions(), 4, 1, "random",
+                        {"gain_mv_per_lsb": regress.Tolerance(rel=0.01), "snr_db": regress.Tolerance(abs=1.0)})
+    row = {"label": "c", "gain_mv_per_lsb": 2.0, "snr_db": 50.0,
+           "corner": "nom", "temp_c": 27.0}
+    from netlistgen.analysis.specs import check, parse_specs
+
+    spec = check(parse_specs({"specs": [{"metric": "snr_db", "min": 55}]}, "t"), [row])
+    res = regress.verdicts([case], {"c": row}, {}, {"c": {"gain_mv_per_lsb": 2.019, "snr_db": 50.9}}, spec)
+    assert res[0]["status"] == "fail" and "spec snr_db: 50 < min 55" in res[0]["message"]
+    gain = res[0]["metrics"]["gain_mv_per_lsb"]
+    assert gain["delta"] == pytest.approx(-0.019) and gain["tolerance"] == "1 %" and gain["limit"] == pytest.approx(0.02019)
+    table = regress.table(res)
+    assert "| c | FAIL | gain_mv_per_lsb | 2 | 2.019 | -0.019 | 1 % | 0.0202 | yes |" in table
+    regress.write_reports(res, tmp_path / "r.json", tmp_path / "j.xml", 4.0, tmp_path / "r.html", spec,
+                          case_seconds={"c": 3.25})
+    tc = ET.parse(tmp_path / "j.xml").getroot().find("testcase")
+    assert tc.get("time") == "3.250"
+    props = {p.get("name"): p.get("value") for p in tc.find("properties")}
+    assert float(props["gain_mv_per_lsb.value"]) == 2.0 and float(props["snr_db.golden"]) == 50.9
+    assert float(props["gain_mv_per_lsb.delta"]) == pytest.approx(-0.019)
+    assert "| c | FAIL | snr_db | 50 | 50.9 |" in tc.find("system-out").text
+    html = (tmp_path / "r.html").read_text()
+    assert "Spec check: 0 of 1 limits pass" in html and "<td class='fail'>FAIL</td>" in html
+    assert "share of each tolerance used" in html and "<svg" in html  # |delta|/limit bars, inline
+    assert (tmp_path / "tolerance_used.svg").is_file()

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -27,6 +28,8 @@ __all__ = [
     "FORMATS",
     "accuracy_vs_noise",
     "energy_bar",
+    "grouped_bars",
+    "metric_vs_condition",
     "ratio_bars",
     "residual_plot",
     "snr_vs_noise",
@@ -38,6 +41,7 @@ FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 _DPI = 150
 # Subplot order of waveforms(); groups not listed follow in first-seen order.
 _WAVE_GROUP_ORDER = ("GBL", "plates", "inputs", "control")
+X_LABEL = "ideal column MAC y (LSB = C1·ΔV)"
 
 
 # ---------------------------------------------------------------------------- output
@@ -63,8 +67,9 @@ def save_figure(fig: Figure, path: Path, fmt: str) -> Path:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
         # "xb" honours the umask (a mkstemp file would be 0600) and never clobbers.
-        with open(tmp, "xb") as fh:
-            metadata = {"Software": None} if fmt == "png" else None
+        # svg.fonttype none: SVG text stays text (editable, searchable), not glyph paths
+        with open(tmp, "xb") as fh, rc_context({"svg.fonttype": "none"}):
+            metadata = {"Software": None} if fmt == "png" else {"Date": None} if fmt == "svg" else None
             fig.savefig(fh, format=fmt, dpi=_DPI, metadata=metadata)
         os.replace(tmp, path)
     except OSError as exc:
@@ -81,6 +86,12 @@ def _figure(title: str | None, *, width_in=7.0, height_in=4.5) -> Figure:
     if title:
         fig.suptitle(str(title))
     return fig
+
+
+def _legend_below(fig: Figure, ax) -> None:
+    """The legend under the axes, so long labels (conditions, LSB) never cover data."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", fontsize="small")
 
 
 # ---------------------------------------------------------------------------- inputs
@@ -146,9 +157,11 @@ def _colors(n: int) -> list:
 
 
 def transfer_curve(
-    series: list[dict], path, *, title: str | None = None, v_label: str = "V_GBL − VCM (V)"
+    series: list[dict], path, *, title: str | None = None, v_label: str = "V_GBL − VCM (V)",
+    x_label: str = X_LABEL,
 ) -> Path:
-    """Measured GBL voltage against the ideal column MAC, with each series' fitted line.
+    """Measured GBL voltage against the ideal column MAC, with each series' fitted line
+    and, where a series gives "ideal_gain_v_per_lsb", its ideal line V = gain * y.
 
     series: {"label", "y_ideal", "v_meas_v", "gain_v_per_lsb", "offset_v"}. v_label
     names the voltage reference the caller used (V - VCM by default).
@@ -159,31 +172,34 @@ def transfer_curve(
     ax = fig.add_subplot()
     for item, color in zip(items, _colors(len(items))):
         y, v = item["y"], item["v"]
-        ax.scatter(y, v, s=10, color=color, alpha=0.6, linewidths=0,
-                   label=f"{item['label']} (measured)")
+        ax.scatter(y, v, s=10, color=color, alpha=0.6, linewidths=0, label=f"{item['label']}: measured")
         y_line = np.array([y.min(), y.max()])
         ax.plot(
             y_line,
             item["gain"] * y_line + item["offset"],
             color=color,
             linewidth=1.2,
-            label=(
-                f"{item['label']} fit: {item['gain'] * 1e3:.4g} mV/LSB, "
-                f"offset {item['offset'] * 1e3:.4g} mV"
-            ),
+            label=f"  fit {item['gain'] * 1e3:.4g} mV/LSB, offset {item['offset'] * 1e3:.4g} mV",
         )
-    ax.set_xlabel("ideal column MAC y (LSB)")
+        ideal = item["raw"].get("ideal_gain_v_per_lsb")
+        if ideal is not None:
+            g = _number(f"series {item['label']!r} ideal_gain_v_per_lsb", ideal)
+            ax.plot(y_line, g * y_line, color=color, linestyle=":", linewidth=1.2,
+                    label=f"  ideal charge sharing {g * 1e3:.4g} mV/LSB")
+    ax.set_xlabel(x_label)
     ax.set_ylabel(v_label)
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    _legend_below(fig, ax)
     return save_figure(fig, target, fmt)
 
 
-def residual_plot(series: list[dict], path, *, title: str | None = None) -> Path:
-    """Fit residual in LSB, (V - fit) / gain = y_meas - y_ideal, with ±INL lines.
+def residual_plot(series: list[dict], path, *, title: str | None = None, x_label: str = X_LABEL) -> Path:
+    """Fit residual in LSB, y_meas - y_ideal, with ±INL lines.
 
-    Same series dicts as transfer_curve; an "inl_lsb" entry is drawn if given, else
-    the INL is max |residual| of the plotted points.
+    Same series dicts as transfer_curve. A series' "residual_lsb" (e.g. from one fit
+    per GBL) is plotted if given, else the residual from its own gain/offset; either
+    way the ±INL lines are max |residual| of the plotted points, so no point can fall
+    outside them.
     """
     target, fmt = output_target(path)
     items = _transfer_series(series)
@@ -191,23 +207,23 @@ def residual_plot(series: list[dict], path, *, title: str | None = None) -> Path
     ax = fig.add_subplot()
     for item, color in zip(items, _colors(len(items))):
         y, v = item["y"], item["v"]
-        residual_lsb = (v - (item["gain"] * y + item["offset"])) / item["gain"]
-        raw_inl = item["raw"].get("inl_lsb")
-        inl = (
-            _number(f"series {item['label']!r} inl_lsb", raw_inl)
-            if raw_inl is not None
-            else float(np.max(np.abs(residual_lsb)))
-        )
-        order = np.argsort(y, kind="stable")
-        ax.plot(y[order], residual_lsb[order], marker=".", markersize=4, linewidth=0.6,
-                color=color, label=f"{item['label']} (INL {inl:.3g} LSB)")
+        if item["raw"].get("residual_lsb") is not None:
+            residual_lsb = _array(f"series {item['label']!r} residual_lsb", item["raw"]["residual_lsb"])
+            if residual_lsb.size != y.size:
+                raise NetlistgenError(f"series {item['label']!r}: residual_lsb ({residual_lsb.size}) and "
+                                      f"y_ideal ({y.size}) differ in length")
+        else:
+            residual_lsb = (v - (item["gain"] * y + item["offset"])) / item["gain"]
+        inl = float(np.max(np.abs(residual_lsb)))
+        ax.scatter(y, residual_lsb, s=9, color=color, alpha=0.7, linewidths=0,
+                   label=f"{item['label']} (INL {inl:.3g} LSB)")
         for sign in (1.0, -1.0):
             ax.axhline(sign * inl, color=color, linestyle="--", linewidth=0.9)
     ax.axhline(0.0, color="0.4", linewidth=0.6)
-    ax.set_xlabel("ideal column MAC y (LSB)")
+    ax.set_xlabel(x_label)
     ax.set_ylabel("residual y_meas − y_ideal (LSB)")
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize="small")
+    _legend_below(fig, ax)
     return save_figure(fig, target, fmt)
 
 
@@ -363,8 +379,8 @@ def waveforms(
             ax.plot(t_ns, data[name][keep], color=color, linewidth=0.9, label=label)
         ax.set_ylabel(f"{group} (V)")
         ax.grid(True, alpha=0.3)
-        if len(names) <= 12:
-            ax.legend(fontsize="x-small", loc="upper right")
+        if len(names) <= 12:  # beside the axes: inside, it hides the sample/hold step
+            ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[-1].set_xlabel("time (ns)")
     if window_s is not None:
         axes[-1].set_xlim(w0 * 1e9, w1 * 1e9)
@@ -413,32 +429,47 @@ def snr_vs_noise(
     return save_figure(fig, target, fmt)
 
 
+def grouped_bars(labels: Sequence[str], groups: Mapping[str, Sequence[float]], path, *, y_label: str,
+                 title: str, reference: float | None = None, reference_label: str | None = None) -> Path:
+    """Bars of several named groups side by side per label, an optional dashed reference line."""
+    target, fmt = output_target(path)
+    labels = [str(x) for x in labels]
+    if not labels or not groups:
+        raise NetlistgenError("grouped_bars needs labels and at least one group")
+    values = {}
+    for name, vals in groups.items():
+        arr = np.array([_number(f"{name}[{k}]", v) for k, v in enumerate(vals)])
+        if arr.size != len(labels):
+            raise NetlistgenError(f"group {name!r} has {arr.size} values for {len(labels)} labels")
+        values[str(name)] = arr
+    fig = _figure(title, width_in=max(6.0, 0.35 * len(labels) * len(values) + 3.0))
+    ax = fig.add_subplot()
+    x = np.arange(len(labels))
+    width = 0.8 / len(values)
+    for k, ((name, arr), color) in enumerate(zip(values.items(), _colors(len(values)))):
+        ax.bar(x - 0.4 + width * (k + 0.5), arr, width=width, color=color, label=name)
+    if reference is not None:
+        ax.axhline(reference, color="0.3", linestyle="--", linewidth=0.8, label=reference_label)
+    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
+    ax.set_ylabel(y_label)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
+    return save_figure(fig, target, fmt)
+
+
 def ratio_bars(rows: list[dict], path, *, title: str | None = None) -> Path:
     """Ratios between columns of a comparison, ours beside a reference's, one group per row.
 
     rows: {"label", "ours", "reference"}; a dashed line marks 1 (no difference)."""
-    target, fmt = output_target(path)
     if isinstance(rows, Mapping) or not isinstance(rows, Sequence) or not rows:
         raise NetlistgenError("rows must be a non-empty list of dicts")
-    labels, ours, ref = [], [], []
     for k, row in enumerate(rows):
         if not isinstance(row, Mapping) or "ours" not in row or "reference" not in row:
             raise NetlistgenError(f"rows[{k}] must be a dict with 'ours' and 'reference'")
-        labels.append(str(row.get("label", f"row {k}")))
-        ours.append(_number(f"rows[{k}] ours", row["ours"]))
-        ref.append(_number(f"rows[{k}] reference", row["reference"]))
-    fig = _figure(title or "Ratios: ours vs reference", width_in=max(6.0, 0.7 * len(rows) + 3.0))
-    ax = fig.add_subplot()
-    x = np.arange(len(rows))
-    c_ours, c_ref = _colors(2)
-    ax.bar(x - 0.2, ours, width=0.4, color=c_ours, label="ours (SPICE + area model)")
-    ax.bar(x + 0.2, ref, width=0.4, color=c_ref, label="seeds (28 nm)")
-    ax.axhline(1.0, color="0.3", linestyle="--", linewidth=0.8)
-    ax.set_xticks(x, labels, rotation=35, ha="right", fontsize="small")
-    ax.set_ylabel("ratio")
-    ax.grid(True, axis="y", alpha=0.3)
-    ax.legend(fontsize="small")
-    return save_figure(fig, target, fmt)
+    return grouped_bars([str(r.get("label", f"row {k}")) for k, r in enumerate(rows)],
+                        {"ours (SPICE + area model)": [r["ours"] for r in rows],
+                         "seeds (28 nm)": [r["reference"] for r in rows]},
+                        path, y_label="ratio", title=title or "Ratios: ours vs reference", reference=1.0)
 
 
 def accuracy_vs_noise(
@@ -516,4 +547,40 @@ def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference
         ax.set_ylabel(str(panel.get("ylabel", "ratio")))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize="x-small")
+    return save_figure(fig, target, fmt)
+
+
+def metric_vs_condition(
+    series: list[dict], path, *, x_label: str, y_label: str, title: str | None = None
+) -> Path:
+    """One metric against an operating condition, one line per group of the other conditions.
+
+    series: {"label", "x": numbers or names, "y": numbers}; names (e.g. corners) are
+    placed in first-seen order on a categorical axis shared by every series."""
+    target, fmt = output_target(path)
+    if isinstance(series, Mapping) or not isinstance(series, Sequence) or not series:
+        raise NetlistgenError("series must be a non-empty list of dicts")
+    categories: list[str] = []
+    numeric = all(isinstance(x, (int, float)) and not isinstance(x, bool) for s in series for x in s["x"])
+    if not numeric:
+        for s in series:
+            categories += [str(x) for x in s["x"] if str(x) not in categories]
+    fig = _figure(title or y_label)
+    ax = fig.add_subplot()
+    for k, (s, color) in enumerate(zip(series, _colors(len(series)))):
+        label = str(s.get("label", f"series {k}"))
+        y = _array(f"series {label!r} y", s["y"])
+        x = (_array(f"series {label!r} x", s["x"]) if numeric
+             else np.array([categories.index(str(v)) for v in s["x"]], dtype=float))
+        if x.size != y.size:
+            raise NetlistgenError(f"series {label!r}: x ({x.size}) and y ({y.size}) differ in length")
+        order = np.argsort(x, kind="stable")
+        ax.plot(x[order], y[order], marker="o", markersize=4, color=color, label=label)
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(True, alpha=0.3)
+    if len(series) > 1 or series[0].get("label"):
+        ax.legend(fontsize="small")
     return save_figure(fig, target, fmt)

@@ -7,6 +7,8 @@ connectivity (the slice on that row's input and that column's GBL, its cell on t
 bit's GBL, the cell's capacitor nodes). The saved raw file is used when it holds every
 node; otherwise the job's bench (stored as data in job.json) is rerun with those nodes
 saved, through the executor, the chosen backend and the result cache.
+ With resimulate=False (`plot --saved-only`) only the saved traces are
+drawn; a rerun is announced first through `log` (it can take as long as the job did).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from netlistgen.core import validate
@@ -101,6 +104,7 @@ def wave_probes(job_dir: Path, meta: dict, row: int, col: int, bit: int) -> dict
 
 def load_bench(job_dir: Path, meta: dict):
     """The job's bench from job.json and array.sp, every value checked before it can reach a deck."""
+    from netlistgen.circuits.design import DEFAULT_TEMP_C
     from netlistgen.circuits.generate import GeneratedLibrary
     from netlistgen.circuits.testbench import Source
     from netlistgen.sim.backends import Bench, TranAnalysis
@@ -120,15 +124,18 @@ def load_bench(job_dir: Path, meta: dict):
         analysis = TranAnalysis(float(a["stop_s"]), float(a["max_step_s"]), tuple(a["saved"]), tuple(a["options"]))
         tech = load_technology(t["name"] if t["name"] in list_technologies() else t["descriptor"])
         spec = type("Size", (), {"rows": meta["rows"], "cols": meta["cols"], "cell": "array"})
-        library = GeneratedLibrary((job_dir / "array.sp").read_text(), tech, t["corner"], spec)
+        library = GeneratedLibrary((job_dir / "array.sp").read_text(), tech, t["corner"], spec,
+                                   float(t.get("temp_c", DEFAULT_TEMP_C)))
         return Bench(f"{meta['name']}-waves", str(b["title"]), library, tuple(sources), analysis)
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise NetlistgenError(f"{str(job_dir)!r}: job.json cannot be rerun ({exc})") from None
 
 
 def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: int = 0, col: int = 0,
-                    bit: int = 0, timeout_s: float = 1800.0, backend: str = DEFAULT_BACKEND, cache=None) -> Path:
-    """Plot GBL/output, plates, inputs and controls of `cycle` of the job in `job_dir`."""
+                    bit: int = 0, timeout_s: float = 1800.0, backend: str = DEFAULT_BACKEND, cache=None,
+                    resimulate: bool = True, log: Callable[[str], None] = print) -> Path:
+    """Plot GBL/output, plates, inputs and controls of `cycle` of the job in `job_dir`,
+    from the saved raw file when it holds them (see the module docstring)."""
     job_dir = Path(job_dir)
     meta_path = job_dir / "job.json"
     if not meta_path.is_file() or not (job_dir / "array.sp").is_file():
@@ -144,11 +151,21 @@ def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: in
             raise NetlistgenError(f"{what} {value} out of range 0..{limit - 1}")
     groups = wave_probes(job_dir, meta, row, col, bit)
     wanted = [f"v({n})" for names in groups.values() for n in names]
-    raw = read_raw(job_dir / "tran.raw") if (job_dir / "tran.raw").is_file() else {}
-    if not all(v in raw for v in wanted):  # the sampling run saved only the outputs: rerun with the nodes
+    tran = job_dir / "tran.raw"
+    raw = read_raw(tran) if tran.is_file() else {}
+    source = "saved tran.raw"
+    if not all(v in raw for v in wanted) and not resimulate:
+        if not raw:
+            raise NetlistgenError(f"{str(job_dir)!r} has no saved raw file (its result came from the cache): "
+                                  "plot it without --saved-only to re-simulate")
+        source = "saved tran.raw, outputs only"
+        log(f"plotting only the traces saved in {tran} (no re-simulation)")
+    elif not all(v in raw for v in wanted):  # the sampling run saved only the outputs: rerun with the nodes
         from netlistgen.sim.executor import run_jobs
         from netlistgen.sim.simulate import BenchJob
 
+        log(f"{job_dir}: tran.raw keeps only the sampled outputs: re-simulating the job with every "
+            "plotted node saved ...")
         bench = load_bench(job_dir, meta)
         saved = tuple(dict.fromkeys(bench.analysis.saved + tuple(wanted)))
         bench = dataclasses.replace(bench, analysis=dataclasses.replace(bench.analysis, saved=saved))
@@ -156,10 +173,18 @@ def cycle_waveforms(job_dir: str | Path, cycle: int, out: str | Path, *, row: in
                                    workers=1, progress=False, backend=backend, cache=cache)
         if errors:
             raise SimulationError(errors[bench.name])
-        raw = results[bench.name].vectors
+        raw, source = results[bench.name].vectors, "re-simulated"
     groups = {g: [n for n in names if f"v({n})" in raw] for g, names in groups.items()}
     groups = {g: [f"v({n})" for n in names] for g, names in groups.items() if names}
     traces = {n: raw[n] for names in groups.values() for n in names}
     t0, t1 = windows[cycle]
     return waveforms(raw["time"], traces, out, window_s=(t0, t1), groups=groups,
-                     title=f"{meta['name']}: cycle {cycle}, row {row}, column {col}, bit {bit}")
+                     title=f"{meta['name']}: cycle {cycle}, row {row}, column {col}, bit {bit} (from {source})")
+
+
+def _is_current(raw: Path, deck: Path, text: str) -> bool:
+    """A waveform raw file written by exactly this deck text (not by an older job)."""
+    try:
+        return raw.is_file() and deck.read_text() == text and raw.stat().st_mtime >= deck.stat().st_mtime
+    except OSError:
+        return False

@@ -16,6 +16,7 @@ from netlistgen.circuits.cells import CellKind, get_cell
 from netlistgen.circuits.encoding import PatternSet
 from netlistgen.circuits.schemes import default_cell  # noqa: F401  (re-exported)
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.tech.technology import Technology
 
 FIDELITIES = ("transistor", "ideal-bits")
@@ -27,6 +28,9 @@ MAX_SRAM_ROWS_PER_LCC = 64
 # Upper bounds by unit suffix: far beyond any real design, low enough that derived sizes
 # (load in F x bit columns, widths from loads) stay finite numbers in the netlist.
 MAX_BY_UNIT = {"_f": 1e-6, "_m": 1e-2, "_ohm": 1e12, "_v": 100.0, "_factor": 1e4}
+# Device temperature (deg C): ngspice's default is 27; models are characterised roughly -55..150.
+TEMP_RANGE_C = (-273.0, 400.0)
+DEFAULT_TEMP_C = 27.0
 
 
 @dataclass(frozen=True)
@@ -53,11 +57,17 @@ class DesignPoint:
     siu_width_factor: float | None = None
     reset_width_factor: float | None = None
     sample_width_factor: float | None = None
+    # Operating temperature of every device (`.temp` in each deck): a condition, not a size,
+    # but kept here so the manifest records it and `--set`/config files reach it like vdd_v.
+    temp_c: float = DEFAULT_TEMP_C
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if value is None and f.name.endswith("_width_factor"):
+                continue
+            if f.name == "temp_c":
+                validate.number(value, "temp_c", minimum=TEMP_RANGE_C[0], maximum=TEMP_RANGE_C[1])
                 continue
             if f.name == "levels":
                 validate.integer(value, "levels", minimum=1, maximum=MAX_LEVELS)
@@ -103,7 +113,7 @@ class DesignPoint:
         known = {f.name for f in dataclasses.fields(cls)}
         for key, value in overrides.items():
             if key not in known:
-                raise NetlistgenError(f"unknown design parameter {key!r}; known: {', '.join(sorted(known))}")
+                raise NetlistgenError(f"unknown design parameter {key!r}{did_you_mean(key, known)}; known: {', '.join(sorted(known))}")
             values[key] = value
         for key in known - {"levels"}:
             if key in values and not (key.endswith("_width_factor") and values[key] is None):

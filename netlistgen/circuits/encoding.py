@@ -31,6 +31,7 @@ from netlistgen.circuits.schemes import SCHEMES
 from netlistgen.core import validate
 from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 
 __all__ = [
     "PatternSet",
@@ -240,7 +241,7 @@ def get_pattern_set(name: str, custom: Mapping[str, PatternSet] | None = None) -
         if name in custom:
             return custom[name]
     known = ", ".join([*PRESETS, *sorted(k for k in custom if k not in PRESETS)])
-    raise NetlistgenError(f"unknown pattern set {name!r}; known: {known}")
+    raise NetlistgenError(f"unknown pattern set {name!r}{did_you_mean(name, [*PRESETS, *custom])}; known: {known}")
 
 
 def load_pattern_sets(path: str | Path) -> dict[str, PatternSet]:

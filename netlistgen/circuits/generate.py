@@ -23,11 +23,12 @@ from netlistgen.core import validate
 from netlistgen.core.config import check_keys, existing_file, load_mapping
 from netlistgen.core.arrays import load_npy
 from netlistgen.circuits.cells import BUILTIN, CELL_KINDS, load_cell_file, resolve_cell
-from netlistgen.circuits.design import (FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS, MAX_SRAM_ROWS_PER_LCC, ArraySpec,
-                     DesignPoint)
+from netlistgen.circuits.design import (DEFAULT_TEMP_C, FIDELITIES, MAX_COLS, MAX_LEVELS, MAX_ROWS,
+                                        MAX_SRAM_ROWS_PER_LCC, TEMP_RANGE_C, ArraySpec, DesignPoint)
 from netlistgen.circuits.schemes import DEFAULT_SCHEME, default_cell
 from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_set, load_pattern_sets, quantize
 from netlistgen.core.errors import NetlistgenError, OutputError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
 from netlistgen.tech.technology import list_technologies, load_technology
@@ -123,7 +124,7 @@ def check_values(opts: GenerateOptions, keys: set[str], where: str) -> None:
                "clip": CLIP_METHODS}
     for key, known in choices.items():
         if key in keys and getattr(opts, key) not in known:
-            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}; known: {', '.join(known)}")
+            raise NetlistgenError(f"{where}: key {key!r}: unknown value {getattr(opts, key)!r}{did_you_mean(getattr(opts, key), known)}; known: {', '.join(known)}")
     if keys & {"scheme", "pattern_sets"}:
         with _blame(where, "pattern_sets" if "pattern_sets" in keys else "scheme"):
             resolve_pattern_set(opts)
@@ -335,6 +336,7 @@ class GeneratedLibrary:
     tech: object
     corner: str
     spec: object  # rows, cols, cell (a types.SimpleNamespace from the manifest)
+    temp_c: float = DEFAULT_TEMP_C  # the design point's temperature: the decks' `.temp`
     model_lines: tuple[str, ...] = ()  # what generate loaded (e.g. this array's flattened cards)
 
     def model_statements(self) -> list[str]:
@@ -364,6 +366,8 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
         probes = [validate.identifier(n, "probe") for n in bench["probes"]]
         model_lines = tuple(_checked_model_line(line) for line in bench.get("models", []))
         tech_info, spec = manifest["technology"], manifest["spec"]
+        temp_c = validate.number(manifest.get("design", {}).get("temp_c", DEFAULT_TEMP_C), "temp_c",
+                                 minimum=TEMP_RANGE_C[0], maximum=TEMP_RANGE_C[1])
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise NetlistgenError(f"{str(out)!r} is not a valid generated directory: {exc}") from None
     if hashlib.sha256(text.encode()).hexdigest() != manifest.get("content_sha256"):
@@ -371,7 +375,7 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
     builtin = tech_info["name"] in list_technologies()
     tech = load_technology(tech_info["name"] if builtin else tech_info["descriptor"])
     view = types.SimpleNamespace(rows=spec["rows"], cols=spec["cols"], cell=spec["cell"])
-    return GeneratedLibrary(text, tech, tech_info["corner"], view, model_lines), levels, probes, manifest
+    return GeneratedLibrary(text, tech, tech_info["corner"], view, temp_c, model_lines), levels, probes, manifest
 
 
 def _checked_model_line(line: str) -> str:

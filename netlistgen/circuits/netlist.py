@@ -26,6 +26,7 @@ from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.tech.flatten import FlatDevice, Size
 from netlistgen.tech.technology import Technology
 from netlistgen.circuits.variation import Mismatch, Variation, resolve
@@ -321,7 +322,7 @@ def build_netlist(
         raise NetlistgenError(f"weights encoded with {codes.pattern_set.name!r}, array built for {spec.pattern_set.name!r}")
     corner = corner or tech.default_corner
     if corner not in tech.corners + tech.mismatch_corners:
-        raise NetlistgenError(f"unknown corner {corner!r} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
+        raise NetlistgenError(f"unknown corner {corner!r}{did_you_mean(corner, tech.corners + tech.mismatch_corners)} for {tech.name}; known: {', '.join(tech.corners + tech.mismatch_corners)}")
     var = resolve(mismatch, tech, corner) if mismatch is not None else None
     if var is not None:
         corner = var.corner

@@ -85,6 +85,13 @@ def probe_index(netlist: Netlist) -> dict:
     }
 
 
+def deck_temp_c(netlist) -> float:
+    """The `.temp` of a deck: the design point's temperature (a Netlist), or the one a
+    generated library was written at (circuits.generate.GeneratedLibrary)."""
+    design = getattr(netlist, "design", None)
+    return design.temp_c if design is not None else netlist.temp_c
+
+
 def _library_ref(library_path: str) -> str:
     """The library as the deck names it: a bare file name (`array.sp`, resolved beside the
     deck, so a job directory can move) or a checked absolute path."""
@@ -122,6 +129,7 @@ def op_deck_text(netlist: Netlist, library_path: str, sources: list[Source], pro
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         **_includes(netlist, library_path, bundle_models),
+        temp_c=validate.fmt(deck_temp_c(netlist)),
         sources=sources,
         probes=[f"v({n})" for n in probes],
         raw_name=_raw_name(raw_name) if raw_name else None,
@@ -409,6 +417,7 @@ def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         comment=comment,
         **_includes(netlist, library_path, bundle_models),
+        temp_c=validate.fmt(deck_temp_c(netlist)),
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),

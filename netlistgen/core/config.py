@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 
 FORMATS = (".toml", ".yaml", ".yml")
 
@@ -200,7 +201,7 @@ def check_keys(data: dict, allowed: set[str], where: str, *, required: set[str] 
     """Reject unknown and missing keys, naming them and where they are."""
     for key in data:
         if key not in allowed:
-            raise NetlistgenError(f"{where}: unknown key {key!r}; allowed: {', '.join(sorted(allowed))}")
+            raise NetlistgenError(f"{where}: unknown key {key!r}{did_you_mean(key, allowed)}; allowed: {', '.join(sorted(allowed))}")
     for key in required:
         if key not in data:
             raise NetlistgenError(f"{where}: missing required key {key!r}")

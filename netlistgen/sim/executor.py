@@ -338,6 +338,9 @@ class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
+    def set_postfix(self, *args, **kwargs) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -373,6 +376,8 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
     errors: dict[str, str] = {}
 
     def done(task: Task, status: str, value) -> None:
+        counts["failed" if status == "error" else "cached" if value.cached else "simulated"] += 1
+        bar.set_postfix(counts, refresh=False)
         bar.update(1)
         if status == "error":
             errors[task.item.name] = value
@@ -382,6 +387,7 @@ def run_tasks(items: Iterable[Job | LazyJob], root: str | Path, *, workers: int,
             parts.setdefault(task.item.name, {})[task.column] = value
 
     bar = _progress_bar(len(tasks), progress)
+    counts = {"simulated": 0, "cached": 0, "failed": 0}  # shown beside the bar
     try:
         with _sigterm_as_interrupt():
             if ex.shared_fs:

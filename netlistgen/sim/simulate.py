@@ -98,7 +98,8 @@ class Job:
             "n_bits": nl.spec.n_bits,
             "vcm_v": nl.design.vcm_v,
             "nodes": probe_index(nl),
-            "technology": {"name": nl.tech.name, "descriptor": str(nl.tech.descriptor_path), "corner": nl.corner},
+            "technology": {"name": nl.tech.name, "descriptor": str(nl.tech.descriptor_path), "corner": nl.corner,
+                           "temp_c": nl.design.temp_c},
             **({"reset_noise": {"seed": self.reset_noise.seed, "sigma_v": list(self.reset_noise.sigma_v)}}
                if self.reset_noise is not None else {}),
         }

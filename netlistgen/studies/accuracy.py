@@ -193,9 +193,12 @@ def evaluate(
     hidden: int = 32,
     train_seed: int = 0,
     net: Network | None = None,
+    progress: bool = False,
 ) -> dict:
     """Accuracy per scheme: float, quantized ideal, behavioural clean, kT/C, and each
-    noise variance (mean and std over `seeds` noise draws)."""
+    noise variance (mean and std over `seeds` noise draws); `progress` shows a bar per scheme."""
+    from tqdm import tqdm
+
     if noise_ref not in NOISE_REFS:
         raise NetlistgenError(f"unknown noise reference {noise_ref!r}; known: {', '.join(NOISE_REFS)}")
     seeds = validate.integer(seeds, "seeds", minimum=1, maximum=1000)
@@ -203,7 +206,7 @@ def evaluate(
     net = net or train_network(hidden=hidden, seed=train_seed)
     ref_bits = adc_bits or DEFAULT_ADC_BITS
     rows = []
-    for scheme, model in models.items():
+    for scheme, model in tqdm(models.items(), desc="accuracy", unit="scheme", disable=not progress, leave=False):
         sn = SchemeNet(net, model, adc_bits=adc_bits)
 
         def acc(**kw) -> float:

@@ -316,8 +316,10 @@ def markdown(doc: dict) -> str:
 
 
 def html(doc: dict) -> str:
-    """The same report as a standalone HTML page (plots referenced beside it)."""
+    """The same report as a standalone HTML page with the plots embedded."""
     import html as _h
+
+    from netlistgen.analysis.htmlreport import figure
 
     cols = doc["schemes"]
     out = ["<!doctype html><html><head><meta charset='utf-8'><title>ZEBRA comparison</title>",
@@ -346,8 +348,8 @@ def html(doc: dict) -> str:
     out.append("</ul><h2>How each number is obtained</h2><ul>")
     out += [f"<li>{_h.escape(n)}</li>" for n in doc["method"]]
     out.append("</ul>")
-    for k, v in doc.get("plots", {}).items():
-        out.append(f"<h3>{_h.escape(k)}</h3><img src='{_h.escape(Path(v).name)}' style='max-width:100%'>")
+    for k, v in doc.get("plots", {}).items():  # embedded: the page opens alone, offline
+        out.append(f"<h3>{_h.escape(k)}</h3>" + figure(Path(v), k))
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -643,7 +645,7 @@ def write(doc: dict, out) -> dict[str, Path]:
         [{"label": f"{r['metric']}\n{r['pair']}", "ours": r["ours"], "reference": r["seeds"]}
          for r in doc["ratios"] if r["pair"] in ("zebra-i / int8", "zebra-ii / int8", "int4 / int8")],
         out / "ratios.png", title=f"ZEBRA vs baseline ratios: {doc['technology']} vs the seeds")
-    series = [transfer_entry(s, results[s].y_ideal, results[s].v_sample_v, doc["measured"][s]["inl_lsb"])
+    series = [transfer_entry(s, results[s].y_ideal, results[s].v_sample_v)
               for s in doc["schemes"] if s in results]
     if series:
         paths["transfer"] = plots.transfer_curve(series, out / "transfer.png")

@@ -21,6 +21,7 @@ from pathlib import Path
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, load_mapping
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
 from netlistgen.circuits.generate import GenerateOptions, build, check_values, resolve_pattern_set
 from netlistgen.core.jsonio import write_json
@@ -56,6 +57,11 @@ class Tolerance:
     def limit(self, golden: float) -> float:
         return self.abs + self.rel * abs(golden)
 
+    @property
+    def text(self) -> str:
+        parts = ([f"{100 * self.rel:g} %"] if self.rel else []) + ([f"{self.abs:g}"] if self.abs else [])
+        return " + ".join(parts) or "0"
+
 
 @dataclass(frozen=True)
 class Case:
@@ -73,7 +79,7 @@ def _tolerances(raw: object, where: str) -> dict[str, Tolerance]:
     out = {}
     for metric, spec in raw.items():
         if metric not in METRICS:
-            raise NetlistgenError(f"{where}: unknown metric {metric!r} in tolerances; known: {', '.join(METRICS)}")
+            raise NetlistgenError(f"{where}: unknown metric {metric!r}{did_you_mean(metric, METRICS)} in tolerances; known: {', '.join(METRICS)}")
         if not isinstance(spec, dict) or not spec or set(spec) - {"rel", "abs"}:
             raise NetlistgenError(f"{where}: tolerance of {metric!r} must be {{rel: x}} and/or {{abs: y}}, got {spec!r}")
         values = {k: validate.number(v, f"{where} tolerance {metric}.{k}", minimum=0.0) for k, v in spec.items()}
@@ -178,8 +184,11 @@ def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = Non
     return rows, errors
 
 
-def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[dict]:
-    """Compare each case with its golden values."""
+def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
+             spec_verdicts: list[dict] | None = None) -> list[dict]:
+    """Compare each case with its golden values (and with the spec limits that apply to
+    it, if `spec_verdicts` from specs.check are given). Each metric records value,
+    golden, delta = value - golden, the tolerance and the limit it gives."""
     out = []
     for case in cases:
         entry = {"name": case.name, "status": "pass", "metrics": {}, "message": ""}
@@ -188,6 +197,7 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[
             out.append(entry)
             continue
         row, gold = rows[case.name], golden.get(case.name)
+        entry["conditions"] = {k: row.get(k) for k in ("technology", "corner", "temp_c", "vdd_v")}
         if gold is None:
             entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
         failed = []
@@ -195,35 +205,109 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict) -> list[
             value = row.get(metric)
             ref = gold.get(metric) if gold else None
             tol = case.tolerances.get(metric)
-            check = {"value": value, "golden": ref}
+            check = {"value": value, "golden": ref, "tolerance": tol.text if tol else None}
+            comparable = (ref is not None and value is not None and not math.isnan(ref) and not math.isnan(value))
+            if comparable:
+                check["delta"] = value - ref
             if gold is not None and tol is not None and ref is not None and value is not None \
                     and not (isinstance(ref, float) and math.isnan(ref)):
                 limit = tol.limit(ref)
-                ok = value is not None and not math.isnan(value) and abs(value - ref) <= limit
+                ok = comparable and abs(value - ref) <= limit
                 check.update(limit=limit, ok=ok)
                 if not ok:
                     failed.append(f"{metric} {value:.6g} vs golden {ref:.6g} (limit ±{limit:.3g})")
             entry["metrics"][metric] = check
+        specs = [v for v in spec_verdicts or () if v["label"] == case.name]
+        if specs:
+            entry["specs"] = specs
+            failed += [f"spec {v['spec']}: {v['note']}" for v in specs if v["status"] != "pass"]
         if failed:
-            entry.update(status="fail", message="; ".join(failed))
+            entry.update(status="fail", message="; ".join(([entry["message"]] if entry["message"] else []) + failed))
         out.append(entry)
     return out
 
 
-def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float) -> None:
+def _num(x: object, spec: str = ".4g") -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def table(results: list[dict]) -> str:
+    """Markdown table, one line per case and metric: value, golden, delta, tolerance, verdict."""
+    lines = ["| case | status | metric | value | golden | delta | tolerance | limit | ok |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        if r["status"] == "error":
+            lines.append(f"| {r['name']} | ERROR | — | — | — | — | — | — | {r['message'][:120]} |")
+            continue
+        for metric, m in r["metrics"].items():
+            ok = "—" if "ok" not in m else "yes" if m["ok"] else "NO"
+            lines.append(f"| {r['name']} | {r['status'].upper()} | {metric} | {_num(m['value'])} | {_num(m['golden'])} | "
+                         f"{_num(m.get('delta'), '+.3g')} | {m['tolerance'] or '—'} | {_num(m.get('limit'), '.3g')} | {ok} |")
+    return "\n".join(lines)
+
+
+def margin_plot(results: list[dict], path: Path) -> Path | None:
+    """|value - golden| / limit per case and metric (1 = at the tolerance), or None if
+    no case has a comparison."""
+    from netlistgen.analysis.plots import grouped_bars
+
+    cases = [r for r in results if any("limit" in m and "delta" in m for m in r["metrics"].values())]
+    if not cases:
+        return None
+    groups = {metric: [abs(r["metrics"][metric]["delta"]) / r["metrics"][metric]["limit"]
+                       if "delta" in r["metrics"].get(metric, {}) and r["metrics"][metric].get("limit") else 0.0
+                       for r in cases] for metric in METRICS}
+    groups = {k: v for k, v in groups.items() if any(v)}
+    if not groups:
+        return None
+    return grouped_bars([r["name"] for r in cases], groups, path, y_label="|value − golden| / limit",
+                        title="Regression: share of each tolerance used", reference=1.0,
+                        reference_label="tolerance")
+
+
+def write_reports(results: list[dict], json_path: Path, junit_path: Path, seconds: float,
+                  html_path: Path | None = None, spec_verdicts: list[dict] | None = None,
+                  case_seconds: dict[str, float] | None = None) -> None:
+    """report.json, JUnit XML (per case: its simulation time from `case_seconds`, metric
+    values as properties, the table in system-out) and, if html_path is given, a
+    self-contained HTML page. Times stay out of the case entries, which a resumed run
+    reproduces exactly."""
+    case_seconds = dict(case_seconds or {})
     doc = {"summary": {k: sum(r["status"] == k for r in results) for k in ("pass", "fail", "error")},
-           "seconds": seconds, "cases": results}
+           "seconds": seconds, "case_seconds": case_seconds, "cases": results}
     write_json(json_path, doc, indent=1)
     suite = ET.Element("testsuite", name="netlistgen-regression", tests=str(len(results)),
                        failures=str(doc["summary"]["fail"]), errors=str(doc["summary"]["error"]),
                        time=f"{seconds:.3f}")
     for r in results:
-        tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"])
+        tc = ET.SubElement(suite, "testcase", classname="regression", name=r["name"],
+                           time=f"{case_seconds.get(r['name'], 0.0):.3f}")
+        props = ET.SubElement(tc, "properties")
+        for metric, m in r["metrics"].items():
+            for key in ("value", "golden", "delta", "limit"):
+                if m.get(key) is not None:
+                    ET.SubElement(props, "property", name=f"{metric}.{key}", value=f"{m[key]:.9g}")
+        ET.SubElement(tc, "system-out").text = table([r])
         if r["status"] == "fail":
             ET.SubElement(tc, "failure", message=r["message"][:500]).text = r["message"]
         elif r["status"] == "error":
             ET.SubElement(tc, "error", message=r["message"][:500]).text = r["message"]
     write_atomic(junit_path, ET.tostring(suite, encoding="unicode") + "\n")
+    if html_path is not None:
+        from netlistgen.analysis import htmlreport as H
+        from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
+
+        s = doc["summary"]
+        parts = [H.paragraph(f"{s['pass']} passed, {s['fail']} failed, {s['error']} errors in {seconds:.1f} s"),
+                 H.heading("Cases against golden values"), H.markdown_table(table(results))]
+        plot = margin_plot(results, html_path.with_name("tolerance_used.svg"))
+        if plot is not None:
+            parts += [H.heading("Share of each tolerance used"), H.figure(plot, "|delta| / limit per case and metric")]
+        if spec_verdicts is not None:
+            ss = spec_summary(spec_verdicts)
+            parts += [H.heading(f"Spec check: {ss['passed']} of {ss['checked']} limits pass"),
+                      H.markdown_table(spec_table(spec_verdicts))]
+        H.write_page(html_path, "netlistgen regression report", parts)
 
 
 def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:

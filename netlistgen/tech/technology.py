@@ -71,6 +71,7 @@ from typing import Any, Iterable
 from netlistgen.core import validate
 from netlistgen.core.config import read_document
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.paths import cache_dir, cache_dir_problem
 from netlistgen.core.files import write_atomic
 from netlistgen.tech.deckcheck import check_model_files
@@ -364,7 +365,8 @@ class Technology:
         corner = self.default_corner if corner is None else corner
         if not isinstance(corner, str) or corner not in self.corners + self.mismatch_corners:
             known = ", ".join(self.corners + self.mismatch_corners)
-            raise NetlistgenError(f"unknown corner {corner!r} for technology {self.name!r}; known: {known}")
+            hint = did_you_mean(corner, self.corners + self.mismatch_corners)
+            raise NetlistgenError(f"unknown corner {corner!r}{hint} for technology {self.name!r}; known: {known}")
         return corner
 
     # -- netlist statements ------------------------------------------------------------
@@ -587,7 +589,7 @@ def load_technology(name_or_path: str | os.PathLike) -> Technology:
             raise NetlistgenError(f"technology descriptor {s!r} does not exist")
         return _load_descriptor(p.resolve(), builtin=False)
     raise NetlistgenError(
-        f"unknown technology {s!r}: built-in ones are {', '.join(list_technologies())}, or give a path to a .toml descriptor"
+        f"unknown technology {s!r}{did_you_mean(s, list_technologies())}: built-in ones are {', '.join(list_technologies())}, or give a path to a .toml descriptor"
     )
 
 
