@@ -94,8 +94,8 @@ def test_neurosim_and_walden_models():
     assert macro.get_adc_model("neurosim").area_m2(q) == pytest.approx((269 + 4 * 109 + 209 + 4 * 73) * 1e-13)
     assert macro.get_adc_model("walden").energy_j(q) == pytest.approx(18e-15 * 32)
     assert macro.neurosim_node_nm(28e-9) == 32 and macro.neurosim_node_nm(150e-9) == 130
-    with pytest.raises(NetlistgenError, match="unknown ADC model 'spice'"):
-        macro.get_adc_model("spice")
+    with pytest.raises(NetlistgenError, match="unknown ADC model 'no-such-adc'"):
+        macro.get_adc_model("no-such-adc")
 
 
 def test_one_record_adds_an_adc_model():
