@@ -80,7 +80,10 @@ def test_quick_study_end_to_end(fitted, tmp_path):
         assert [p["n"] for p in unit] == [2, 2, 2]
         # noise does not help: at 0.03 step^2 a scheme is at most 3 points above its clean
         # accuracy (2 noise seeds); it can lose more (int4 lost 5 points in one run)
-        assert unit[0]["mean"] <= r["clean"]["mean"] + 0.03
+        # (only above chance: a column whose 5-bit ADC LSB is 12 steps can sit at chance
+        # clean, where noise moves the accuracy either way)
+        if r["clean"]["mean"] > 0.3:
+            assert unit[0]["mean"] <= r["clean"]["mean"] + 0.03
     for s in ("int4", "int8"):  # lossless 5-bit ADC: heavy noise (30 step^2 per conversion) costs accuracy
         assert rows[s]["noise"]["unit"][2]["mean"] < rows[s]["noise"]["unit"][0]["mean"] - 0.05
     # full-scale LSB 2*FS/2^B: LCC 32/32 = one step, ZEBRA-I 384/32, ZEBRA-II 192/32

@@ -75,7 +75,9 @@ def test_sky130_mm_corner_varies_every_instance(tmp_path, installed):
     """sky130 devices are subcircuits: their VT draws come from tt_mm, per instance, with
     the library's seed. The PDK's sigma is its Pelgrom constant (descriptor avt/sqrt 2)
     times the deck's own geometry factors in the delvto expression (4.15 at W=0.42, L=0.15)."""
-    kw = dict(scheme="zebra-i", technology="sky130", rows=2, cols=1)
+    # The PDK's own subcircuits (models="full"): the flattened cards' per-instance draws are
+    # checked against these in test_flatten.py.
+    kw = dict(scheme="zebra-i", technology="sky130", rows=2, cols=1, models="full")
     nl = build(GenerateOptions(**kw, mismatch_seed=5))
     vecs = switch_vectors(nl, "xn.msky130_fd_pr__nfet_01v8", "delvto")
     dvt = instance_values(nl, tmp_path / "a", vecs)

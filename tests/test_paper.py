@@ -96,5 +96,5 @@ def test_paper_report_from_real_runs(tmp_path, installed):
     # the macro array energy at the simulated rows is the array-only SPICE number
     arr = m["policies"]["same"]["schemes"]["int8"]["energy_per_mac_fj"]["array"]
     assert arr == pytest.approx(data["measured"]["int8"]["energy_per_mac_fj"], rel=1e-9)
-    assert set(m["by_model"]) == {"hwcomponents", "neurosim", "walden"}
+    assert set(m["by_model"]) >= {"hwcomponents", "neurosim", "walden"}  # + spice once studies.adc registered it
     assert "Macro model" in md and any("REPRODUCED" in f or "NOT within" in f for f in m["findings"])

@@ -124,7 +124,7 @@ def ac_capacitance_f(nl, tmp_path, node: str, overrides: dict) -> float:
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "array.sp").write_text(nl.text)
     (tmp_path / ".spiceinit").write_text(spiceinit(nl))
-    lines = ["* node capacitance", *nl.tech.model_statements(nl.corner), f'.include "{tmp_path / "array.sp"}"']
+    lines = ["* node capacitance", *nl.model_statements(), f'.include "{tmp_path / "array.sp"}"']
     lines += [f"V{p} {p} 0 {validate.fmt(v)}" for p, v in levels.items()]
     lines += [f"Rdc {node} vcm 1e9", f"Iac 0 {node} DC 0 AC 1", ".control", "ac lin 1 1e8 1e8",
               f"print vr({node}) vi({node})", "quit 0", ".endc", ".end"]
