@@ -434,9 +434,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     from netlistgen.core import validate
     from netlistgen.studies import paper
 
-    if args.adc_model == "spice":  # registers the simulated-ADC record (runs ngspice when asked)
-        import netlistgen.studies.adc  # noqa: F401
-
     opts = paper.PaperOptions(
         technology=args.technology,
         rows=validate.integer(args.rows, "rows", minimum=1, maximum=256),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from netlistgen.analysis import macro
 from netlistgen.studies import paper
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech.technology import load_technology
@@ -96,5 +98,19 @@ def test_paper_report_from_real_runs(tmp_path, installed):
     # the macro array energy at the simulated rows is the array-only SPICE number
     arr = m["policies"]["same"]["schemes"]["int8"]["energy_per_mac_fj"]["array"]
     assert arr == pytest.approx(data["measured"]["int8"]["energy_per_mac_fj"], rel=1e-9)
-    assert set(m["by_model"]) >= {"hwcomponents", "neurosim", "walden"}  # + spice once studies.adc registered it
+    assert set(m["by_model"]) == {"hwcomponents", "neurosim", "walden"}  # spice (simulated) only when chosen
     assert "Macro model" in md and any("REPRODUCED" in f or "NOT within" in f for f in m["findings"])
+
+
+def test_report_compares_a_fixed_model_set_and_the_simulated_adc_only_when_chosen(monkeypatch):
+    # importing studies.paper registers `spice`; it must not be evaluated unless chosen
+    assert "spice" in macro.ADC_MODELS
+    assert macro.compared_adc_models("hwcomponents") == ("hwcomponents", "neurosim", "walden")
+    assert macro.compared_adc_models("spice") == ("hwcomponents", "neurosim", "walden", "spice")
+    calls = []
+    spy = dataclasses.replace(macro.ADC_MODELS["spice"], energy_j=lambda q: calls.append(q) or 1e-13)
+    monkeypatch.setitem(macro.ADC_MODELS, "spice", spy)
+    assert paper.PaperOptions(adc_model="spice").adc_model == "spice"
+    assert calls == []  # choosing it runs no SAR characterization before the report starts
+    assert paper.PaperOptions(adc_model="walden").adc_model == "walden"
+    assert calls == []

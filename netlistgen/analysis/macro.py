@@ -289,9 +289,18 @@ class AdcModel:
     assumptions: str  # the parameters it was used with
     energy_j: Callable[[AdcQuery], float]  # per conversion
     area_m2: Callable[[AdcQuery], float]  # one ADC
+    # compared in every report: True for closed-form fits (microseconds), False for a model
+    # that simulates (it is evaluated only when it is the chosen model)
+    always_compared: bool = True
 
 
 ADC_MODELS: dict[str, AdcModel] = {}
+
+
+def compared_adc_models(chosen: str) -> tuple[str, ...]:
+    """The models a report compares: every cheap one plus the chosen one (in registry order),
+    so what a report contains never depends on which modules happened to be imported."""
+    return tuple(n for n, m in ADC_MODELS.items() if m.always_compared or n == chosen)
 
 
 def register_adc_model(model: AdcModel) -> AdcModel:
@@ -303,13 +312,14 @@ def register_adc_model(model: AdcModel) -> AdcModel:
 
 
 def get_adc_model(name: str, *, check: bool = False) -> AdcModel:
-    """The registered model `name`; check=True also evaluates it once, so a model whose
-    data is not installed fails here (before any simulation) with its own message."""
+    """The registered model `name`; check=True also evaluates a closed-form model once, so a
+    model whose data is not installed fails here (before any simulation) with its own message.
+    A simulating model is not probed: the probe would be a whole SAR characterization."""
     try:
         model = ADC_MODELS[name]
     except KeyError:
         raise NetlistgenError(f"unknown ADC model {name!r}: expected one of {', '.join(ADC_MODELS)}") from None
-    if check:
+    if check and model.always_compared:
         probe = AdcQuery(bits=8, rate_hz=1e8, node_m=45e-9, vdd_v=1.0, transistor_area_m2=1e-13)
         model.energy_j(probe)
         model.area_m2(probe)

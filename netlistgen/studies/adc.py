@@ -212,4 +212,5 @@ macro.register_adc_model(macro.AdcModel(
                 "SAR logic ideal (XSPICE); 3..10 bits (outside: clamped); area as the NeuroSim SAR",
     energy_j=_spice_energy,
     area_m2=macro.ADC_MODELS["neurosim"].area_m2,
+    always_compared=False,  # each point is a SAR simulation: only when chosen
 ))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from netlistgen.analysis import macro
+from netlistgen.studies import adc as _adc_study  # noqa: F401  registers the `spice` ADC model
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.cells import get_cell
@@ -412,7 +413,7 @@ def macro_section(facts: dict, opts: PaperOptions) -> dict:
     params = macro.MacroParams(rows=opts.rows, adc_share=opts.adc_share, sram_bits=opts.plan.sram_bits,
                                sram_rows_per_cell=opts.plan.sram_rows_per_cell)
     models, unavailable = [], {}
-    for name in macro.ADC_MODELS:
+    for name in macro.compared_adc_models(opts.adc_model):
         try:
             macro.policy_block(facts, params, name, "lossless")
             models.append(name)
