@@ -9,7 +9,8 @@ Cases (each measured in a fresh child process, so ru_maxrss / CPU are ngspice's 
   check    `netlistgen generate` + `netlistgen check` of a 16x8 transistor array (flat):
            peak memory of the op-point run.
   64x8     64 rows x 8 GBLs (zebra-i, 2 weight columns) transistor, one cycle, whole array.
-  large    256x64 ideal-bits, one MAC cycle, split in weight-column blocks on 2 workers.
+  large    256x64 ideal-bits, one MAC cycle, split in blocks of --block weight columns on 2
+           workers (wall time; CPU = all ngspice jobs' user+system).
 Peak memory is ru_maxrss of the child's children (ngspice); CPU is their user+system time.
 """
 
@@ -61,7 +62,7 @@ def run_check(rows: int, cols: int) -> dict:
             "stdout": r.stdout.strip()}
 
 
-def run_large(rows: int, cols: int) -> dict:
+def run_large(rows: int, cols: int, block: int) -> dict:
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.simulate import Job, run_jobs
@@ -70,9 +71,10 @@ def run_large(rows: int, cols: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="sky130-large-") as tmp:
         t0 = time.perf_counter()
         results, errors = run_jobs([Job("large", nl, random_stimulus(nl, 1, 1), timeout_s=7200)], tmp, workers=2,
-                                   split_columns=True, progress=False)
+                                   split_columns=block, progress=False)
         wall = time.perf_counter() - t0
-    return {"wall_s": wall, **_child_usage(), "errors": errors, "jobs": len(results)}
+    return {"wall_s": wall, **_child_usage(), "errors": errors, "blocks": -(-cols // block), "block_cols": block,
+            "gbls": int(results["large"].v_sample_v.shape[1]) if "large" in results else 0}
 
 
 def child(argv: list[str]) -> dict:
@@ -87,6 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="compare,check,64x8")
     ap.add_argument("--compare", default="16x4", help="ROWSxCOLS of the flat vs trimmed comparison (default 16x4)")
+    ap.add_argument("--block", type=int, default=2, help="weight columns per job of the `large` case (default 2)")
     ap.add_argument("--out", default="")
     ap.add_argument("--child", nargs="*")
     args = ap.parse_args()
@@ -98,7 +101,7 @@ def main() -> None:
         elif kind == "check":
             res = run_check(int(rest[0]), int(rest[1]))
         else:
-            res = run_large(int(rest[0]), int(rest[1]))
+            res = run_large(int(rest[0]), int(rest[1]), int(rest[2]))
         print(json.dumps(res))
         return
     import numpy as np
@@ -125,7 +128,7 @@ def main() -> None:
             report["transistor_64x8"] = child(["array", "64", "2", "transistor", "flat", "1", ""])
             print("64 rows x 8 GBLs", report["transistor_64x8"], flush=True)
         if "large" in cases:
-            report["ideal_256x64"] = child(["large", "256", "64"])
+            report["ideal_256x64"] = child(["large", "256", "64", str(args.block)])
             print("256x64 ideal-bits", report["ideal_256x64"], flush=True)
     report["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     if args.out:
