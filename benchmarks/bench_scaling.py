@@ -11,7 +11,9 @@ series' largest finished case scaled by bit cells, exponent 1.3) exceeds --cap-s
 recorded as skipped with that prediction. Rows are appended to the CSV as they finish
 and a rerun skips cases already there, so the study can be stopped and resumed.
 `--split 256x4` additionally runs that ideal-bits ptm45 array split per weight column
-on all cores (run_jobs, split_columns=True) and records its wall time.
+on all cores (run_jobs, split_columns=True) and records its wall time (`sky130:256x64/2`:
+sky130, blocks of 2 weight columns). `--with OTHER.csv` adds another study's rows to the
+plot and table (e.g. the ptm45 fast-deck rows next to the sky130 flat-card rows).
 """
 
 from __future__ import annotations
@@ -65,14 +67,15 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
     return out
 
 
-def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
-    """The ideal-bits ptm45 array split into blocks of `width` weight columns, on all cores."""
+def split_case(tech: str, rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
+    """An ideal-bits array split into blocks of `width` weight columns, on all cores; the
+    note carries the CPU time of all ngspice jobs (user + system)."""
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
     from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
 
-    nl = build(GenerateOptions(rows=rows, cols=cols, technology="ptm45"))
+    nl = build(GenerateOptions(rows=rows, cols=cols, technology=tech))
     job = Job("split", nl, random_stimulus(nl, 1, 1), timeout_s=timeout_s)
     with tempfile.TemporaryDirectory(prefix="scaling-split-") as tmp:
         start = time.perf_counter()
@@ -80,9 +83,10 @@ def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
         wall = time.perf_counter() - start
     if errors:
         raise RuntimeError("; ".join(errors.values()))
-    return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols,
-            "child_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers"}
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols, "child_maxrss_mb": ru.ru_maxrss / 1024,
+            "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers; "
+                    f"ngspice CPU {ru.ru_utime + ru.ru_stime:.0f} s; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"}
 
 
 def run_isolated(args: list[str], timeout_s: float) -> dict:
@@ -170,13 +174,17 @@ def main() -> None:
     ap.add_argument("--techs", default="ptm45,sky130")
     ap.add_argument("--fidelities", default="ideal-bits,transistor")
     ap.add_argument("--split", action="append", default=[],
-                    help="ROWSxCOLS[/W]: ideal-bits ptm45 split into jobs of W weight columns (default 1)")
+                    help="[TECH:]ROWSxCOLS[/W]: ideal-bits array (default ptm45) split into jobs of W weight columns "
+                         "(default 1)")
+    ap.add_argument("--with", dest="with_csv", action="append", default=[],
+                    help="another study's CSV whose rows join the plot and table (read only)")
     ap.add_argument("--csv", default=str(Path(__file__).with_name("scaling.csv")))
     ap.add_argument("--png", default=str(Path(__file__).with_name("scaling.png")))
     args = ap.parse_args()
     if args.one:
         if args.one[0] == "split":
-            print(json.dumps(split_case(int(args.one[1]), int(args.one[2]), float(args.one[3]), int(args.one[4]))))
+            print(json.dumps(split_case(args.one[1], int(args.one[2]), int(args.one[3]), float(args.one[4]),
+                                        int(args.one[5]))))
         else:
             tech, fid, rows, cols, cap = args.one
             print(json.dumps(one_case(tech, fid, int(rows), int(cols), float(cap))))
@@ -216,16 +224,18 @@ def main() -> None:
                 if row["status"] == "ok":
                     finished.append({k: str(v) for k, v in row.items()})
     for spec in args.split:
-        size, _, w = spec.lower().partition("/")
+        tech, _, spec = spec.lower().rpartition(":")
+        tech = tech or "ptm45"
+        size, _, w = spec.partition("/")
         rows, cols = (int(x) for x in size.split("x"))
         mode = "split" if not w or w == "1" else f"split/{w}"
-        if ("ptm45", "ideal-bits", str(rows), str(cols), mode) in done:
+        if (tech, "ideal-bits", str(rows), str(cols), mode) in done:
             continue
-        row = {"technology": "ptm45", "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": mode}
-        row.update(run_isolated(["split", str(rows), str(cols), str(args.cap_s), w or "1"], 4 * args.cap_s))
+        row = {"technology": tech, "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": mode}
+        row.update(run_isolated(["split", tech, str(rows), str(cols), str(args.cap_s), w or "1"], 4 * args.cap_s))
         append_row(csv_path, row)
         print(row, flush=True)
-    rows = load_rows(csv_path)
+    rows = load_rows(csv_path) + [r for extra in args.with_csv for r in load_rows(Path(extra))]
     plot(rows, png)
     print(markdown(rows))
 

@@ -138,7 +138,7 @@ def test_models_mode_validation():
 
 
 @pytest.mark.ngspice
-@pytest.mark.parametrize("corner", ["tt", "ff"])
+@pytest.mark.parametrize("corner", ["tt", "ff", "sf"])
 def test_flat_array_matches_full_library(installed, corner, tmp_path):
     """A 2x1 transistor array: every sampled GBL voltage within 5 uV of the full `.lib`."""
     from netlistgen.studies.pdk_verify import verify_flat
