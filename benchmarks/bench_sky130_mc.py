@@ -3,16 +3,18 @@ sigma(VT) and the mismatch spread of column gain and offset, with enough samples
 the sampling error of the comparison is well below the 10 % it has to resolve.
 
 Usage: python benchmarks/bench_sky130_mc.py [--vt-runs 4] [--vt-devices 1000]
-           [--seeds 64] [--rows 2] [--cols 4] [--cycles 4] [--workers 2] [--out FILE.json]
+           [--seeds 32] [--rows 2] [--cols 8] [--cycles 3] [--fidelity ideal-bits] [--workers 2]
+           [--parts vt,gain] [--out FILE.json]
 
 - VT: tt_mm, `--vt-runs` op decks of `--vt-devices` unit switch nfets (and pfets) per
   deck kind, each run its own seed; sigma of |VT| over all of them. The subcircuit deck is
   the trimmed one (the library's own device subcircuits and parameters, equal to the full
   `.lib` within 1 uV: tests/test_technology.py).
 - Gain/offset: `--seeds` Monte Carlo samples (VT mismatch only: capacitor mismatch off) of
-  a zebra-i `rows x cols` transistor array per deck kind, same stimulus; the spread is the
+  a zebra-i `rows x cols` array per deck kind (ideal-bits by default: every switch
+  transistor varies, the SRAM bits are ideal), same stimulus; the spread is the
   deviation of every GBL from its own mean over samples, pooled
-  (McResult.mismatch_spread), dof = GBLs x (seeds - 1).
+  (McResult.mismatch_spread), dof = fitted GBLs x (seeds - 1).
 The relative standard error of a sigma ratio is ~sqrt(1/(2 dof_a) + 1/(2 dof_b)).
 """
 
@@ -53,11 +55,11 @@ def vt_part(runs: int, devices: int, base_seed: int, tmp: Path) -> dict:
     return out
 
 
-def gain_part(seeds: int, rows: int, cols: int, cycles: int, workers: int, tmp: Path) -> dict:
+def gain_part(seeds: int, rows: int, cols: int, cycles: int, workers: int, fidelity: str, tmp: Path) -> dict:
     from netlistgen.circuits.generate import GenerateOptions
     from netlistgen.studies.montecarlo import run_mc_many
 
-    base = dict(scheme="zebra-i", technology="sky130", rows=rows, cols=cols, fidelity="transistor")
+    base = dict(scheme="zebra-i", technology="sky130", rows=rows, cols=cols, fidelity=fidelity)
     configs = {"flat": GenerateOptions(**base, models="flat"), "trimmed": GenerateOptions(**base, models="trimmed")}
     t0 = time.perf_counter()
     res = run_mc_many(configs, seeds, 1000, tmp / "mc", mismatch={"cap": False}, cycles=cycles, workers=workers)
@@ -76,11 +78,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--vt-runs", type=int, default=4)
     ap.add_argument("--vt-devices", type=int, default=1000)
-    ap.add_argument("--seeds", type=int, default=64)
+    ap.add_argument("--seeds", type=int, default=32)
     ap.add_argument("--rows", type=int, default=2)
-    ap.add_argument("--cols", type=int, default=4)
-    ap.add_argument("--cycles", type=int, default=4)
+    ap.add_argument("--cols", type=int, default=8)
+    ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--fidelity", default="ideal-bits",
+                    help="ideal-bits (default: the switches' VT mismatch, cheaper) or transistor (SRAM cells too)")
     ap.add_argument("--parts", default="vt,gain")
     ap.add_argument("--out", default="")
     args = ap.parse_args()
@@ -89,7 +93,8 @@ def main() -> None:
         if "vt" in args.parts:
             report["vt"] = vt_part(args.vt_runs, args.vt_devices, 7, Path(tmp))
         if "gain" in args.parts:
-            report["gain"] = gain_part(args.seeds, args.rows, args.cols, args.cycles, args.workers, Path(tmp))
+            report["gain"] = gain_part(args.seeds, args.rows, args.cols, args.cycles, args.workers, args.fidelity,
+                                       Path(tmp))
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     report["children_cpu_s"] = ru.ru_utime + ru.ru_stime
     report["children_peak_mb"] = ru.ru_maxrss / 1024
