@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 FIELDS = ["technology", "fidelity", "rows", "cols", "bit_cells", "mode", "status", "wall_s", "ngspice_peak_mb",
-          "child_maxrss_mb", "equations", "timepoints", "s_per_timepoint", "load_s", "reorder_s", "note"]
+          "child_maxrss_mb", "equations", "timepoints", "s_per_timepoint", "load_s", "reorder_s", "note", "cpu_s"]
 STATS = {
     "equations": "Circuit Equations",
     "timepoints": "Transient timepoints",
@@ -61,7 +61,8 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
     for key, label in STATS.items():
         m = re.search(rf"{label} = +([\d.]+)", res.stdout)
         out[key] = float(m.group(1)) if m else None
-    out["child_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["child_maxrss_mb"], out["cpu_s"] = ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
     if out["timepoints"]:
         out["s_per_timepoint"] = wall / out["timepoints"]
     return out
@@ -85,7 +86,7 @@ def split_case(tech: str, rows: int, cols: int, timeout_s: float, width: int = 1
         raise RuntimeError("; ".join(errors.values()))
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols, "child_maxrss_mb": ru.ru_maxrss / 1024,
-            "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers; "
+            "cpu_s": ru.ru_utime + ru.ru_stime, "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers; "
                     f"ngspice CPU {ru.ru_utime + ru.ru_stime:.0f} s; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"}
 
 
@@ -131,13 +132,13 @@ def plot(rows: list[dict], png: Path) -> None:
         x = [int(r["bit_cells"]) for r in rs]
         label = f"{tech} {fid}" + (f" ({mode} columns)" if mode.startswith("split") else "")
         style = "s--" if mode.startswith("split") else "o-"
-        axes[0].plot(x, [float(r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
+        axes[0].plot(x, [float(r.get("cpu_s") or r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
         mem = [(xi, float(r["ngspice_peak_mb"] or r["child_maxrss_mb"])) for xi, r in zip(x, rs)]
         axes[1].plot([m[0] for m in mem], [m[1] for m in mem], style, label=label, color=colors[(tech, fid, mode)])
         tp = [(xi, float(r["s_per_timepoint"])) for xi, r in zip(x, rs) if r["s_per_timepoint"]]
         if tp:
             axes[2].plot([t[0] for t in tp], [t[1] for t in tp], style, label=label, color=colors[(tech, fid, mode)])
-    for ax, title in zip(axes, ("wall time, one MAC cycle [s]", "ngspice peak memory [MB]", "time per time point [s]")):
+    for ax, title in zip(axes, ("ngspice CPU (older rows: wall), one MAC cycle [s]", "ngspice peak memory [MB]", "time per time point [s]")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("bit cells (rows x GBLs)")
@@ -150,16 +151,16 @@ def plot(rows: list[dict], png: Path) -> None:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| technology | fidelity | rows x cols | bit cells | mode | status | wall s | ngspice MB | equations "
-             "| time points | s / time point | load s | reorder s | note |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| technology | fidelity | rows x cols | bit cells | mode | status | wall s | ngspice CPU s | ngspice MB "
+             "| equations | time points | s / time point | load s | reorder s | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(v, fmt):
         return fmt.format(float(v)) if v not in ("", None) else "—"
 
     for r in rows:
         lines.append(f"| {r['technology']} | {r['fidelity']} | {r['rows']}x{r['cols']} | {r['bit_cells']} | {r['mode']} "
-                     f"| {r['status']} | {f(r['wall_s'], '{:.1f}')} | {f(r['ngspice_peak_mb'] or r['child_maxrss_mb'], '{:.0f}')} "
+                     f"| {r['status']} | {f(r['wall_s'], '{:.1f}')} | {f(r.get('cpu_s'), '{:.1f}')} | {f(r['ngspice_peak_mb'] or r['child_maxrss_mb'], '{:.0f}')} "
                      f"| {f(r['equations'], '{:.0f}')} | {f(r['timepoints'], '{:.0f}')} | {f(r['s_per_timepoint'], '{:.3f}')} "
                      f"| {f(r['load_s'], '{:.1f}')} | {f(r['reorder_s'], '{:.1f}')} | {r['note'][:80]} |")
     return "\n".join(lines)
