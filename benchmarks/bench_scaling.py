@@ -70,7 +70,7 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
 
 def split_case(tech: str, rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
     """An ideal-bits array split into blocks of `width` weight columns, on all cores; the
-    note carries the CPU time of all ngspice jobs (user + system)."""
+    note and cpu_s carry the CPU time (user + system) of the worker processes and their ngspice jobs."""
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
     from netlistgen.sim.simulate import Job
@@ -87,7 +87,7 @@ def split_case(tech: str, rows: int, cols: int, timeout_s: float, width: int = 1
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols, "child_maxrss_mb": ru.ru_maxrss / 1024,
             "cpu_s": ru.ru_utime + ru.ru_stime, "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers; "
-                    f"ngspice CPU {ru.ru_utime + ru.ru_stime:.0f} s; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"}
+                    f"CPU of the workers and their ngspice {ru.ru_utime + ru.ru_stime:.0f} s; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"}
 
 
 def run_isolated(args: list[str], timeout_s: float) -> dict:
