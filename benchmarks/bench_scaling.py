@@ -11,7 +11,9 @@ series' largest finished case scaled by bit cells, exponent 1.3) exceeds --cap-s
 recorded as skipped with that prediction. Rows are appended to the CSV as they finish
 and a rerun skips cases already there, so the study can be stopped and resumed.
 `--split 256x4` additionally runs that ideal-bits ptm45 array split per weight column
-on all cores (run_jobs, split_columns=True) and records its wall time.
+on all cores (run_jobs, split_columns=True) and records its wall time (`sky130:256x64/2`:
+sky130, blocks of 2 weight columns). `--with OTHER.csv` adds another study's rows to the
+plot and table (e.g. the ptm45 fast-deck rows next to the sky130 flat-card rows).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 
 FIELDS = ["technology", "fidelity", "rows", "cols", "bit_cells", "mode", "status", "wall_s", "ngspice_peak_mb",
-          "child_maxrss_mb", "equations", "timepoints", "s_per_timepoint", "load_s", "reorder_s", "note"]
+          "child_maxrss_mb", "equations", "timepoints", "s_per_timepoint", "load_s", "reorder_s", "note", "cpu_s"]
 STATS = {
     "equations": "Circuit Equations",
     "timepoints": "Transient timepoints",
@@ -59,20 +61,22 @@ def one_case(tech: str, fidelity: str, rows: int, cols: int, timeout_s: float) -
     for key, label in STATS.items():
         m = re.search(rf"{label} = +([\d.]+)", res.stdout)
         out[key] = float(m.group(1)) if m else None
-    out["child_maxrss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["child_maxrss_mb"], out["cpu_s"] = ru.ru_maxrss / 1024, ru.ru_utime + ru.ru_stime
     if out["timepoints"]:
         out["s_per_timepoint"] = wall / out["timepoints"]
     return out
 
 
-def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
-    """The ideal-bits ptm45 array split into blocks of `width` weight columns, on all cores."""
+def split_case(tech: str, rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
+    """An ideal-bits array split into blocks of `width` weight columns, on all cores; the
+    note and cpu_s carry the CPU time (user + system) of the worker processes and their ngspice jobs."""
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
     from netlistgen.sim.simulate import Job
     from netlistgen.circuits.testbench import random_stimulus
 
-    nl = build(GenerateOptions(rows=rows, cols=cols, technology="ptm45"))
+    nl = build(GenerateOptions(rows=rows, cols=cols, technology=tech))
     job = Job("split", nl, random_stimulus(nl, 1, 1), timeout_s=timeout_s)
     with tempfile.TemporaryDirectory(prefix="scaling-split-") as tmp:
         start = time.perf_counter()
@@ -80,9 +84,10 @@ def split_case(rows: int, cols: int, timeout_s: float, width: int = 1) -> dict:
         wall = time.perf_counter() - start
     if errors:
         raise RuntimeError("; ".join(errors.values()))
-    return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols,
-            "child_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-            "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers"}
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": wall, "bit_cells": rows * nl.spec.bit_cols, "child_maxrss_mb": ru.ru_maxrss / 1024,
+            "cpu_s": ru.ru_utime + ru.ru_stime, "note": f"{-(-cols // width)} jobs of {width} column(s) on {os.cpu_count()} workers; "
+                    f"CPU of the workers and their ngspice {ru.ru_utime + ru.ru_stime:.0f} s; load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}"}
 
 
 def run_isolated(args: list[str], timeout_s: float) -> dict:
@@ -127,13 +132,13 @@ def plot(rows: list[dict], png: Path) -> None:
         x = [int(r["bit_cells"]) for r in rs]
         label = f"{tech} {fid}" + (f" ({mode} columns)" if mode.startswith("split") else "")
         style = "s--" if mode.startswith("split") else "o-"
-        axes[0].plot(x, [float(r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
+        axes[0].plot(x, [float(r.get("cpu_s") or r["wall_s"]) for r in rs], style, label=label, color=colors[(tech, fid, mode)])
         mem = [(xi, float(r["ngspice_peak_mb"] or r["child_maxrss_mb"])) for xi, r in zip(x, rs)]
         axes[1].plot([m[0] for m in mem], [m[1] for m in mem], style, label=label, color=colors[(tech, fid, mode)])
         tp = [(xi, float(r["s_per_timepoint"])) for xi, r in zip(x, rs) if r["s_per_timepoint"]]
         if tp:
             axes[2].plot([t[0] for t in tp], [t[1] for t in tp], style, label=label, color=colors[(tech, fid, mode)])
-    for ax, title in zip(axes, ("wall time, one MAC cycle [s]", "ngspice peak memory [MB]", "time per time point [s]")):
+    for ax, title in zip(axes, ("ngspice CPU (older rows: wall), one MAC cycle [s]", "ngspice peak memory [MB]", "time per time point [s]")):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("bit cells (rows x GBLs)")
@@ -146,16 +151,16 @@ def plot(rows: list[dict], png: Path) -> None:
 
 
 def markdown(rows: list[dict]) -> str:
-    lines = ["| technology | fidelity | rows x cols | bit cells | mode | status | wall s | ngspice MB | equations "
-             "| time points | s / time point | load s | reorder s | note |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| technology | fidelity | rows x cols | bit cells | mode | status | wall s | ngspice CPU s | ngspice MB "
+             "| equations | time points | s / time point | load s | reorder s | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def f(v, fmt):
         return fmt.format(float(v)) if v not in ("", None) else "—"
 
     for r in rows:
         lines.append(f"| {r['technology']} | {r['fidelity']} | {r['rows']}x{r['cols']} | {r['bit_cells']} | {r['mode']} "
-                     f"| {r['status']} | {f(r['wall_s'], '{:.1f}')} | {f(r['ngspice_peak_mb'] or r['child_maxrss_mb'], '{:.0f}')} "
+                     f"| {r['status']} | {f(r['wall_s'], '{:.1f}')} | {f(r.get('cpu_s'), '{:.1f}')} | {f(r['ngspice_peak_mb'] or r['child_maxrss_mb'], '{:.0f}')} "
                      f"| {f(r['equations'], '{:.0f}')} | {f(r['timepoints'], '{:.0f}')} | {f(r['s_per_timepoint'], '{:.3f}')} "
                      f"| {f(r['load_s'], '{:.1f}')} | {f(r['reorder_s'], '{:.1f}')} | {r['note'][:80]} |")
     return "\n".join(lines)
@@ -170,13 +175,17 @@ def main() -> None:
     ap.add_argument("--techs", default="ptm45,sky130")
     ap.add_argument("--fidelities", default="ideal-bits,transistor")
     ap.add_argument("--split", action="append", default=[],
-                    help="ROWSxCOLS[/W]: ideal-bits ptm45 split into jobs of W weight columns (default 1)")
+                    help="[TECH:]ROWSxCOLS[/W]: ideal-bits array (default ptm45) split into jobs of W weight columns "
+                         "(default 1)")
+    ap.add_argument("--with", dest="with_csv", action="append", default=[],
+                    help="another study's CSV whose rows join the plot and table (read only)")
     ap.add_argument("--csv", default=str(Path(__file__).with_name("scaling.csv")))
     ap.add_argument("--png", default=str(Path(__file__).with_name("scaling.png")))
     args = ap.parse_args()
     if args.one:
         if args.one[0] == "split":
-            print(json.dumps(split_case(int(args.one[1]), int(args.one[2]), float(args.one[3]), int(args.one[4]))))
+            print(json.dumps(split_case(args.one[1], int(args.one[2]), int(args.one[3]), float(args.one[4]),
+                                        int(args.one[5]))))
         else:
             tech, fid, rows, cols, cap = args.one
             print(json.dumps(one_case(tech, fid, int(rows), int(cols), float(cap))))
@@ -216,16 +225,18 @@ def main() -> None:
                 if row["status"] == "ok":
                     finished.append({k: str(v) for k, v in row.items()})
     for spec in args.split:
-        size, _, w = spec.lower().partition("/")
+        tech, _, spec = spec.lower().rpartition(":")
+        tech = tech or "ptm45"
+        size, _, w = spec.partition("/")
         rows, cols = (int(x) for x in size.split("x"))
         mode = "split" if not w or w == "1" else f"split/{w}"
-        if ("ptm45", "ideal-bits", str(rows), str(cols), mode) in done:
+        if (tech, "ideal-bits", str(rows), str(cols), mode) in done:
             continue
-        row = {"technology": "ptm45", "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": mode}
-        row.update(run_isolated(["split", str(rows), str(cols), str(args.cap_s), w or "1"], 4 * args.cap_s))
+        row = {"technology": tech, "fidelity": "ideal-bits", "rows": rows, "cols": cols, "mode": mode}
+        row.update(run_isolated(["split", tech, str(rows), str(cols), str(args.cap_s), w or "1"], 4 * args.cap_s))
         append_row(csv_path, row)
         print(row, flush=True)
-    rows = load_rows(csv_path)
+    rows = load_rows(csv_path) + [r for extra in args.with_csv for r in load_rows(Path(extra))]
     plot(rows, png)
     print(markdown(rows))
 

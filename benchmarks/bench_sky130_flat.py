@@ -1,6 +1,6 @@
 """sky130 at real array sizes: flattened model cards vs the subcircuit (trimmed) deck.
 
-Usage: python benchmarks/bench_sky130_flat.py [--cases compare,check,64x8,large] [--out FILE.json]
+Usage: python benchmarks/bench_sky130_flat.py [--cases compare,check,64x8] [--out FILE.json]
 
 Cases (each measured in a fresh child process, so ru_maxrss / CPU are ngspice's own):
   compare  zebra-i 16x4 (16 GBLs) transistor, tt, 2 cycles, whole array: models flat vs
@@ -9,7 +9,8 @@ Cases (each measured in a fresh child process, so ru_maxrss / CPU are ngspice's 
   check    `netlistgen generate` + `netlistgen check` of a 16x8 transistor array (flat):
            peak memory of the op-point run.
   64x8     64 rows x 8 GBLs (zebra-i, 2 weight columns) transistor, one cycle, whole array.
-  large    256x64 ideal-bits, one MAC cycle, split in weight-column blocks on 2 workers.
+The 256x64 ideal-bits run in column blocks is part of the scaling study
+(`bench_scaling.py --split sky130:256x64/2`).
 Peak memory is ru_maxrss of the child's children (ngspice); CPU is their user+system time.
 """
 
@@ -61,20 +62,6 @@ def run_check(rows: int, cols: int) -> dict:
             "stdout": r.stdout.strip()}
 
 
-def run_large(rows: int, cols: int) -> dict:
-    from netlistgen.circuits.generate import GenerateOptions, build
-    from netlistgen.circuits.testbench import random_stimulus
-    from netlistgen.sim.simulate import Job, run_jobs
-
-    nl = build(GenerateOptions(rows=rows, cols=cols, technology="sky130", fidelity="ideal-bits"))
-    with tempfile.TemporaryDirectory(prefix="sky130-large-") as tmp:
-        t0 = time.perf_counter()
-        results, errors = run_jobs([Job("large", nl, random_stimulus(nl, 1, 1), timeout_s=7200)], tmp, workers=2,
-                                   split_columns=True, progress=False)
-        wall = time.perf_counter() - t0
-    return {"wall_s": wall, **_child_usage(), "errors": errors, "jobs": len(results)}
-
-
 def child(argv: list[str]) -> dict:
     """Run one case in a fresh interpreter and return its JSON line."""
     out = subprocess.run([sys.executable, __file__, "--child", *argv], capture_output=True, text=True)
@@ -95,10 +82,8 @@ def main() -> None:
         if kind == "array":
             rows, cols, fidelity, models, cycles, samples = rest
             res = run_array(int(rows), int(cols), fidelity, models, int(cycles), samples or None)
-        elif kind == "check":
-            res = run_check(int(rest[0]), int(rest[1]))
         else:
-            res = run_large(int(rest[0]), int(rest[1]))
+            res = run_check(int(rest[0]), int(rest[1]))
         print(json.dumps(res))
         return
     import numpy as np
@@ -124,9 +109,6 @@ def main() -> None:
         if "64x8" in cases:
             report["transistor_64x8"] = child(["array", "64", "2", "transistor", "flat", "1", ""])
             print("64 rows x 8 GBLs", report["transistor_64x8"], flush=True)
-        if "large" in cases:
-            report["ideal_256x64"] = child(["large", "256", "64"])
-            print("256x64 ideal-bits", report["ideal_256x64"], flush=True)
     report["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1) + "\n")

@@ -163,3 +163,28 @@ def test_mc_with_noise_and_api(tmp_path, installed):
     c5 = gbl_capacitance_f(build(GenerateOptions(scheme="zebra-i", rows=1, cols=1, mismatch_seed=5)), tmp_path / "c")
     c0 = gbl_capacitance_f(build(opts), tmp_path / "d")
     assert np.all(c5 != c0) and np.allclose(c5, c0, rtol=0.05)
+
+
+def test_mismatch_spread_pools_deviations_from_each_column_mean():
+    """Systematic column-to-column differences are not mismatch: the spread pools each
+    column's deviations from its own mean; an unfittable (nan) column is left out."""
+    from netlistgen.core.errors import NetlistgenError
+    from netlistgen.studies.montecarlo import McResult, McSample
+
+    rng = np.random.default_rng(3)
+    n, sigma = 400, 0.2
+    base = np.array([1.0, 5.0, 9.0])  # big systematic differences between columns
+    gains = base + sigma * rng.standard_normal((n, 3))
+    samples = [McSample("a", k, k, np.zeros((3, 4)), np.zeros((3, 4)),
+                        {"columns": [{"gain_v_per_lsb": g / 1e3, "offset_v": 0.0, "inl_lsb": 0.0, "snr_db": 0.0}
+                                     for g in row] + [{"gain_v_per_lsb": math.nan, "offset_v": 0.0, "inl_lsb": 0.0,
+                                                       "snr_db": 0.0}]})
+               for k, row in enumerate(gains)]
+    res = McResult({"a": samples}, {}, 0, n, {})
+    s, dof = res.mismatch_spread("a", "gain_mv_per_lsb")
+    assert dof == 3 * (n - 1)
+    assert abs(s / sigma - 1) < 0.1  # sampling error of 1197 dof: ~2 %
+    assert np.nanstd(res.column_values("a", "gain_mv_per_lsb")) > 10 * sigma  # the naive spread is dominated by base
+    one = McResult({"a": samples[:1]}, {}, 0, 1, {})
+    with pytest.raises(NetlistgenError, match="needs >= 2 samples"):
+        one.mismatch_spread("a", "gain_mv_per_lsb")

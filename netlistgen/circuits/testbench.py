@@ -19,6 +19,7 @@ from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.netlist import Netlist, reset_refs, slice_nets, spice_env
 from netlistgen.circuits.pwl import complement, digital, pwl_pairs
 from netlistgen.circuits.variation import ResetNoise
+from netlistgen.tech.technology import Technology
 
 
 @lru_cache(maxsize=1)
@@ -162,8 +163,12 @@ def _raw_name(raw_name: str) -> str:
 def spiceinit(netlist: Netlist) -> str:
     """`.spiceinit` for the job directory: one OpenMP thread (SPEC section 7) plus the
     technology's own start-up settings (sky130 needs ngbehavior=hsa)."""
-    lines = ["set num_threads=1", *netlist.tech.spiceinit_lines]
-    return "\n".join(lines) + "\n"
+    return spiceinit_text(netlist.tech)
+
+
+def spiceinit_text(tech: Technology) -> str:
+    """`.spiceinit` of any deck on `tech`'s models (see `spiceinit`)."""
+    return "\n".join(["set num_threads=1", *tech.spiceinit_lines]) + "\n"
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,20 @@ class McResult:
         key, scale = COLUMN_METRICS[metric]
         return np.array([[float(c[key]) * scale for c in s.metrics["columns"]] for s in self.samples[label]])
 
+    def mismatch_spread(self, label: str, metric: str) -> tuple[float, int]:
+        """(sigma, degrees of freedom) of a per-column metric from mismatch alone: the
+        deviations of every bit column from its own mean over samples, pooled. Bit columns
+        differ systematically (weights, position), and that part is not random. Columns
+        that cannot be fitted (constant ideal output under the shared stimulus: nan in
+        every sample) are left out."""
+        cols = self.column_values(label, metric)
+        cols = cols[:, np.isfinite(cols).all(axis=0)]
+        if cols.shape[0] < 2 or cols.shape[1] == 0:
+            raise NetlistgenError(f"{label}: {metric} spread needs >= 2 samples of a column with finite values")
+        dev = cols - cols.mean(axis=0)
+        dof = cols.shape[1] * (cols.shape[0] - 1)
+        return float(np.sqrt(np.sum(dev**2) / dof)), dof
+
     def summary(self) -> dict:
         """mean/std/min/max over samples of each metric, overall and per bit column."""
         out = {}

@@ -72,3 +72,57 @@ def verify_flat(technology: str, corner: str | None = None, *, rows: int = 2, co
             samples[mode], seconds[mode] = res.v_sample_v, res.seconds
     dv = float(np.max(np.abs(samples["flat"] - samples["full"])))
     return VerifyResult(tech.name, corner, rows, cols, cycles, dv, int(samples["flat"].size), seconds, tolerance_v)
+
+
+# ---------------------------------------------------------------------------------------
+# Per-instance threshold voltages in a mismatch corner (flat cards vs the PDK subcircuits)
+# ---------------------------------------------------------------------------------------
+
+MAX_VTH_DEVICES = 4000  # one op deck; the subcircuit decks cost ~MBs per instance
+
+
+def vth_deck(technology: str, corner: str, *, pmos: bool, n: int, models: str, seed: int) -> str:
+    """An op-point deck of `n` switch transistors (the array's unit switch size, instance
+    lines as the netlist writes them) at |Vgs| = |Vds| = VDD/2, printing each one's `vth`.
+    `models` = flat (M elements on flattened cards) or full/trimmed (PDK subcircuits)."""
+    from netlistgen.circuits.netlist import FlatDevices, _device
+    from netlistgen.tech.technology import load_technology
+
+    tech = load_technology(technology).with_models(models)
+    corner = tech._check_corner(corner)
+    n = validate.integer(n, "devices", minimum=2, maximum=MAX_VTH_DEVICES)
+    seed = validate.integer(seed, "seed", minimum=0, maximum=2**31 - 1)
+    flat = FlatDevices(tech, corner) if models == "flat" else None
+    model = tech.pmos_model if pmos else tech.nmos_model
+    dev = _device(tech, model, tech.w_switch_p_m if pmos else tech.w_switch_n_m, tech.l_m, flat=flat)
+    bias = validate.fmt((-0.5 if pmos else 0.5) * tech.vdd_v)
+    lines = [f"* per-instance VT of {n} {model} ({models} models, corner {corner})", f".options seed={seed}",
+             *(flat.model_lines() if flat is not None else tech.model_statements(corner, fast=models == "trimmed")),
+             f"vd d 0 {bias}", f"vg g 0 {bias}"]
+    lines += [f"{dev.prefix}{i} d g 0 0 {dev.model} {dev.params}" for i in range(n)]
+    inner = "" if flat is not None else f".m{model}"
+    probes = [f"@m{'.x' if flat is None else ''}{i}{inner}[vth]" for i in range(n)]
+    lines += [".control", "op", *(f"print {p}" for p in probes), "quit 0", ".endc", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+def device_vth(technology: str, corner: str, *, pmos: bool, n: int, models: str, seed: int,
+               workdir: str | Path) -> np.ndarray:
+    """|VT| of each of `n` instances (V), from one ngspice op run of `vth_deck`."""
+    import re
+
+    from netlistgen.circuits.testbench import spiceinit_text
+    from netlistgen.core.files import write_atomic
+    from netlistgen.sim.runner import run_deck
+    from netlistgen.tech.technology import load_technology
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    write_atomic(workdir / ".spiceinit", spiceinit_text(load_technology(technology)))
+    deck = workdir / "vth.sp"
+    write_atomic(deck, vth_deck(technology, corner, pmos=pmos, n=n, models=models, seed=seed))
+    res = run_deck(deck, timeout_s=1800.0)
+    vals = [float(x) for x in re.findall(r"\[vth\] = ([-+0-9.eE]+)", res.stdout)]
+    if len(vals) != n:
+        raise NetlistgenError(f"vth deck {str(deck)!r}: {len(vals)} of {n} device thresholds printed")
+    return np.abs(np.array(vals))
