@@ -20,7 +20,6 @@ from netlistgen.circuits.testbench import Timing, op_deck, random_stimulus, spic
 from netlistgen.circuits.variation import K_BOLTZMANN_J_PER_K, Noise, vt_sigma_v
 from test_simulate import gbl_capacitance_f as independent_gbl_capacitance_f
 
-pytestmark = pytest.mark.ngspice
 
 MLLCU_SWITCHES = ("xs0", "xs1", "xw0", "xw1", "xc1a", "xc1b", "xc2a", "xc2b")
 
@@ -49,6 +48,7 @@ def cap_vectors(nl) -> list[str]:
             for i in range(nl.spec.n_bits) for c in ("c1", "c2")]
 
 
+@pytest.mark.ngspice
 def test_ptm45_every_instance_draws_its_own_vt_and_capacitance(tmp_path, installed):
     """128 unit-switch nmos and 32 C1/C2 of one 4x1 zebra-i array: all different, spread as
     the sigmas Python computed, same seed -> same draws, other seed -> other draws."""
@@ -71,6 +71,7 @@ def test_ptm45_every_instance_draws_its_own_vt_and_capacitance(tmp_path, install
     assert np.all(nominal[:128] == 0) and np.allclose(nominal[128:], [1e-15, 4e-15] * 16, rtol=1e-12)
 
 
+@pytest.mark.ngspice
 def test_sky130_mm_corner_varies_every_instance(tmp_path, installed):
     """sky130 devices are subcircuits: their VT draws come from tt_mm, per instance, with
     the library's seed. The PDK's sigma is its Pelgrom constant (descriptor avt/sqrt 2)
@@ -93,6 +94,7 @@ def test_sky130_mm_corner_varies_every_instance(tmp_path, installed):
     assert len(set(caps)) == 16
 
 
+@pytest.mark.ngspice
 def test_mc_samples_reproduce_alone_and_differ_between_seeds(tmp_path, installed, capsys):
     """`netlistgen mc` over two schemes; `--sample 1` reruns only sample 1 and gets the same
     sampled voltages; different seeds give different voltages and metrics."""
@@ -124,6 +126,7 @@ def test_mc_samples_reproduce_alone_and_differ_between_seeds(tmp_path, installed
     assert "sample" in capsys.readouterr().err
 
 
+@pytest.mark.ngspice
 def test_ktc_noise_variance_matches_independent_c_total(tmp_path, installed):
     """Injected reset noise: the variance of the sampled GBL voltage (noisy minus noiseless
     run, same inputs) over 1600 samples matches kT/C_total within 10 %, C_total measured
@@ -153,6 +156,7 @@ def test_ktc_noise_variance_matches_independent_c_total(tmp_path, installed):
     np.testing.assert_allclose(ktc_noise_sigma_v(quiet, tmp_path / "cap2"), rn.sigma_v, rtol=1e-9)
 
 
+@pytest.mark.ngspice
 def test_mc_with_noise_and_api(tmp_path, installed):
     """run_mc with mismatch and noise: same seed, same numbers; C_total varies with the draws."""
     opts = GenerateOptions(scheme="zebra-i", rows=1, cols=1)
