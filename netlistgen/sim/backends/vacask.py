@@ -189,6 +189,9 @@ def library(netlist) -> str:
             out.append(f"subckt {tokens[1]} ({' '.join(tokens[2:])})")
         elif head == ".ends":
             out.append("ends")
+        elif head == ".options" and "seed=" in line.lower():
+            raise NetlistgenError("backend 'vacask' does not support Monte Carlo mismatch (the netlist draws per "
+                                  "instance with ngspice agauss and .options seed)")
         elif head.startswith("."):
             raise NetlistgenError(f"backend 'vacask' does not support netlist statement {line.split()[0]!r}")
         else:
