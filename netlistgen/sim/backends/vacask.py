@@ -10,7 +10,8 @@ What the writer does (VACASK reads neither `.control` nor ngspice's `sw`/PWL syn
 - BSIM4 cards are converted (type=1/-1, no level, version as a string, one line per card)
   and cached per technology and corner in the user cache.
 
-Supported: ptm45, ideal-bits fidelity, transient analysis with `v(node)` vectors.
+Supported: ptm45, both fidelities, transient analysis with `v(node)`/`i(source)` vectors; no
+Monte Carlo mismatch (ngspice agauss draws), no sky130 (docs/vacask.md says why).
 Anything else stops with a one-line NetlistgenError saying what is missing.
 """
 
