@@ -75,7 +75,7 @@ class RunSettings:
 
 @dataclass(frozen=True)
 class Sampling:
-    """What each design is driven with: random compute cycles, plus a short 10 ps
+    """What each design is driven with: random compute cycles, plus a short 5 ps
     energy run (`energy_cycles` averaged after a warm-up cycle) unless it is 0."""
 
     cycles: int = 24
@@ -295,7 +295,7 @@ def load_specs(specs):
 
 def sampling_jobs(label: str, netlist, sampling: Sampling, timeout_s: float) -> list:
     """A sampling job (100 ps max step) and, if sampling.energy_cycles > 0, a short energy
-    job (10 ps) named `label`-energy: the pair simulate, demo and sweep run per design."""
+    job (5 ps) named `label`-energy: the pair simulate, demo and sweep run per design."""
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.energy import energy_run_cycles
     from netlistgen.sim.simulate import Job

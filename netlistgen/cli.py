@@ -284,7 +284,7 @@ def _stimulus_args(p: argparse.ArgumentParser, cycles: str, energy_cycles: str |
     p.add_argument("--cycles", default=cycles, help=f"compute cycles sampled (default {cycles})")
     if energy_cycles is not None:
         p.add_argument("--energy-cycles", default=energy_cycles,
-                       help=f"averaged cycles of the 10 ps energy run (plus one warm-up cycle), 0 to skip "
+                       help=f"averaged cycles of the 5 ps energy run (plus one warm-up cycle), 0 to skip "
                             f"(default {energy_cycles})")
     p.add_argument("--stim-seed", default="1", help="seed of the random inputs (default 1)")
 
@@ -682,7 +682,7 @@ def build_parser() -> argparse.ArgumentParser:
     _tech_args(p, corner=False)
     p.add_argument("--rows", default="16", help="compute rows of each simulated column = rows per conversion R of the macro model (default 16)")
     p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
-    p.add_argument("--energy-cycles", default="4", help="averaged 10 ps energy cycles per scheme, plus one warm-up (default 4)")
+    p.add_argument("--energy-cycles", default="4", help="averaged 5 ps energy cycles per scheme, plus one warm-up (default 4)")
     p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
     p.add_argument("--adc-model", default="hwcomponents",
                    help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden, "

@@ -311,12 +311,21 @@ def test_sinusoidal_reversal():
     assert abs(net) < 1e-9 * delivered
 
 
-def test_zero_crossing_inside_a_segment_is_split():
-    # p goes linearly from +1 mW to -1 mW over 1 ns: positive area = 0.25 pJ, not 0.5
-    t = np.array([0.0, 1e-9])
-    delivered, net = delivered_energy_j(t, np.ones(2), np.array([-1e-3, 1e-3]), 0.0, 1e-9)
-    assert delivered == pytest.approx(0.25e-12, rel=1e-12)
-    assert net == pytest.approx(0.0, abs=1e-27)
+def test_zero_crossing_converges_with_the_step():
+    # p goes linearly from +1 mW to -1 mW over 1 ns: positive area = 0.25 pJ. The step-charge
+    # rule clips per step, so one step gives 0 and the error shrinks with the step
+    for n, rel in ((2, None), (101, 2e-2), (1001, 2e-3)):
+        t = np.linspace(0.0, 1e-9, n)
+        i = np.linspace(-1e-3, 1e-3, n)
+        delivered, net = delivered_energy_j(t, np.ones(n), i, 0.0, 1e-9)
+        assert net == pytest.approx(0.0, abs=1e-27)
+        if rel is None:
+            assert delivered == 0.0
+        else:
+            assert delivered == pytest.approx(0.25e-12, rel=rel)
+    delivered, _ = delivered_energy_j(np.array([0.0, 1e-9]), np.ones(2), np.array([-1e-3, 1e-3]), 0.0, 1e-9,
+                                      quadrature="pointwise")
+    assert delivered == pytest.approx(0.25e-12, rel=1e-12)  # the pointwise rule splits the segment
 
 
 def test_delivered_minus_absorbed_equals_net():

@@ -45,6 +45,10 @@ def test_unsupported_technology_and_analysis_are_one_line_errors(build_small):
     op = Bench("op", "op", nl, tuple(dc_sources(static_levels(nl))), OpAnalysis(tuple(output_nodes(nl))))
     with pytest.raises(NetlistgenError, match="backend 'vacask' does not support OpAnalysis"):
         vac.decks(op)
+    nl = build_small(rows=2, cols=1, mismatch_seed=7)
+    with pytest.raises(NetlistgenError, match="does not support Monte Carlo mismatch") as exc:
+        vac.decks(Job("t", nl, random_stimulus(nl, 1, 0)).bench())
+    assert "\n" not in str(exc.value)
 
 
 @needs_vacask

@@ -81,9 +81,9 @@ def _block_label(column: int, width: int) -> str:
 
 
 def job_cost(job: Job) -> float:
-    """Relative run time: bit cells x simulated time, energy runs (10 ps step) ~10x denser."""
+    """Relative run time: bit cells x simulated time, energy runs (5 ps step) ~20x denser."""
     spec = job.netlist.spec
-    return spec.rows * spec.bit_cols * job.stimulus.cycles * job.timing.cycle_s * (10.0 if job.energy else 1.0)
+    return spec.rows * spec.bit_cols * job.stimulus.cycles * job.timing.cycle_s * (20.0 if job.energy else 1.0)
 
 
 def split_reason(job: Job) -> str | None:

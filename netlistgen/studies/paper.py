@@ -7,7 +7,7 @@ from a stated model:
 - areas: the additive area model of `metrics.area_estimate` (technology's 6T area,
   transistor footprint ~ k*W*L, capacitor density) applied to the devices the netlist
   generator instantiates;
-- energy: delivered energy per compute cycle measured in ngspice (10 ps step,
+- energy: delivered energy per compute cycle measured in ngspice (5 ps step,
   SPEC section 5), times the input cycles one full-precision MAC needs;
 - throughput: the testbench's cycle time from the technology's phase timing;
 - SNR and accuracy: from the behavioural models fitted to SPICE (behavioral.py,
@@ -229,7 +229,7 @@ class PaperOptions:
     technology: str = "ptm45"
     rows: int = 16  # compute rows of the simulated column (energy, linearity)
     cycles: int = 24  # sampled compute cycles per scheme (linearity, SNR)
-    energy_cycles: int = 4  # cycles of the 10 ps energy run per scheme
+    energy_cycles: int = 4  # cycles of the 5 ps energy run per scheme
     stim_seed: int = 1
     workers: int | None = None
     accuracy_seeds: int = 3  # noise seeds of the accuracy experiment; 0 skips it
@@ -251,7 +251,7 @@ class PaperOptions:
 
 
 def simulate_schemes(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> tuple[dict, dict, dict]:
-    """One column per scheme in ngspice: a sampling run and a 10 ps energy run.
+    """One column per scheme in ngspice: a sampling run and a 5 ps energy run.
 
     Returns ({scheme: netlist}, {job name: SimResult}, {job name: error})."""
     from netlistgen.circuits.generate import GenerateOptions, build
@@ -588,7 +588,7 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         f"technology {tech.name} ({tech.description}), corner {tech.default_corner}; schemes as in SPEC section 2; "
         f"baseline LCC with {opts.plan.sram_rows_per_cell} SRAM rows per computing cell",
         f"SPICE: one weight column of {opts.rows} compute rows per scheme, {opts.cycles} random sampled cycles "
-        f"(100 ps max step) and {opts.energy_cycles} energy cycles (10 ps, trapezoidal), stimulus seed {opts.stim_seed}",
+        f"(100 ps max step) and {opts.energy_cycles} energy cycles (5 ps, trapezoidal), stimulus seed {opts.stim_seed}",
         "energy per full-precision MAC = delivered energy per cycle x input cycles / (rows x weight columns); "
         "input cycles for unsigned (post-ReLU) inputs: 4 (4-bit LCC, bit-serial), 8 (8-bit LCC), 4 (8-bit on the "
         "7-level ML-SIU as balanced base-7 digits)",

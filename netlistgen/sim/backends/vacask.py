@@ -10,7 +10,8 @@ What the writer does (VACASK reads neither `.control` nor ngspice's `sw`/PWL syn
 - BSIM4 cards are converted (type=1/-1, no level, version as a string, one line per card)
   and cached per technology and corner in the user cache.
 
-Supported: ptm45, ideal-bits fidelity, transient analysis with `v(node)` vectors.
+Supported: ptm45, both fidelities, transient analysis with `v(node)`/`i(source)` vectors; no
+Monte Carlo mismatch (ngspice agauss draws), no sky130 (docs/vacask.md says why).
 Anything else stops with a one-line NetlistgenError saying what is missing.
 """
 
@@ -189,6 +190,9 @@ def library(netlist) -> str:
             out.append(f"subckt {tokens[1]} ({' '.join(tokens[2:])})")
         elif head == ".ends":
             out.append("ends")
+        elif head == ".options" and "seed=" in line.lower():
+            raise NetlistgenError("backend 'vacask' does not support Monte Carlo mismatch (the netlist draws per "
+                                  "instance with ngspice agauss and .options seed)")
         elif head.startswith("."):
             raise NetlistgenError(f"backend 'vacask' does not support netlist statement {line.split()[0]!r}")
         else:

@@ -1,0 +1,140 @@
+"""Time-step convergence of sampled GBL voltages and energy per cycle, on ngspice and VACASK.
+
+Why: a result must not depend on the engine or on its step control (issue #17). For each
+ptm45 regression case (both fidelities) one energy job (the case's random stimulus, the
+tool's warm-up cycle first) runs on each engine at several maximum steps; every run
+gives both the sampled outputs and the per-cycle delivered energy. Each engine's value
+is compared with its own finest step and with the other engine's finest step.
+
+Energy per cycle is given by both quadratures of sim/energy.py: `step-charge` (the default)
+and `pointwise` (the rule before it), to show which one converges.
+
+Usage: python benchmarks/bench_step_convergence.py [--steps 100,10,5,2,1] [--cycles 2]
+       [--cases NAME,NAME] [--fidelity ideal-bits,transistor] [--json out.json]
+(prints Markdown tables; every number is measured in this run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ENGINES = ("subprocess", "vacask")
+
+
+def case_jobs(names: list[str] | None, fidelities: list[str], cycles: int):
+    """(label, energy Job) for the named ptm45 regression cases (None: all) x fidelity, each
+    with `cycles` averaged cycles of its stimulus after the warm-up."""
+    from netlistgen.sim.energy import energy_run_cycles
+    from netlistgen.sim.simulate import Job
+    from netlistgen.studies import regress
+
+    out = []
+    for case in regress.load_suite():
+        if case.options.technology != "ptm45" or (names and case.name not in names):
+            continue
+        for fid in fidelities:
+            c = dataclasses.replace(case, cycles=energy_run_cycles(cycles),
+                                    options=dataclasses.replace(case.options, fidelity=fid))
+            job = regress.case_job(c)
+            out.append((f"{case.name} {fid}", Job(job.name, job.netlist, job.stimulus, energy=True)))
+    return out
+
+
+def run_once(job, engine: str, max_step_s: float, workdir: Path) -> dict:
+    """Sampled outputs, per-cycle delivered energy and CPU seconds of one run."""
+    from netlistgen.sim.backends import get_backend
+    from netlistgen.sim.energy import energy_per_cycle
+
+    bench = job.bench()
+    bench = dataclasses.replace(bench, analysis=dataclasses.replace(bench.analysis, max_step_s=max_step_s))
+    eng = get_backend(engine)
+    decks = eng.decks(bench)
+    workdir.mkdir(parents=True)
+    decks.write(workdir)
+    start = time.perf_counter()
+    out = eng.run(decks, workdir, timeout_s=3600, name=job.name)
+    seconds = time.perf_counter() - start
+    fields = job.reduce(out.vectors, bench.meta)
+    vec = out.vectors
+    sources = {k[3:-1]: (vec[f"v({k[3:-1]})"], vec[k]) for k in vec if k.startswith("i(v")}
+    old = energy_per_cycle(vec["time"], sources, [tuple(w) for w in bench.meta["windows_s"]], quadrature="pointwise")
+    return {"v": np.asarray(fields["v_sample_v"]), "e": np.asarray(fields["energy"]["delivered_j"]),
+            "e_old": np.asarray(old["delivered_j"]),
+            "points": int(vec["time"].size), "seconds": seconds}
+
+
+def gain_v(job, v: np.ndarray) -> float:
+    from netlistgen.circuits.testbench import ideal_outputs
+
+    return float(np.polyfit(ideal_outputs(job.netlist, job.stimulus).ravel(), v.ravel(), 1)[0])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", default="100,10,5,2,1", help="max steps in ps, finest last")
+    ap.add_argument("--cycles", type=int, default=2, help="averaged cycles (a warm-up cycle is added)")
+    ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
+    ap.add_argument("--fidelity", default="ideal-bits,transistor")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+    steps = [float(s) * 1e-12 for s in args.steps.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
+        for label, job in case_jobs(args.cases.split(",") if args.cases else None, args.fidelity.split(","), args.cycles):
+            runs = {}
+            for step in steps:
+                for engine in ENGINES:
+                    r = runs[engine, step] = run_once(job, engine, step, Path(tmp) / f"{label}-{engine}-{step:g}".replace(" ", "_"))
+                    print("run", json.dumps({"case": label, "engine": engine, "step_ps": step * 1e12,
+                                             **{k: np.asarray(x).tolist() for k, x in r.items()}}), flush=True)
+            ref_step = steps[-1]
+            g = abs(gain_v(job, runs["subprocess", ref_step]["v"]))
+            for engine in ENGINES:
+                own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
+                for step in steps:
+                    r = runs[engine, step]
+                    rows.append({
+                        "case": label, "engine": engine, "step_ps": step * 1e12, "points": r["points"],
+                        "seconds": r["seconds"], "gain_mv": g * 1e3,
+                        "dv_own_uv": float(np.abs(r["v"] - own["v"]).max() * 1e6),
+                        "dv_other_uv": float(np.abs(r["v"] - other["v"]).max() * 1e6),
+                        # energy per cycle: the mean over the averaged (post-warm-up) cycles, the
+                        # tool's headline (energy.steady_mean), and the worst single cycle
+                        "e_fj": float(np.mean(r["e"][1:]) * 1e15),
+                        "de_mean_own_pct": float((np.mean(r["e"][1:]) / np.mean(own["e"][1:]) - 1) * 100),
+                        "de_mean_other_pct": float((np.mean(r["e"][1:]) / np.mean(other["e"][1:]) - 1) * 100),
+                        "de_own_pct": float(np.max(np.abs(r["e"][1:] / own["e"][1:] - 1)) * 100),
+                        "de_other_pct": float(np.max(np.abs(r["e"][1:] / other["e"][1:] - 1)) * 100),
+                        "e_old_fj": float(np.mean(r["e_old"][1:]) * 1e15),
+                        "de_old_mean_own_pct": float((np.mean(r["e_old"][1:]) / np.mean(own["e_old"][1:]) - 1) * 100),
+                        "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
+                    })
+                    print(json.dumps(rows[-1]), flush=True)
+    ref = steps[-1] * 1e12
+    print(f"\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
+          f"the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
+          f"same engine at {ref:g} ps, 'other' = against the other engine at {ref:g} ps\n")
+    print("| case | engine | step ps | points | dV own uV | dV own LSB | dV other uV | dV other LSB | E fJ/cycle "
+          "| dE mean own % | dE mean other % | dE worst own % | dE worst other % | pointwise E fJ "
+          "| pointwise dE mean own % | pointwise dE worst own % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        lsb = r["gain_mv"] * 1e3
+        print(f"| {r['case']} | {r['engine']} | {r['step_ps']:g} | {r['points']} | {r['dv_own_uv']:.2f} "
+              f"| {r['dv_own_uv'] / lsb:.4f} | {r['dv_other_uv']:.2f} | {r['dv_other_uv'] / lsb:.4f} | {r['e_fj']:.2f} "
+              f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
+              f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
+              f"| {r['de_old_own_pct']:.2f} |")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
