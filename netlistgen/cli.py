@@ -762,9 +762,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="mobilenet: CI-sized run (digits, 1 network, 2 noise seeds)")
     p.add_argument("--refs", nargs="+", choices=["unit", "adc-lsb"],
                    help="mobilenet: noise references (default both: one C1*dV step, the ADC's full-scale LSB)")
-    p.add_argument("--adc-policy", choices=["same", "lossless", "stat"], default="same",
-                   help="mobilenet: the macro model's ADC-bit policy (default same: one B for all, the lossless "
-                        "bits of an LCC column unless --adc-bits is given)")
+    p.add_argument("--adc-policy", choices=["same", "lossless", "stat"],
+                   help="mobilenet: the macro model's ADC-bit policy with the whole noise sweep (default stat: "
+                        "LSB one step, clipping at the workload's +-3 sigma); the other two run at sigma^2 0.03 "
+                        "(same: one B for all, the lossless bits of an LCC column unless --adc-bits is given)")
     p.add_argument("--train-seeds", help="mobilenet: networks trained per data set (default 3)")
     p.add_argument("--noise-seeds", help="mobilenet: noise/mismatch draws per network and point (default 5)")
     p.add_argument("--max-test", help="mobilenet: test images per data set (default 300)")
