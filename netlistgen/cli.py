@@ -444,6 +444,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         adc_model=args.adc_model,
         adc_policy=args.adc_policy,
         adc_share=validate.integer(args.adc_share, "adc-share", minimum=1, maximum=4096),
+        accuracy_results=args.accuracy_results,
     )
     print(f"paper report on {opts.technology}: 8 ngspice jobs, behavioural SNR and accuracy ...", flush=True)
     rep = api.paper_report(opts, out=args.out)
@@ -690,6 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adc-policy", default="same", help="ADC bits: same, lossless, stat (default same)")
     p.add_argument("--adc-share", default="8", help="GBLs per ADC (default 8)")
     _jobs_arg(p)
+    p.add_argument("--accuracy-results", metavar="FILE",
+                   help="accuracy_cnn.json of a CNN study (`accuracy --net mobilenet`) at the report's R: its "
+                        "accuracy-vs-noise curves and (TOPS/W, accuracy) points per ADC policy; nothing is retrained")
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
     p.set_defaults(func=cmd_report)
 

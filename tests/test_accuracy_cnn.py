@@ -2,12 +2,14 @@
 on column models fitted to real ngspice, data sets from their packages, CLI errors."""
 
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.jsonio import to_jsonable
 from netlistgen.studies import accuracy_cnn as ac
 from netlistgen.studies import cnn
 from netlistgen.studies.datasets import DATASETS, load_dataset
@@ -129,3 +131,80 @@ def test_options_validate():
     assert ac.StudyOptions(adc_policy="stat").adc_policy == "stat"  # the macro model's policies
     with pytest.raises(NetlistgenError, match="noise variance"):
         ac.StudyOptions(noise_variances=(0.0,))
+
+
+def _stored_study(tmp_path, **change):
+    """A small stored study built by the real aggregation from synthetic per-network runs."""
+    opts = ac.StudyOptions(datasets=("digits",), train_seeds=2, noise_seeds=2, noise_variances=(0.03, 1.0),
+                           compare_policies=("same",))
+    rng = np.random.default_rng(0)
+    bits = {"stat": {"int4": 4, "int8": 4, "zebra-i": 6, "zebra-ii": 6}, "same": dict.fromkeys(ac.SCHEMES, 5)}
+
+    def entry(policy, scheme, variances):
+        return {"adc_bits": bits[policy][scheme], "adc_lsb_steps": 1.0, "adc_step_steps": 1.0,
+                "clean": 0.9, "noise": {ref: [{"variance": v, "sigma_steps": v ** 0.5,
+                                               "values": list(rng.uniform(0.5, 0.9, 2))} for v in variances]
+                                        for ref in opts.noise_refs}}
+
+    runs = [{"dataset": "digits", "train_seed": t, "float": 0.95, "schemes": {
+        s: {"act_bits": 8, "quantized": 0.94, "policies": {p: entry(p, s, v) for p, v in opts.policies}}
+        for s in opts.schemes}} for t in range(2)]
+    rows = ac.aggregate(opts, runs)
+    doc = {"options": to_jsonable(asdict(opts)), "results": rows, "ordering_at_0.03": ac.ordering_verdicts(opts, rows)}
+    doc.update(change)
+    path = tmp_path / "accuracy_cnn.json"
+    path.write_text(json.dumps(doc))
+    macro_doc = {"rows": 16, "adc_model": "walden", "policies": {
+        p: {"bits": {**b, "int8-2c": 5}, "schemes": {s: {"tops_per_w": 10.0 * (k + 1)} for k, s in enumerate(b)}}
+        for p, b in bits.items()}}
+    return path, doc, macro_doc
+
+
+def test_stored_results_feed_the_paper_report(tmp_path):
+    path, doc, macro_doc = _stored_study(tmp_path)
+    loaded = ac.load_results(path)
+    assert [r["adc_policy"] for r in loaded["results"]] == ["stat"] * 4 + ["same"] * 4
+    section = ac.paper_section(loaded, macro_doc)
+    assert len(section["points"]) == 8 and len(section["curves"]) == 4
+    zi = next(p for p in section["points"] if p["scheme"] == "zebra-i" and p["adc_policy"] == "same")
+    row = next(r for r in loaded["results"] if r["scheme"] == "zebra-i" and r["adc_policy"] == "same")
+    assert zi["tops_per_w"] == 30.0 and zi["adc_bits"] == 5
+    assert zi["accuracy"] == row["noise"]["unit"][0]["mean"]  # the sigma^2 = 0.03 point, mean of 4 draws
+    assert row["noise"]["unit"][0]["n"] == 4
+    (tmp_path / "plots").mkdir()
+    paths = ac.paper_plots(section, tmp_path / "plots")
+    assert set(paths) == {"accuracy_cnn_digits", "accuracy_tops"}
+    assert all(p.read_bytes()[:4] == b"\x89PNG" for p in paths.values())
+    assert any("| digits | same | zebra-i | 5 | 30.0 |" in line for line in ac.paper_markdown(section))
+    # not one design point: the study's ADC bits differ from the macro model's
+    macro_doc["policies"]["same"]["bits"]["zebra-i"] = 7
+    with pytest.raises(NetlistgenError, match="zebra-i at policy same used a 5-bit ADC, the macro model 7 bits"):
+        ac.paper_section(loaded, macro_doc)
+    with pytest.raises(NetlistgenError, match="R=16, the macro at R=32"):
+        ac.paper_section(loaded, {**macro_doc, "rows": 32})
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"results": []}, "non-empty list"),
+    ({"options": {"datasets": ["cifar"]}}, "'cifar'"),
+    ({"options": {"bogus": 1}}, "not a StudyOptions object"),
+])
+def test_stored_results_rejected(tmp_path, change, message):
+    path, _, _ = _stored_study(tmp_path, **change)
+    with pytest.raises(NetlistgenError, match=message):
+        ac.load_results(path)
+
+
+def test_stored_results_field_checks(tmp_path, capsys):
+    path, doc, _ = _stored_study(tmp_path)
+    doc["results"][2]["noise"]["unit"][1]["mean"] = 1.5
+    path.write_text(json.dumps(doc))
+    with pytest.raises(NetlistgenError, match=r"results\[2\] noise 'unit' mean"):
+        ac.load_results(path)
+    path.write_text("{not json")
+    with pytest.raises(NetlistgenError, match="not readable JSON"):
+        ac.load_results(path)
+    # report paper refuses a bad file before simulating anything
+    assert main(["report", "paper", "--accuracy-results", str(path), "--out", str(tmp_path / "p")]) == 2
+    assert "not readable JSON" in capsys.readouterr().err
+    assert not (tmp_path / "p" / "paper.json").exists()

@@ -425,3 +425,135 @@ def write_study(doc: Mapping, out: str | Path) -> dict[str, Path]:
                 float_accuracy=rows[0]["float"]["mean"] if rows else None,
                 title=f"{dataset}: MobileNetV2-style CNN, R={opts['rows']}, ADC {opts['adc_policy']}")
     return paths
+
+
+# --------------------------------------------------------------------------- stored results (report paper)
+
+_ROW_KEYS = {"dataset", "adc_policy", "scheme", "adc_bits", "adc_lsb_steps", "adc_step_steps", "act_bits", "float",
+             "quantized", "clean", "noise"}
+
+
+def _fraction(value, where: str) -> float:
+    return validate.number(value, where, minimum=0.0, maximum=1.0)
+
+
+def load_results(path: str | Path) -> dict:
+    """A study's accuracy_cnn.json, read size-capped and checked field by field (options
+    through StudyOptions, every accuracy in [0, 1]); any defect is one line naming it."""
+    from netlistgen.core.config import MAX_DOCUMENT_BYTES, MAX_NESTING, _depth, existing_file
+
+    p = existing_file(path, "accuracy results")
+    where = f"accuracy results {str(p)!r}"
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise NetlistgenError(f"{where} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        doc = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise NetlistgenError(f"{where} is not readable JSON: {str(exc)[:200]}") from None
+    if not isinstance(doc, dict) or _depth(doc) > MAX_NESTING:
+        raise NetlistgenError(f"{where}: top level must be an object (nesting <= {MAX_NESTING})")
+    for key in ("options", "results"):
+        if key not in doc:
+            raise NetlistgenError(f"{where}: missing {key!r} (not a `netlistgen accuracy --net mobilenet` output?)")
+    opts_doc = doc["options"]
+    if not isinstance(opts_doc, dict) or set(opts_doc) - set(StudyOptions.__dataclass_fields__):
+        raise NetlistgenError(f"{where}: 'options' is not a StudyOptions object")
+    try:
+        opts = StudyOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in opts_doc.items()})
+    except TypeError as exc:
+        raise NetlistgenError(f"{where}: bad options: {exc}") from None
+    variances = dict(opts.policies)
+    if not isinstance(doc["results"], list) or not doc["results"]:
+        raise NetlistgenError(f"{where}: 'results' must be a non-empty list")
+    for k, r in enumerate(doc["results"]):
+        at = f"{where}: results[{k}]"
+        if not isinstance(r, dict) or set(r) != _ROW_KEYS:
+            raise NetlistgenError(f"{at} must have exactly the keys {', '.join(sorted(_ROW_KEYS))}")
+        if r["dataset"] not in opts.datasets or r["scheme"] not in opts.schemes or r["adc_policy"] not in variances:
+            raise NetlistgenError(f"{at}: data set {r['dataset']!r}, scheme {r['scheme']!r} or policy "
+                                  f"{r['adc_policy']!r} is not in the study's options")
+        validate.integer(r["adc_bits"], f"{at} adc_bits", minimum=1, maximum=24)
+        for name in ("float", "quantized", "clean"):
+            if not isinstance(r[name], dict):
+                raise NetlistgenError(f"{at} {name} must be an object with mean and std")
+            _fraction(r[name].get("mean"), f"{at} {name} mean")
+        if not isinstance(r["noise"], dict) or set(r["noise"]) != set(opts.noise_refs):
+            raise NetlistgenError(f"{at} noise must have the references {', '.join(opts.noise_refs)}")
+        for ref, points in r["noise"].items():
+            if not isinstance(points, list) or [p.get("variance") if isinstance(p, dict) else None
+                                                for p in points] != list(variances[r["adc_policy"]]):
+                raise NetlistgenError(f"{at} noise {ref!r}: one point per variance "
+                                      f"{list(variances[r['adc_policy']])} expected")
+            for p in points:
+                _fraction(p.get("mean"), f"{at} noise {ref!r} mean")
+                _fraction(p.get("std"), f"{at} noise {ref!r} std")
+    return doc
+
+
+def paper_section(doc: Mapping, macro_doc: Mapping, *, variance: float = 0.03, ref: str = "unit") -> dict:
+    """The CNN study in `report paper`: accuracy-vs-sigma^2 curves per scheme (the main
+    policy), and one (TOPS/W, accuracy) point per scheme and ADC policy, the TOPS/W from
+    the macro model at the same R and bits (refused when the bits differ: then the pair
+    would not be one design point)."""
+    opts = doc["options"]
+    if opts["rows"] != macro_doc["rows"]:
+        raise NetlistgenError(f"accuracy results are at R={opts['rows']}, the macro at R={macro_doc['rows']}: "
+                              "run the study at the report's --rows")
+    if ref not in opts["noise_refs"]:
+        raise NetlistgenError(f"accuracy results have no {ref!r} noise reference")
+    points = []
+    for r in doc["results"]:
+        blk = macro_doc["policies"].get(r["adc_policy"])
+        if blk is None or r["scheme"] not in blk["schemes"]:
+            continue
+        if blk["bits"][r["scheme"]] != r["adc_bits"]:
+            raise NetlistgenError(f"accuracy results: {r['scheme']} at policy {r['adc_policy']} used a "
+                                  f"{r['adc_bits']}-bit ADC, the macro model {blk['bits'][r['scheme']]} bits")
+        at = next((p for p in r["noise"][ref] if p["variance"] == variance), None)
+        if at is None:
+            continue
+        points.append({"dataset": r["dataset"], "adc_policy": r["adc_policy"], "scheme": r["scheme"],
+                       "adc_bits": r["adc_bits"], "tops_per_w": blk["schemes"][r["scheme"]]["tops_per_w"],
+                       "accuracy": at["mean"], "accuracy_std": at["std"], "clean": r["clean"]["mean"]})
+    curves = [r for r in doc["results"] if r["adc_policy"] == opts["adc_policy"]]
+    return {"options": opts, "variance": variance, "noise_ref": ref, "adc_model": macro_doc["adc_model"],
+            "points": points, "curves": curves, "ordering": doc.get("ordering_at_0.03", [])}
+
+
+def paper_plots(section: Mapping, out: str | Path) -> dict[str, Path]:
+    """accuracy_cnn_<data>.png (accuracy vs sigma^2, a curve per scheme) and
+    accuracy_tops.png (accuracy against TOPS/W, one marker per scheme and policy)."""
+    from netlistgen.analysis.plots import accuracy_vs_noise, tradeoff_scatter
+
+    out, opts, ref = Path(out), section["options"], section["noise_ref"]
+    paths = {}
+    for dataset in opts["datasets"]:
+        rows = [r for r in section["curves"] if r["dataset"] == dataset]
+        paths[f"accuracy_cnn_{dataset}"] = accuracy_vs_noise(
+            [{"label": f"{r['scheme']} ({r['adc_bits']} b ADC)", "noise": [p["variance"] for p in r["noise"][ref]],
+              "mean": [p["mean"] for p in r["noise"][ref]], "std": [p["std"] for p in r["noise"][ref]],
+              "clean": r["clean"]["mean"]} for r in rows],
+            out / f"accuracy_cnn_{dataset}.png", noise_label=f"noise variance σ² in ({ref})² — {NOISE_REFS[ref]}",
+            float_accuracy=rows[0]["float"]["mean"] if rows else None,
+            title=f"{dataset}: MobileNetV2-style CNN, R={opts['rows']}, ADC {opts['adc_policy']}")
+    paths["accuracy_tops"] = tradeoff_scatter(
+        [{"label": f"{p['scheme']} {p['adc_policy']} ({p['dataset']})", "group": p["adc_policy"],
+          "x": p["tops_per_w"], "y": p["accuracy"], "yerr": p["accuracy_std"]} for p in section["points"]],
+        out / "accuracy_tops.png", x_label=f"TOPS/W (macro model, ADC {section['adc_model']})",
+        y_label=f"accuracy at σ²={section['variance']:g} ({ref})² (%)",
+        title=f"One design point per scheme and ADC policy, R={opts['rows']}")
+    return paths
+
+
+def paper_markdown(section: Mapping) -> list[str]:
+    """Lines for paper.md: the (TOPS/W, accuracy) table and the ordering verdicts."""
+    lines = [f"## CNN accuracy at the macro's design point (R={section['options']['rows']}, "
+             f"σ²={section['variance']:g} in ({section['noise_ref']})²)", "",
+             "| data set | ADC policy | scheme | ADC bits | TOPS/W | accuracy (%) | clean (%) |", "|---|---|---|---|---|---|---|"]
+    for p in section["points"]:
+        lines.append(f"| {p['dataset']} | {p['adc_policy']} | {p['scheme']} | {p['adc_bits']} | {p['tops_per_w']:.1f} | "
+                     f"{100 * p['accuracy']:.1f} ± {100 * p['accuracy_std']:.1f} | {100 * p['clean']:.1f} |")
+    lines += [""] + [f"- {v['text']}" for v in section["ordering"]]
+    return lines
