@@ -444,6 +444,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         adc_model=args.adc_model,
         adc_policy=args.adc_policy,
         adc_share=validate.integer(args.adc_share, "adc-share", minimum=1, maximum=4096),
+        accuracy_results=args.accuracy_results,
     )
     print(f"paper report on {opts.technology}: 8 ngspice jobs, behavioural SNR and accuracy ...", flush=True)
     rep = api.paper_report(opts, out=args.out)
@@ -690,6 +691,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adc-policy", default="same", help="ADC bits: same, lossless, stat (default same)")
     p.add_argument("--adc-share", default="8", help="GBLs per ADC (default 8)")
     _jobs_arg(p)
+    p.add_argument("--accuracy-results", metavar="FILE",
+                   help="accuracy_cnn.json of a CNN study (`accuracy --net mobilenet`) at the report's R: its "
+                        "accuracy-vs-noise curves and (TOPS/W, accuracy) points per ADC policy; nothing is retrained")
     p.add_argument("--out", default="out/paper", help="output directory (default out/paper)")
     p.set_defaults(func=cmd_report)
 
@@ -762,9 +766,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="mobilenet: CI-sized run (digits, 1 network, 2 noise seeds)")
     p.add_argument("--refs", nargs="+", choices=["unit", "adc-lsb"],
                    help="mobilenet: noise references (default both: one C1*dV step, the ADC's full-scale LSB)")
-    p.add_argument("--adc-policy", choices=["same", "lossless", "stat"], default="same",
-                   help="mobilenet: the macro model's ADC-bit policy (default same: one B for all, the lossless "
-                        "bits of an LCC column unless --adc-bits is given)")
+    p.add_argument("--adc-policy", choices=["same", "lossless", "stat"],
+                   help="mobilenet: the macro model's ADC-bit policy with the whole noise sweep (default stat: "
+                        "LSB one step, clipping at the workload's +-3 sigma); the other two run at sigma^2 0.03 "
+                        "(same: one B for all, the lossless bits of an LCC column unless --adc-bits is given)")
     p.add_argument("--train-seeds", help="mobilenet: networks trained per data set (default 3)")
     p.add_argument("--noise-seeds", help="mobilenet: noise/mismatch draws per network and point (default 5)")
     p.add_argument("--max-test", help="mobilenet: test images per data set (default 300)")

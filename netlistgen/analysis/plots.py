@@ -518,6 +518,33 @@ def accuracy_vs_noise(
     return save_figure(fig, target, fmt)
 
 
+def tradeoff_scatter(points: list[dict], path, *, x_label: str, y_label: str, title: str | None = None) -> Path:
+    """One marker per point at (x, 100*y) with a ±100*yerr bar, a color per "group" and
+    each point labelled; for efficiency-accuracy design points."""
+    target, fmt = output_target(path)
+    if isinstance(points, Mapping) or not isinstance(points, Sequence) or not points:
+        raise NetlistgenError("points must be a non-empty list of dicts")
+    groups = list(dict.fromkeys(str(p.get("group", "")) for p in points if isinstance(p, Mapping)))
+    colors = dict(zip(groups, _colors(len(groups))))
+    fig = _figure(title or "Trade-off")
+    ax = fig.add_subplot()
+    seen = set()
+    for k, p in enumerate(points):
+        if not isinstance(p, Mapping) or any(key not in p for key in ("x", "y")):
+            raise NetlistgenError(f"points[{k}] must be a dict with 'x' and 'y'")
+        group = str(p.get("group", ""))
+        x, y = _number(f"points[{k}] x", p["x"]), 100 * _number(f"points[{k}] y", p["y"])
+        ax.errorbar([x], [y], yerr=[100 * _number(f"points[{k}] yerr", p.get("yerr", 0.0))], marker="o",
+                    capsize=3, color=colors[group], linestyle="none", label=None if group in seen else group)
+        seen.add(group)
+        ax.annotate(str(p.get("label", "")), (x, y), fontsize="x-small", xytext=(3, 3), textcoords="offset points")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right")
+    return save_figure(fig, target, fmt)
+
+
 def ratio_sweep(panels: list[dict], path, *, title: str | None = None, reference: Mapping[str, float] | None = None) -> Path:
     """Side-by-side line plots of a ratio against a swept quantity, one line per series.
 

@@ -55,13 +55,15 @@ class StudyOptions:
     datasets: tuple[str, ...] = ("mnist", "mnist1d")
     schemes: tuple[str, ...] = SCHEMES
     rows: int = 16  # the macro's R: rows accumulated per conversion (SPEC 5a: the seeds' table is consistent at 16)
-    adc_policy: str = "same"
+    adc_policy: str = "stat"  # the policy with the whole noise sweep (stat: every scheme above chance at R=16)
     adc_bits: int | None = None  # B of the `same` policy; None = the macro model's default
+    compare_policies: tuple[str, ...] = ("same", "lossless")  # also run, at compare_variances only
+    compare_variances: tuple[float, ...] = (0.03,)
     train_seeds: int = 3
     noise_seeds: int = 5
     noise_variances: tuple[float, ...] = NOISE_VARIANCES
     noise_refs: tuple[str, ...] = tuple(NOISE_REFS)
-    max_test: int = 300  # test images run through the CIM forward (stratified subset)
+    max_test: int = 200  # test images run through the CIM forward (stratified subset; 200 keeps the study <= 30 min)
     epochs: int = 12
     workers: int = 1  # processes, one (data set, training seed) each
 
@@ -77,8 +79,9 @@ class StudyOptions:
         for r in self.noise_refs:
             if r not in NOISE_REFS:
                 raise NetlistgenError(f"unknown noise reference {r!r}; known: {', '.join(NOISE_REFS)}")
-        if self.adc_policy not in cim.adc_policies():
-            raise NetlistgenError(f"unknown ADC policy {self.adc_policy!r}; known: {', '.join(cim.adc_policies())}")
+        for p in (self.adc_policy, *self.compare_policies):
+            if p not in cim.adc_policies():
+                raise NetlistgenError(f"unknown ADC policy {p!r}; known: {', '.join(cim.adc_policies())}")
         if not (self.datasets and self.schemes and self.noise_refs and self.noise_variances):
             raise NetlistgenError("the study needs at least one data set, scheme, noise reference and variance")
         validate.integer(self.rows, "rows", minimum=9, maximum=4096)
@@ -89,14 +92,22 @@ class StudyOptions:
         validate.integer(self.max_test, "max_test", minimum=10)
         validate.integer(self.epochs, "epochs", minimum=1, maximum=1000)
         validate.integer(self.workers, "workers", minimum=1, maximum=64)
-        for v in self.noise_variances:
+        for v in (*self.noise_variances, *self.compare_variances):
             validate.number(v, "noise variance", minimum=0.0, exclusive_minimum=True)
+
+    @property
+    def policies(self) -> tuple[tuple[str, tuple[float, ...]], ...]:
+        """(policy, variances) pairs: the main policy with the whole sweep, then the comparisons."""
+        rest = tuple(p for p in dict.fromkeys(self.compare_policies) if p != self.adc_policy)
+        return ((self.adc_policy, self.noise_variances),) + tuple((p, self.compare_variances) for p in rest)
 
     @classmethod
     def quick(cls, **overrides) -> "StudyOptions":
-        """digits, one network, 2 noise seeds, sigma^2 in {0.03, 1}: about a minute of CPU."""
+        """digits, one network, 2 noise seeds, sigma^2 in {0.03, 1} at the `stat` policy, and the `same`
+        policy at 7 bits (ZEBRA's full-scale LSB 3 and 1.5 steps: lossy but above chance; at the
+        default 5 bits ZEBRA sits at chance, docs/accuracy.md): a couple of minutes of CPU."""
         base = dict(datasets=("digits",), train_seeds=1, noise_seeds=2, noise_variances=(0.03, 1.0), max_test=200,
-                    epochs=8)
+                    epochs=8, compare_policies=("same",), adc_bits=7, compare_variances=(0.03, 1.0))
         return cls(**{**base, **overrides})
 
 
@@ -183,29 +194,41 @@ def evaluate_network(task: tuple) -> dict:
     for scheme in opts.schemes:
         model = BehavioralModel.from_dict(model_docs[scheme])
         net = cim.CimNet(trained.net, model, calib, rows=opts.rows)
-        bits = cim.adc_bits(opts.adc_policy, scheme, opts.rows, bits=opts.adc_bits)
-        column = cim.Column.of(model, bits, opts.rows, unit_lsb=opts.adc_policy == "stat")
-        entry = {"adc_bits": bits, "adc_lsb_steps": column.fs_lsb, "adc_step_steps": column.lsb, "act_bits": net.act_bits,
-                 "quantized": _accuracy(net.logits(data.x_test), data.y_test),
-                 "clean": _accuracy(net.logits(data.x_test, column), data.y_test), "noise": {}}
-        cache: dict[float, list[float]] = {}  # noise sigma in steps -> accuracies (refs can coincide)
-        for ref in opts.noise_refs:
-            per_var = []
-            for k, var in enumerate(opts.noise_variances):
-                sigma = float(np.sqrt(var)) * (column.fs_lsb if ref == "adc-lsb" else 1.0)
-                if sigma not in cache:
-                    vals = []
-                    for s in range(opts.noise_seeds):
-                        rng = np.random.default_rng([train_seed, 7, s, int(round(sigma * 1e6))])
-                        mm = net.draw_mismatch(np.random.default_rng([train_seed, 999, s]))
-                        vals.append(_accuracy(net.logits(data.x_test, column, noise_y=sigma, rng=rng, mismatch=mm),
-                                              data.y_test))
-                    cache[sigma] = vals
-                per_var.append({"variance": var, "sigma_steps": sigma, "values": cache[sigma]})
-            entry["noise"][ref] = per_var
+        entry = {"act_bits": net.act_bits, "quantized": _accuracy(net.logits(data.x_test), data.y_test),
+                 "policies": {}}
+        for policy, variances in opts.policies:
+            entry["policies"][policy] = _noise_points(opts, net, model, policy, variances, data, train_seed)
         out["schemes"][scheme] = entry
     out["cpu_s"] = time.process_time() - t0
     return out
+
+
+def _noise_points(opts: StudyOptions, net, model: BehavioralModel, policy: str, variances: Sequence[float], data,
+                  train_seed: int) -> dict:
+    """One scheme at one ADC policy: clean accuracy and every (reference, variance) point.
+
+    Noise and mismatch draws depend only on (training seed, noise seed, sigma in steps), so
+    points with equal sigma (references that coincide, or policies) share their draws."""
+    bits = cim.adc_bits(policy, model.scheme, opts.rows, bits=opts.adc_bits)
+    column = cim.Column.of(model, bits, opts.rows, unit_lsb=policy == "stat")
+    entry = {"adc_bits": bits, "adc_lsb_steps": column.fs_lsb, "adc_step_steps": column.lsb,
+             "clean": _accuracy(net.logits(data.x_test, column), data.y_test), "noise": {}}
+    cache: dict[float, list[float]] = {}  # noise sigma in steps -> accuracies (refs can coincide)
+    for ref in opts.noise_refs:
+        per_var = []
+        for var in variances:
+            sigma = float(np.sqrt(var)) * (column.fs_lsb if ref == "adc-lsb" else 1.0)
+            if sigma not in cache:
+                vals = []
+                for s in range(opts.noise_seeds):
+                    rng = np.random.default_rng([train_seed, 7, s, int(round(sigma * 1e6))])
+                    mm = net.draw_mismatch(np.random.default_rng([train_seed, 999, s]))
+                    vals.append(_accuracy(net.logits(data.x_test, column, noise_y=sigma, rng=rng, mismatch=mm),
+                                          data.y_test))
+                cache[sigma] = vals
+            per_var.append({"variance": var, "sigma_steps": sigma, "values": cache[sigma]})
+        entry["noise"][ref] = per_var
+    return entry
 
 
 # --------------------------------------------------------------------------- study
@@ -217,49 +240,56 @@ def _stats(values: Sequence[float]) -> dict:
 
 
 def aggregate(opts: StudyOptions, runs: Sequence[Mapping]) -> list[dict]:
-    """Per data set and scheme: mean +- std over networks (references) and over networks
-    x noise seeds (noise points)."""
+    """Per data set, ADC policy and scheme: mean +- std over networks (references) and over
+    networks x noise seeds (noise points)."""
     rows = []
     for dataset in opts.datasets:
         mine = [r for r in runs if r["dataset"] == dataset]
-        for scheme in opts.schemes:
-            e = [r["schemes"][scheme] for r in mine]
-            row = {"dataset": dataset, "scheme": scheme, "adc_bits": e[0]["adc_bits"],
-                   "adc_lsb_steps": e[0]["adc_lsb_steps"], "adc_step_steps": e[0]["adc_step_steps"], "act_bits": e[0]["act_bits"],
-                   "float": _stats([r["float"] for r in mine]), "quantized": _stats([x["quantized"] for x in e]),
-                   "clean": _stats([x["clean"] for x in e]), "noise": {}}
-            for ref in opts.noise_refs:
-                row["noise"][ref] = [
-                    {"variance": var, "sigma_steps": e[0]["noise"][ref][k]["sigma_steps"],
-                     **_stats([v for x in e for v in x["noise"][ref][k]["values"]])}
-                    for k, var in enumerate(opts.noise_variances)]
-            rows.append(row)
+        for policy, variances in opts.policies:
+            for scheme in opts.schemes:
+                e = [r["schemes"][scheme]["policies"][policy] for r in mine]
+                row = {"dataset": dataset, "adc_policy": policy, "scheme": scheme, "adc_bits": e[0]["adc_bits"],
+                       "adc_lsb_steps": e[0]["adc_lsb_steps"], "adc_step_steps": e[0]["adc_step_steps"],
+                       "act_bits": mine[0]["schemes"][scheme]["act_bits"],
+                       "float": _stats([r["float"] for r in mine]),
+                       "quantized": _stats([r["schemes"][scheme]["quantized"] for r in mine]),
+                       "clean": _stats([x["clean"] for x in e]), "noise": {}}
+                for ref in opts.noise_refs:
+                    row["noise"][ref] = [
+                        {"variance": var, "sigma_steps": e[0]["noise"][ref][k]["sigma_steps"],
+                         **_stats([v for x in e for v in x["noise"][ref][k]["values"]])}
+                        for k, var in enumerate(variances)]
+                rows.append(row)
     return rows
 
 
 def ordering_verdicts(opts: StudyOptions, rows: Sequence[Mapping], variance: float = 0.03) -> list[dict]:
-    """Does 8-8 >~ ZEBRA >> 4-4 hold at `variance`, per data set and noise reference?"""
-    if variance not in opts.noise_variances or not {"int4", "int8", "zebra-i", "zebra-ii"} <= set(opts.schemes):
+    """Does 8-8 >~ ZEBRA >> 4-4 hold at `variance`, per data set, ADC policy and noise reference?"""
+    if not {"int4", "int8", "zebra-i", "zebra-ii"} <= set(opts.schemes):
         return []
     out = []
     for dataset in opts.datasets:
-        for ref in opts.noise_refs:
-            acc = {}
-            for r in rows:
-                if r["dataset"] == dataset:
-                    point = next(p for p in r["noise"][ref] if p["variance"] == variance)
-                    acc[r["scheme"]] = 100 * point["mean"]
-            zebra = [acc["zebra-i"], acc["zebra-ii"]]
-            near = all(acc["int8"] >= z - ORDER_TOL_PP for z in zebra)
-            gap = all(z - acc["int4"] >= ORDER_GAP_PP for z in zebra)
-            words = (f"{dataset}, noise {variance:g} x ({ref}): 8-8 {acc['int8']:.1f} %, ZEBRA-I {acc['zebra-i']:.1f} %, "
-                     f"ZEBRA-II {acc['zebra-ii']:.1f} %, 4-4 {acc['int4']:.1f} % -> the seeds' ordering "
-                     + ("reproduces" if near and gap else "does not reproduce")
-                     + f" (8-8 >~ ZEBRA {'holds' if near else 'fails'}, ZEBRA >> 4-4 "
-                     + f"{'holds' if gap else 'fails'}; seeds: 94.2 / 93.7 / 93.3 / 80.1 %)")
-            out.append({"dataset": dataset, "noise_ref": ref, "variance": variance, "accuracy_pct": acc,
-                        "int8_near_zebra": near, "zebra_far_above_int4": gap, "reproduces": near and gap,
-                        "text": words})
+        for policy, variances in opts.policies:
+            if variance not in variances:
+                continue
+            mine = [r for r in rows if r["dataset"] == dataset and r["adc_policy"] == policy]
+            bits = "/".join(str(r["adc_bits"]) for r in mine)
+            for ref in opts.noise_refs:
+                acc = {r["scheme"]: 100 * next(p for p in r["noise"][ref] if p["variance"] == variance)["mean"]
+                       for r in mine}
+                zebra = [acc["zebra-i"], acc["zebra-ii"]]
+                near = all(acc["int8"] >= z - ORDER_TOL_PP for z in zebra)
+                gap = all(z - acc["int4"] >= ORDER_GAP_PP for z in zebra)
+                words = (f"{dataset}, R={opts.rows}, ADC {policy} ({bits} bits for "
+                         f"{'/'.join(r['scheme'] for r in mine)}), noise {variance:g} x ({ref})²: "
+                         f"8-8 {acc['int8']:.1f} %, ZEBRA-I {acc['zebra-i']:.1f} %, "
+                         f"ZEBRA-II {acc['zebra-ii']:.1f} %, 4-4 {acc['int4']:.1f} % -> the seeds' ordering "
+                         + ("reproduces" if near and gap else "does not reproduce")
+                         + f" (8-8 >~ ZEBRA {'holds' if near else 'fails'}, ZEBRA >> 4-4 "
+                         + f"{'holds' if gap else 'fails'}; seeds: 94.2 / 93.7 / 93.3 / 80.1 %)")
+                out.append({"dataset": dataset, "adc_policy": policy, "noise_ref": ref, "variance": variance,
+                            "accuracy_pct": acc, "int8_near_zebra": near, "zebra_far_above_int4": gap,
+                            "reproduces": near and gap, "text": words})
     return out
 
 
@@ -297,8 +327,10 @@ def run_study(opts: StudyOptions, models: Mapping[str, BehavioralModel], *, prog
                          "else 8); im2col, chunks of R rows (depthwise: 9 rows); each cycle and bit column through "
                          "the fitted column model (gain/offset calibrated out, pooled cubic INL, Monte Carlo "
                          "gain/offset spread per physical column when fitted) + Gaussian noise + ADC, shift-add",
-            "adc": f"policy {opts.adc_policy}" + (f" ({opts.adc_bits} bits)" if opts.adc_policy == "same"
-                                                   and opts.adc_bits else "")
+            "adc": f"policy {opts.adc_policy} with every noise variance; "
+                   + ", ".join(p for p, _ in opts.policies[1:]) + " at variances "
+                   + ", ".join(f"{v:g}" for v in opts.compare_variances)
+                   + (f"; `same` at {opts.adc_bits} bits" if opts.adc_bits else "")
                    + "; `stat`: LSB one step, clipping at +-2^(B-1) steps; otherwise the ADC spans the column's full scale +-FS (FS = R*L*largest cap ratio steps): full-scale LSB "
                    "2*FS/2^B, quantization step max(1, 2*FS/2^B) steps (lossless when 2^B > 2*FS)",
             "adc_bits_source": "netlistgen.analysis.macro.adc_bits (the macro model's policy: one design point "
@@ -333,23 +365,30 @@ def _pct(s: Mapping) -> str:
     return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
 
 
+def _policies(opts: Mapping) -> list[tuple[str, list[float]]]:
+    """(policy, variances) of a stored study's options (StudyOptions.policies, from JSON)."""
+    rest = [p for p in dict.fromkeys(opts.get("compare_policies", ())) if p != opts["adc_policy"]]
+    return [(opts["adc_policy"], list(opts["noise_variances"]))] + [(p, list(opts["compare_variances"])) for p in rest]
+
+
 def table(doc: Mapping) -> str:
-    """Markdown: one table per data set and noise reference (accuracy %, mean ± std)."""
+    """Markdown: one table per data set, ADC policy and noise reference (accuracy %, mean ± std)."""
     opts = doc["options"]
     parts = []
     for dataset in opts["datasets"]:
-        for ref in opts["noise_refs"]:
-            head = ["scheme", "ADC bits", "ADC FS LSB (steps)", "float", "quantized", "clean"] + \
-                [f"σ²={v:g}" for v in opts["noise_variances"]]
-            lines = [f"### {dataset}, noise in units of {ref} ({NOISE_REFS[ref]})", "",
-                     "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-            for r in doc["results"]:
-                if r["dataset"] != dataset:
-                    continue
-                cells = [r["scheme"], str(r["adc_bits"]), f"{r['adc_lsb_steps']:.2f}", _pct(r["float"]),
-                         _pct(r["quantized"]), _pct(r["clean"])] + [_pct(p) for p in r["noise"][ref]]
-                lines.append("| " + " | ".join(cells) + " |")
-            parts.append("\n".join(lines))
+        for policy, variances in _policies(opts):
+            for ref in opts["noise_refs"]:
+                head = ["scheme", "ADC bits", "ADC FS LSB (steps)", "float", "quantized", "clean"] + \
+                    [f"σ²={v:g}" for v in variances]
+                lines = [f"### {dataset}, R={opts['rows']}, ADC policy {policy}, noise in units of {ref} "
+                         f"({NOISE_REFS[ref]})", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+                for r in doc["results"]:
+                    if r["dataset"] != dataset or r["adc_policy"] != policy:
+                        continue
+                    cells = [r["scheme"], str(r["adc_bits"]), f"{r['adc_lsb_steps']:.2f}", _pct(r["float"]),
+                             _pct(r["quantized"]), _pct(r["clean"])] + [_pct(p) for p in r["noise"][ref]]
+                    lines.append("| " + " | ".join(cells) + " |")
+                parts.append("\n".join(lines))
     verdicts = [v["text"] for v in doc.get("ordering_at_0.03", [])]
     if verdicts:
         parts.append("### The seeds' ordering at 0.03\n\n" + "\n".join(f"- {t}" for t in verdicts))
@@ -372,8 +411,8 @@ def write_study(doc: Mapping, out: str | Path) -> dict[str, Path]:
              f"{doc['timing']['cpu_s_networks']:.0f} s"]
     write_atomic(paths["markdown"], "\n".join(text) + "\n")
     opts = doc["options"]
-    for dataset in opts["datasets"]:
-        rows = [r for r in doc["results"] if r["dataset"] == dataset]
+    for dataset in opts["datasets"]:  # the main policy's sweep
+        rows = [r for r in doc["results"] if r["dataset"] == dataset and r["adc_policy"] == opts["adc_policy"]]
         for ref in opts["noise_refs"]:
             series = [{"label": f"{r['scheme']} ({r['adc_bits']} b ADC)",
                        "noise": [p["variance"] for p in r["noise"][ref]],
@@ -386,3 +425,135 @@ def write_study(doc: Mapping, out: str | Path) -> dict[str, Path]:
                 float_accuracy=rows[0]["float"]["mean"] if rows else None,
                 title=f"{dataset}: MobileNetV2-style CNN, R={opts['rows']}, ADC {opts['adc_policy']}")
     return paths
+
+
+# --------------------------------------------------------------------------- stored results (report paper)
+
+_ROW_KEYS = {"dataset", "adc_policy", "scheme", "adc_bits", "adc_lsb_steps", "adc_step_steps", "act_bits", "float",
+             "quantized", "clean", "noise"}
+
+
+def _fraction(value, where: str) -> float:
+    return validate.number(value, where, minimum=0.0, maximum=1.0)
+
+
+def load_results(path: str | Path) -> dict:
+    """A study's accuracy_cnn.json, read size-capped and checked field by field (options
+    through StudyOptions, every accuracy in [0, 1]); any defect is one line naming it."""
+    from netlistgen.core.config import MAX_DOCUMENT_BYTES, MAX_NESTING, _depth, existing_file
+
+    p = existing_file(path, "accuracy results")
+    where = f"accuracy results {str(p)!r}"
+    try:
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+        if len(raw) > MAX_DOCUMENT_BYTES:
+            raise NetlistgenError(f"{where} is larger than {MAX_DOCUMENT_BYTES} bytes")
+        doc = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise NetlistgenError(f"{where} is not readable JSON: {str(exc)[:200]}") from None
+    if not isinstance(doc, dict) or _depth(doc) > MAX_NESTING:
+        raise NetlistgenError(f"{where}: top level must be an object (nesting <= {MAX_NESTING})")
+    for key in ("options", "results"):
+        if key not in doc:
+            raise NetlistgenError(f"{where}: missing {key!r} (not a `netlistgen accuracy --net mobilenet` output?)")
+    opts_doc = doc["options"]
+    if not isinstance(opts_doc, dict) or set(opts_doc) - set(StudyOptions.__dataclass_fields__):
+        raise NetlistgenError(f"{where}: 'options' is not a StudyOptions object")
+    try:
+        opts = StudyOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in opts_doc.items()})
+    except TypeError as exc:
+        raise NetlistgenError(f"{where}: bad options: {exc}") from None
+    variances = dict(opts.policies)
+    if not isinstance(doc["results"], list) or not doc["results"]:
+        raise NetlistgenError(f"{where}: 'results' must be a non-empty list")
+    for k, r in enumerate(doc["results"]):
+        at = f"{where}: results[{k}]"
+        if not isinstance(r, dict) or set(r) != _ROW_KEYS:
+            raise NetlistgenError(f"{at} must have exactly the keys {', '.join(sorted(_ROW_KEYS))}")
+        if r["dataset"] not in opts.datasets or r["scheme"] not in opts.schemes or r["adc_policy"] not in variances:
+            raise NetlistgenError(f"{at}: data set {r['dataset']!r}, scheme {r['scheme']!r} or policy "
+                                  f"{r['adc_policy']!r} is not in the study's options")
+        validate.integer(r["adc_bits"], f"{at} adc_bits", minimum=1, maximum=24)
+        for name in ("float", "quantized", "clean"):
+            if not isinstance(r[name], dict):
+                raise NetlistgenError(f"{at} {name} must be an object with mean and std")
+            _fraction(r[name].get("mean"), f"{at} {name} mean")
+        if not isinstance(r["noise"], dict) or set(r["noise"]) != set(opts.noise_refs):
+            raise NetlistgenError(f"{at} noise must have the references {', '.join(opts.noise_refs)}")
+        for ref, points in r["noise"].items():
+            if not isinstance(points, list) or [p.get("variance") if isinstance(p, dict) else None
+                                                for p in points] != list(variances[r["adc_policy"]]):
+                raise NetlistgenError(f"{at} noise {ref!r}: one point per variance "
+                                      f"{list(variances[r['adc_policy']])} expected")
+            for p in points:
+                _fraction(p.get("mean"), f"{at} noise {ref!r} mean")
+                _fraction(p.get("std"), f"{at} noise {ref!r} std")
+    return doc
+
+
+def paper_section(doc: Mapping, macro_doc: Mapping, *, variance: float = 0.03, ref: str = "unit") -> dict:
+    """The CNN study in `report paper`: accuracy-vs-sigma^2 curves per scheme (the main
+    policy), and one (TOPS/W, accuracy) point per scheme and ADC policy, the TOPS/W from
+    the macro model at the same R and bits (refused when the bits differ: then the pair
+    would not be one design point)."""
+    opts = doc["options"]
+    if opts["rows"] != macro_doc["rows"]:
+        raise NetlistgenError(f"accuracy results are at R={opts['rows']}, the macro at R={macro_doc['rows']}: "
+                              "run the study at the report's --rows")
+    if ref not in opts["noise_refs"]:
+        raise NetlistgenError(f"accuracy results have no {ref!r} noise reference")
+    points = []
+    for r in doc["results"]:
+        blk = macro_doc["policies"].get(r["adc_policy"])
+        if blk is None or r["scheme"] not in blk["schemes"]:
+            continue
+        if blk["bits"][r["scheme"]] != r["adc_bits"]:
+            raise NetlistgenError(f"accuracy results: {r['scheme']} at policy {r['adc_policy']} used a "
+                                  f"{r['adc_bits']}-bit ADC, the macro model {blk['bits'][r['scheme']]} bits")
+        at = next((p for p in r["noise"][ref] if p["variance"] == variance), None)
+        if at is None:
+            continue
+        points.append({"dataset": r["dataset"], "adc_policy": r["adc_policy"], "scheme": r["scheme"],
+                       "adc_bits": r["adc_bits"], "tops_per_w": blk["schemes"][r["scheme"]]["tops_per_w"],
+                       "accuracy": at["mean"], "accuracy_std": at["std"], "clean": r["clean"]["mean"]})
+    curves = [r for r in doc["results"] if r["adc_policy"] == opts["adc_policy"]]
+    return {"options": opts, "variance": variance, "noise_ref": ref, "adc_model": macro_doc["adc_model"],
+            "points": points, "curves": curves, "ordering": doc.get("ordering_at_0.03", [])}
+
+
+def paper_plots(section: Mapping, out: str | Path) -> dict[str, Path]:
+    """accuracy_cnn_<data>.png (accuracy vs sigma^2, a curve per scheme) and
+    accuracy_tops.png (accuracy against TOPS/W, one marker per scheme and policy)."""
+    from netlistgen.analysis.plots import accuracy_vs_noise, tradeoff_scatter
+
+    out, opts, ref = Path(out), section["options"], section["noise_ref"]
+    paths = {}
+    for dataset in opts["datasets"]:
+        rows = [r for r in section["curves"] if r["dataset"] == dataset]
+        paths[f"accuracy_cnn_{dataset}"] = accuracy_vs_noise(
+            [{"label": f"{r['scheme']} ({r['adc_bits']} b ADC)", "noise": [p["variance"] for p in r["noise"][ref]],
+              "mean": [p["mean"] for p in r["noise"][ref]], "std": [p["std"] for p in r["noise"][ref]],
+              "clean": r["clean"]["mean"]} for r in rows],
+            out / f"accuracy_cnn_{dataset}.png", noise_label=f"noise variance σ² in ({ref})² — {NOISE_REFS[ref]}",
+            float_accuracy=rows[0]["float"]["mean"] if rows else None,
+            title=f"{dataset}: MobileNetV2-style CNN, R={opts['rows']}, ADC {opts['adc_policy']}")
+    paths["accuracy_tops"] = tradeoff_scatter(
+        [{"label": f"{p['scheme']} {p['adc_policy']} ({p['dataset']})", "group": p["adc_policy"],
+          "x": p["tops_per_w"], "y": p["accuracy"], "yerr": p["accuracy_std"]} for p in section["points"]],
+        out / "accuracy_tops.png", x_label=f"TOPS/W (macro model, ADC {section['adc_model']})",
+        y_label=f"accuracy at σ²={section['variance']:g} ({ref})² (%)",
+        title=f"One design point per scheme and ADC policy, R={opts['rows']}")
+    return paths
+
+
+def paper_markdown(section: Mapping) -> list[str]:
+    """Lines for paper.md: the (TOPS/W, accuracy) table and the ordering verdicts."""
+    lines = [f"## CNN accuracy at the macro's design point (R={section['options']['rows']}, "
+             f"σ²={section['variance']:g} in ({section['noise_ref']})²)", "",
+             "| data set | ADC policy | scheme | ADC bits | TOPS/W | accuracy (%) | clean (%) |", "|---|---|---|---|---|---|---|"]
+    for p in section["points"]:
+        lines.append(f"| {p['dataset']} | {p['adc_policy']} | {p['scheme']} | {p['adc_bits']} | {p['tops_per_w']:.1f} | "
+                     f"{100 * p['accuracy']:.1f} ± {100 * p['accuracy_std']:.1f} | {100 * p['clean']:.1f} |")
+    lines += [""] + [f"- {v['text']}" for v in section["ordering"]]
+    return lines

@@ -237,6 +237,7 @@ class PaperOptions:
     adc_model: str = "hwcomponents"  # macro.ADC_MODELS key of the headline macro numbers
     adc_policy: str = "same"  # macro.BIT_POLICIES key of the headline macro numbers
     adc_share: int = 8  # GBLs per ADC
+    accuracy_results: str | None = None  # a CNN study's accuracy_cnn.json (studies/accuracy_cnn.py), not rerun
 
     def __post_init__(self) -> None:
         macro.get_adc_model(self.adc_model, check=True)
@@ -309,6 +310,10 @@ def markdown(doc: dict) -> str:
         lines.append(f"| {r['metric']} | {r['pair']} | {r['ours']:.3f} | {r['seeds']:.3f} | {r['ours_over_seeds']:.2f} |")
     if doc.get("macro"):
         lines += macro_markdown(doc["macro"])
+    if doc.get("accuracy_cnn"):
+        from netlistgen.studies.accuracy_cnn import paper_markdown
+
+        lines += [""] + paper_markdown(doc["accuracy_cnn"])
     lines += ["", "## Where we disagree, and why", ""] + [f"- {n}" for n in doc["notes"]]
     lines += ["", "## How each number is obtained", ""] + [f"- {n}" for n in doc["method"]]
     if doc.get("plots"):
@@ -525,6 +530,11 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
 
     workdir = Path(workdir)
     tech = load_technology(opts.technology)
+    cnn_doc = None
+    if opts.accuracy_results:  # checked before any simulation
+        from netlistgen.studies import accuracy_cnn
+
+        cnn_doc = accuracy_cnn.load_results(opts.accuracy_results)
     netlists, results, errors = simulate_schemes(opts, workdir / "jobs", progress=progress, **run_kw)
     if errors:
         name, msg = next(iter(errors.items()))
@@ -567,6 +577,11 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
     ratios = ratio_rows(table)
     macro_doc = macro_section(macro_facts(measured, tech, opts, cycle_s), opts)
     macro_doc["findings"] = macro_findings(macro_doc)
+    cnn = None
+    if cnn_doc is not None:
+        from netlistgen.studies import accuracy_cnn
+
+        cnn = accuracy_cnn.paper_section(cnn_doc, macro_doc)
     conversions = {s: netlists[s].spec.n_bits * measured[s]["input_cycles"] for s in SCHEMES}
     notes = [
         "GBL conversions per full-precision MAC column (bit columns x input cycles): "
@@ -626,6 +641,7 @@ def build(opts: PaperOptions, workdir, *, progress: bool = True, **run_kw) -> di
         "method": method,
         "models": {s: m.to_dict() for s, m in models.items()},
         "macro": macro_doc,
+        "accuracy_cnn": cnn,
         "_results": results,
     }
 
@@ -655,6 +671,10 @@ def write(doc: dict, out) -> dict[str, Path]:
         out / "energy.png", title="Energy per full-precision operation (1 MAC = 2 OPs)")
     if doc.get("macro"):
         paths.update(macro_plots(doc["macro"], out))
+    if doc.get("accuracy_cnn"):
+        from netlistgen.studies import accuracy_cnn
+
+        paths.update(accuracy_cnn.paper_plots(doc["accuracy_cnn"], out))
     doc["plots"] = {k: str(v) for k, v in paths.items()}
     paths["json"] = out / "paper.json"
     write_json(paths["json"], doc, indent=1)
