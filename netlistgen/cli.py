@@ -453,7 +453,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with the same one-line error format as every other bad input (exit 2)."""
+    """argparse with the same one-line error format as every other bad input (exit 2).
+
+    """
 
     def error(self, message: str):  # type: ignore[override]
         choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
@@ -620,12 +622,16 @@ def _behavioural_args(p: argparse.ArgumentParser, rows: str, cycles: str, out: s
     p.add_argument("--out", default=out)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser; with `command`, the parser of that subcommand only (main: the
+    invoked one), else of all of them (for --help and the list of choices)."""
     from netlistgen.circuits.schemes import COMPARED
 
     parser = _Parser(prog="netlistgen", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"netlistgen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    if command is not None:
+        sub.add_parser = _declaring_only(sub.add_parser, command)
 
     p = sub.add_parser("generate", help="generate an array netlist, its op-point deck and manifest")
     _generate_args(p)
@@ -785,6 +791,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mc", help="Monte Carlo results JSON for the mismatch distribution")
     p.add_argument("--out", default="model.json")
     p.set_defaults(func=cmd_model)
+    if command is not None and command not in sub.choices:  # unknown or no command: argparse lists them all
+        return build_parser()
     return parser
 
 
@@ -839,11 +847,35 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
+class _Unbuilt:
+    """Stands in for the parser of a subcommand that was not invoked: every declaration
+    on it is ignored (declaring all 16 parsers cost ~0.1 CPU s, a tenth of a small
+    simulation)."""
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: self
+
+
+def _declaring_only(add_parser, command: str):
+    """add_parser that builds only `command`'s parser (see build_parser)."""
+
+    def add(name, **kwargs):
+        return add_parser(name, **kwargs) if name == command else _Unbuilt()
+
+    return add
+
+
+def _invoked_command(argv: list[str]) -> str:
+    """The subcommand named in argv (its first word not starting with '-'), or ''."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
-    parser = build_parser()
-    args = parser.parse_args(_join_negative_values(sys.argv[1:] if argv is None else list(argv)))
+    argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(_invoked_command(argv))
+    args = parser.parse_args(argv)
     warnings.formatwarning = _warning_line
     try:
         return args.func(args)

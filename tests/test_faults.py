@@ -60,13 +60,6 @@ def one_line_error(code: int, err: str, *needles: str) -> str:
     return lines[0]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_version_cache():
-    runner._versions.clear()
-    yield
-    runner._versions.clear()
-
-
 # ------------------------------------------------------------------ broken installs
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tomllib
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError
@@ -140,9 +139,12 @@ def parse_document(text: str, fmt: str, where: str) -> object:
     DocumentError starting with `where` (e.g. "config file 'a.toml'")."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"{where} is larger than {MAX_DOCUMENT_BYTES} bytes")
-    errors: tuple[type[BaseException], ...] = (tomllib.TOMLDecodeError, json.JSONDecodeError)
+    errors: tuple[type[BaseException], ...] = (json.JSONDecodeError,)
     try:
         if fmt == "toml":
+            import tomllib  # here, not at import: a simulate without a config file never parses TOML
+
+            errors += (tomllib.TOMLDecodeError,)
             data = tomllib.loads(text)
         elif fmt == "yaml":
             import yaml
