@@ -4,12 +4,11 @@ user string reaching a netlist."""
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
 
-from fuzz_support import run_cli
+from netlistgen.fuzzing import run_cli
 
 HOSTILE = [
     "x\n.control\nshell touch /tmp/pwned\n.endc",
@@ -225,6 +224,7 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 def test_reader_closing_the_pipe_is_not_a_traceback(installed):
+    """`netlistgen pdk show sky130 | head -0`: the reader is gone before the write."""
     proc = subprocess.Popen([NETLISTGEN, "pdk", "show", "sky130"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()  # like `| head` exiting before the output is written
     err = proc.stderr.read().decode()
@@ -277,22 +277,6 @@ def test_generate_over_a_planted_array_link_keeps_the_netlist_inside(tmp_path, c
     op = (out / "op.sp").read_text()
     assert str(tmp_path / "evil.sp") not in op and f'"{out / "array.sp"}"' in op
     assert (tmp_path / "evil.sp").read_text() == "* outside\n" and not (out / "array.sp").is_symlink()
-
-
-def test_closed_pipe_ends_quietly(tmp_path):
-    """`netlistgen pdk show ptm45 | head -0`: the reader is gone before the write."""
-    import subprocess
-    import sys
-
-    read_end, write_end = os.pipe()
-    os.close(read_end)
-    try:
-        proc = subprocess.run([sys.executable, "-m", "netlistgen.cli", "pdk", "show", "ptm45"], stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=120)
-    finally:
-        os.close(write_end)
-    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
-    assert proc.returncode == 141
 
 
 def test_temperature_reaches_decks_and_manifest(tmp_path, installed):

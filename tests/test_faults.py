@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzz_support import run_cli
+from netlistgen.fuzzing import run_cli
 from netlistgen.sim import runner
 from netlistgen.core.errors import OutputError, SimulationError
 from netlistgen.circuits.generate import GenerateOptions, build

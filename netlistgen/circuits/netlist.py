@@ -25,7 +25,7 @@ from netlistgen.core import validate
 from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
-from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.errors import NetlistgenError, one_line
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.tech.flatten import FlatDevice, Size
 from netlistgen.tech.technology import Technology
@@ -362,8 +362,7 @@ def build_netlist(
         try:
             cell_text = env.get_template(kind.template).render(common)
         except jinja2.TemplateError as exc:
-            detail = " ".join(str(exc).split())[:200]
-            raise NetlistgenError(f"{where}: {type(exc).__name__}: {detail}") from None
+            raise NetlistgenError(f"{where}: {type(exc).__name__}: {one_line(exc, 200)}") from None
         check_cell_text(cell_text, kind, spec.has_pattern_bit, where)
     n_levels = 2 * design.levels + 1
     siu_nets = [

@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from netlistgen.core import validate
-from netlistgen.core.config import read_document
+from netlistgen.core.config import check_keys, read_document
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.paths import cache_dir, cache_dir_problem
@@ -115,11 +115,7 @@ class _Desc:
         return node
 
     def check_keys(self, key: str, node: dict, allowed: Iterable[str]) -> None:
-        allowed = tuple(allowed)
-        for k in node:
-            if k not in allowed:
-                where = f"{key}.{k}" if key else k
-                raise NetlistgenError(f"{self.path}: unknown key {where!r} (allowed in [{key or 'top level'}]: {', '.join(allowed)})")
+        check_keys(node, allowed, str(self.path), prefix=f"{key}." if key else "")
 
     @staticmethod
     def _get(node: dict, key: str, required: bool, default: object, path: Path) -> object:
