@@ -316,7 +316,6 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     `specs` (a spec file or loaded specs, analysis.specs) is read before any job runs and
     checked against the rows; a failing limit makes the run not `passed`."""
     from netlistgen.analysis.report import summarize
-    from netlistgen.analysis.specs import check as check_specs
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
 
@@ -335,7 +334,11 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
             if label in results]
-    verdicts = check_specs(specs, rows) if specs is not None and rows else None
+    verdicts = None
+    if specs is not None and rows:
+        from netlistgen.analysis.specs import check as check_specs
+
+        verdicts = check_specs(specs, rows)
     sim = SimulationRun(rows, results, errors, time.perf_counter() - start, spec_verdicts=verdicts)
     if write and rows:
         sim = dataclasses.replace(sim, paths=sim.write(out, plots=plots))
