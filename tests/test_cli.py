@@ -172,12 +172,12 @@ try:
     code = main(sys.argv[1:])
 except SystemExit as exc:
     code = exc.code
-print(sorted({m.split('.')[0] for m in sys.modules}), code)
+print(sorted(sys.modules), code)
 """
 
 
 def imported_after(tmp_path, *argv: str) -> tuple[set[str], int]:
-    """Top-level modules loaded by one CLI call in a fresh interpreter, and its exit code."""
+    """Modules (full dotted names) loaded by one CLI call in a fresh interpreter, and its exit code."""
     import ast
     import subprocess
     import sys
@@ -206,6 +206,26 @@ def test_cached_simulate_without_plots_stays_light(tmp_path, installed):
         json.loads((tmp_path / "a/results.json").read_text())["results"][0]["snr_db"]
     with_plots, code = imported_after(tmp_path, *argv[:-1], "--out", "c")  # plots: matplotlib, only now
     assert code == 0 and "matplotlib" in with_plots and (tmp_path / "c/transfer.png").is_file()
+
+
+@pytest.mark.ngspice
+def test_simulate_loads_only_what_it_needs(tmp_path, installed):
+    """Issue 10 (CLI fixed cost): a real simulate run imports no pool, Dask, installer or
+    flattener plumbing, and no numpy.ma."""
+    mods, code = imported_after(tmp_path, "simulate", "--scheme", "zebra-i", "--rows", "2", "--cols", "1",
+                                "--cycles", "4", "--energy-cycles", "0", "--no-cache", "--no-plots", "--out", "a")
+    assert code == 0 and "numpy" in mods and "netlistgen.sim.executor" in mods
+    unneeded = {"multiprocessing", "concurrent.futures.process", "socket", "uuid", "platform", "difflib", "numpy.ma",
+                "netlistgen.tech.installer", "netlistgen.tech.flatten", "netlistgen.analysis.specs"}
+    assert not mods & unneeded, mods & unneeded
+
+
+def test_parser_of_the_invoked_command_parses_like_the_full_one():
+    from netlistgen.cli import build_parser
+
+    argv = ["simulate", "--scheme", "int4", "--rows", "3", "--no-plots", "--jobs", "2"]
+    assert vars(build_parser("simulate").parse_args(argv)) == vars(build_parser().parse_args(argv))
+    assert build_parser("nonsense").format_help() == build_parser().format_help()  # unknown: every choice listed
 # ------------------------------------------------------------------ state the tool does not own (issue 13)
 
 import subprocess  # noqa: E402
