@@ -211,9 +211,11 @@ class SimulationRun:
     @property
     def spec_failed(self) -> int:
         """How many spec limits fail (0 without a spec)."""
+        if not self.spec_verdicts:
+            return 0
         from netlistgen.analysis.specs import summary
 
-        return summary(self.spec_verdicts)["failed"] if self.spec_verdicts else 0
+        return summary(self.spec_verdicts)["failed"]
 
     @property
     def labels(self) -> list[str]:

@@ -212,10 +212,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _print_spec_check(verdicts: list[dict] | None) -> None:
-    from netlistgen.analysis.specs import summary, table as spec_table
-
     if verdicts is None:
         return
+    from netlistgen.analysis.specs import summary, table as spec_table
+
     s = summary(verdicts)
     print(f"\nspec check: {s['passed']} of {s['checked']} limits pass"
           + (f"; failing: {', '.join(s['failing_cases'])}" if s["failing_cases"] else ""))

@@ -215,7 +215,7 @@ def test_simulate_loads_only_what_it_needs(tmp_path, installed):
     mods, code = imported_after(tmp_path, "simulate", "--scheme", "zebra-i", "--rows", "2", "--cols", "1",
                                 "--cycles", "4", "--energy-cycles", "0", "--no-cache", "--no-plots", "--out", "a")
     assert code == 0 and "numpy" in mods and "netlistgen.sim.executor" in mods
-    unneeded = {"multiprocessing", "concurrent.futures.process", "socket", "uuid", "platform", "difflib", "numpy.ma",
+    unneeded = {"multiprocessing", "concurrent.futures.process", "socket", "uuid", "difflib", "numpy.ma",
                 "netlistgen.tech.installer", "netlistgen.tech.flatten", "netlistgen.analysis.specs"}
     assert not mods & unneeded, mods & unneeded
 
