@@ -12,12 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
-import sys
-import tempfile
 import time
 
+from bench_paper import run_report  # the script's own directory is on sys.path
 from netlistgen.analysis import macro
 from netlistgen.studies import paper
 
@@ -27,15 +24,7 @@ def main() -> None:
     ap.add_argument("--out", help="output directory (default: a temporary one)")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    out = args.out or tempfile.mkdtemp(prefix="paper-")
-    load0 = os.getloadavg()[0]
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "netlistgen.cli", "report", "paper", "--out", out],
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode != 0:
-        raise SystemExit(f"report paper failed ({proc.returncode}): {proc.stderr.strip()[-500:]}")
+    out, wall, ru, load0 = run_report(args.out)
     doc = json.loads(open(os.path.join(out, "paper.json")).read())
     m = doc["macro"]
     facts = {name: macro.ArrayFacts(**f) for name, f in m["facts"].items()}

@@ -28,22 +28,22 @@ import traceback
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis import strategies as st
+
+from netlistgen import fuzzing as fs
+from netlistgen.core import files
+from netlistgen.sim import runner
+from netlistgen.core.errors import NetlistgenError, SimulationError
+from netlistgen.circuits.generate import GenerateOptions, build, generate
+from netlistgen.sim.rawfile import read_raw
+from netlistgen.sim.executor import run_jobs
+from netlistgen.sim.simulate import Job
+from netlistgen.circuits.testbench import random_stimulus
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-import fuzz_support as fs  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import seed as hypothesis_seed  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from netlistgen.core import files  # noqa: E402
-from netlistgen.sim import runner  # noqa: E402
-from netlistgen.core.errors import NetlistgenError, SimulationError  # noqa: E402
-from netlistgen.circuits.generate import GenerateOptions, build, generate  # noqa: E402
-from netlistgen.sim.rawfile import read_raw  # noqa: E402
-from netlistgen.sim.executor import run_jobs  # noqa: E402
-from netlistgen.sim.simulate import Job  # noqa: E402
-from netlistgen.circuits.testbench import random_stimulus  # noqa: E402
+FIXTURES = ROOT / "tests" / "fixtures"  # data files read by the campaign (no code imported from tests/)
 
 REAL_NGSPICE = shutil.which("ngspice")
 
@@ -126,7 +126,7 @@ def fuzz(examples: int, seed: int) -> Tally:
            value=st.one_of(fs.hostile_text(), st.lists(fs.hostile_text(), max_size=2), st.floats()))
     def descriptor(key, value):
         with tmp() as d:
-            tally.run(f"technology descriptor {key}", value, lambda: fs.fuzz_descriptor(Path(d), key, value))
+            tally.run(f"technology descriptor {key}", value, lambda: fs.fuzz_descriptor(Path(d), key, value, fixtures=FIXTURES))
 
     @hypothesis_seed(seed)
     @cfg
@@ -462,7 +462,7 @@ def state_faults(n: int, rng: random.Random) -> list[FaultResult]:
     out.append(r)
 
     r = FaultResult("model file with simulator commands (user technology; .control, *#, .exec, split lines, ...)")
-    fixtures = ROOT / "tests" / "fixtures"
+    fixtures = FIXTURES
     for k in range(n * 2):
         tech = d / f"tech{k}"
         tech.mkdir()
@@ -579,7 +579,7 @@ def render(tally: Tally, fault_results: list[FaultResult], args, seconds: float)
         " weights files — is fed newlines, `.control`/`.endc`, `shell`, `.include /etc/passwd`, `$(...)`,"
         " backticks, Jinja `{{ }}`, NUL, bidi/unicode, 5000-character values, NaN/inf and random unicode"
         " (hypothesis). Contract: either one line on stderr, exit code 2 and nothing written, or success where"
-        " every written SPICE file passes the *netlist oracle* (`tests/fuzz_support.py`: each line must match the"
+        " every written SPICE file passes the *netlist oracle* (`netlistgen/fuzzing.py`: each line must match the"
         " template grammar — element lines by prefix, `.subckt/.ends/.model/.options`, quoted safe absolute"
         " `.include`/`.lib` paths, exactly one `.control` block in decks with whitelisted commands) and contains"
         " no payload marker.",

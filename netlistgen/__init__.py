@@ -8,8 +8,10 @@ light.
 
 __version__ = "0.1.0"
 
-_API = ("GenerateResult", "PaperReport", "RegressionReport", "RunSettings", "Sampling", "SimulationRun", "demo",
-        "generate", "options", "paper_report", "plot_transfer", "regress", "simulate", "simulate_many")
+_API = ("GenerateResult", "ModelFit", "MonteCarloRun", "OperatingPointCheck", "PaperReport", "RegressionReport",
+        "RunSettings", "Sampling", "SchemeModels", "SimulationRun", "StudyReport", "accuracy", "accuracy_cnn", "check",
+        "demo", "fit_model", "generate", "monte_carlo", "options", "paper_report", "plot_transfer", "regress",
+        "scheme_models", "simulate", "simulate_many", "snr")
 
 
 def __getattr__(name: str):

@@ -211,9 +211,11 @@ class SimulationRun:
     @property
     def spec_failed(self) -> int:
         """How many spec limits fail (0 without a spec)."""
+        if not self.spec_verdicts:
+            return 0
         from netlistgen.analysis.specs import summary
 
-        return summary(self.spec_verdicts)["failed"] if self.spec_verdicts else 0
+        return summary(self.spec_verdicts)["failed"]
 
     @property
     def labels(self) -> list[str]:
@@ -316,7 +318,6 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     `specs` (a spec file or loaded specs, analysis.specs) is read before any job runs and
     checked against the rows; a failing limit makes the run not `passed`."""
     from netlistgen.analysis.report import summarize
-    from netlistgen.analysis.specs import check as check_specs
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.sim.executor import run_jobs
 
@@ -335,7 +336,11 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
             if label in results]
-    verdicts = check_specs(specs, rows) if specs is not None and rows else None
+    verdicts = None
+    if specs is not None and rows:
+        from netlistgen.analysis.specs import check as check_specs
+
+        verdicts = check_specs(specs, rows)
     sim = SimulationRun(rows, results, errors, time.perf_counter() - start, spec_verdicts=verdicts)
     if write and rows:
         sim = dataclasses.replace(sim, paths=sim.write(out, plots=plots))
@@ -487,5 +492,297 @@ def plot_transfer(result_dirs, path: str | Path, *, residual: bool = False) -> P
     return transfer_plots(series, {kind: path})[kind]
 
 
-__all__ = ["GenerateResult", "PaperReport", "RegressionReport", "RunSettings", "Sampling", "SimulationRun", "demo",
-           "generate", "options", "paper_report", "plot_transfer", "regress", "simulate", "simulate_many"]
+
+# ----------------------------------------------------------------------------- check
+
+
+@dataclass(frozen=True)
+class OperatingPointCheck:
+    """The operating point of a generated directory: every GBL output should sit at VCM."""
+
+    outputs: dict[str, float]  # output node -> V
+    expected_outputs: int
+    vcm_v: float
+    tolerance_v: float
+    backend: str
+    seconds: float
+    cached: bool
+
+    @property
+    def complete(self) -> bool:
+        """The simulator wrote every output of the array."""
+        return len(self.outputs) == self.expected_outputs
+
+    @property
+    def worst_v(self) -> float:
+        """Largest |V_out - VCM| (inf without outputs)."""
+        return max((abs(v - self.vcm_v) for v in self.outputs.values()), default=float("inf"))
+
+    @property
+    def passed(self) -> bool:
+        return self.complete and self.worst_v <= self.tolerance_v
+
+    def summary(self) -> str:
+        """One PASS/FAIL line."""
+        if not self.complete:
+            return f"FAIL: the simulator wrote {len(self.outputs)} of {self.expected_outputs} outputs"
+        return (f"{'PASS' if self.passed else 'FAIL'}: {len(self.outputs)} outputs, max |V - VCM| = "
+                f"{self.worst_v * 1e3:.3f} mV (tolerance {self.tolerance_v * 1e3:g} mV), {self.backend} "
+                f"{self.seconds:.2f} s" + (" (cached)" if self.cached else ""))
+
+
+def check(directory: str | Path, *, tolerance_v: float | str = 0.005, run: RunSettings | None = None
+          ) -> OperatingPointCheck:
+    """Simulate the operating-point bench of a `generate` output directory (through the
+    backend, the executor and the cache) and compare its outputs with VCM."""
+    from netlistgen.circuits.generate import load_generated
+    from netlistgen.circuits.testbench import dc_sources
+    from netlistgen.core.errors import SimulationError
+    from netlistgen.sim.backends import Bench, OpAnalysis
+    from netlistgen.sim.executor import run_jobs
+    from netlistgen.sim.simulate import BenchJob
+
+    out = Path(directory)
+    if not (out / "manifest.json").is_file():
+        raise NetlistgenError(f"{str(out)!r} has no manifest.json: generate it first with `netlistgen generate --out DIR`")
+    tolerance_v = validate.number(tolerance_v, "tolerance-v", minimum=0.0)
+    run = run or RunSettings(timeout_s=600.0)
+    library, levels, probes, manifest = load_generated(out)
+    run.require_simulator()
+    bench = Bench("check", "operating point", library, tuple(dc_sources(levels)), OpAnalysis(tuple(probes)))
+    kwargs = {**run.run_kwargs(), "workers": 1, "progress": False}
+    results, errors = run_jobs([BenchJob(bench, run.timeout_s)], out / "jobs", **kwargs)
+    if errors:
+        raise SimulationError(errors["check"])
+    result = results["check"]
+    outputs = {k[2:-1]: float(v[0]) for k, v in result.vectors.items() if k.startswith("v(out_")}
+    return OperatingPointCheck(outputs, manifest["spec"]["bit_cols"], manifest["design"]["vcm_v"], tolerance_v,
+                               run.backend, result.seconds, bool(result.cached))
+
+
+# ----------------------------------------------------------------------------- Monte Carlo
+
+
+@dataclass(frozen=True)
+class MonteCarloRun:
+    """Seeded mismatch (and kT/C) samples per scheme: distributions and the files written."""
+
+    result: object = field(repr=False)  # studies.montecarlo.McResult
+    paths: dict[str, Path]
+    seconds: float
+
+    @property
+    def errors(self) -> dict[str, str]:
+        return self.result.errors
+
+    @property
+    def passed(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict:
+        """{label: {metric: {mean, std, min, max}}}."""
+        return self.result.summary()
+
+    def table(self) -> str:
+        """Markdown: mean ± std [min, max] of each metric per scheme."""
+        from netlistgen.studies.montecarlo import summary_table
+
+        return summary_table(self.result)
+
+
+def _scheme_list(schemes, default: str) -> list[str]:
+    """Distinct scheme names from a list or a comma-separated string."""
+    names = [s.strip() for s in schemes.split(",")] if isinstance(schemes, str) else list(schemes or [default])
+    if not names or not all(names) or len(set(names)) != len(names):
+        raise NetlistgenError(f"invalid schemes {schemes!r}: expected distinct comma-separated names")
+    return names
+
+
+def monte_carlo(opts=None, *, schemes=None, n: int | str = 20, base_seed: int | str = 1, sample: int | str | None = None,
+                vt: bool = True, cap: bool = True, vt_scale: float | str | None = None,
+                cap_scale: float | str | None = None, noise_temp_k: float | str | None = None,
+                cycles: int | str = 16, stim_seed: int | str = 1, out: str | Path = "out/mc",
+                run: RunSettings | None = None, config: str | Path | None = None,
+                design: Mapping[str, object] | None = None, log=None, **fields) -> MonteCarloRun:
+    """Monte Carlo mismatch of one or more schemes (`schemes`: names or "a,b"; default the
+    options' scheme): sample k uses mismatch seed base_seed + k, `sample` reruns one of
+    them alone with the numbers it has in the full run. Writes samples, summary and
+    histograms to `out`; `log` receives a progress line."""
+    from netlistgen.studies.montecarlo import run_mc_many, write_mc
+
+    base = _as_options(opts, config, design, fields)
+    configs = {s: dataclasses.replace(base, scheme=s) for s in _scheme_list(schemes, base.scheme)}
+    mismatch: dict = {"vt": bool(vt), "cap": bool(cap)}
+    for key, value in (("vt_scale", vt_scale), ("cap_scale", cap_scale)):
+        if value is not None:
+            mismatch[key] = validate.number(value, key.replace("_", "-"))
+    n = validate.integer(n, "n", minimum=1, maximum=10_000)
+    only = None if sample is None else [validate.integer(sample, "sample", minimum=0, maximum=n - 1)]
+    run = run or RunSettings()
+    out = Path(out)
+    if log is not None:
+        log(f"Monte Carlo: {', '.join(configs)} x {1 if only else n} samples ...")
+    start = time.perf_counter()
+    result = run_mc_many(configs, n, validate.integer(base_seed, "base-seed", minimum=0), out / "jobs",
+                         mismatch=mismatch, cycles=cycles, stim_seed=stim_seed, only=only, noise=noise_temp_k,
+                         timeout_s=run.timeout_s, **run.run_kwargs())
+    paths = write_mc(result, out)
+    return MonteCarloRun(result, paths, time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- behavioural studies
+
+
+@dataclass(frozen=True)
+class SchemeModels:
+    """Behavioural column models per scheme, fitted to ngspice (with the SPICE runs they
+    were fitted on) or loaded from a directory of <scheme>.json (`fits` then empty)."""
+
+    models: dict  # {scheme: analysis.behavioral.BehavioralModel}
+    fits: dict = field(repr=False)  # {scheme: sim.simulate.SimResult}
+    directory: Path | None = None  # where the models were saved or loaded from
+
+
+def scheme_models(schemes=None, *, technology: str = "ptm45", corner: str | None = None, rows: int | str = 8,
+                  spice_cycles: int | str = 24, models_dir: str | Path | None = None,
+                  mc: str | Path | None = None, out: str | Path = "out", workers: int | str | None = None,
+                  progress: bool = False, log=None) -> SchemeModels:
+    """Each scheme's model: loaded from `models_dir`, else fitted on one simulated column
+    (`rows` rows, `spice_cycles` random cycles; jobs in OUT/jobs) and saved to OUT/models.
+    `mc` (a `mc` samples.json) adds each scheme's gain/offset mismatch distribution."""
+    from netlistgen.analysis.behavioral import characterize, load_mismatch, load_models, save_models
+    from netlistgen.circuits.schemes import COMPARED
+
+    schemes = list(schemes or COMPARED)
+    if models_dir:
+        return SchemeModels(load_models(models_dir, schemes), {}, Path(models_dir))
+    mismatch = {s: load_mismatch(mc, label=s) for s in schemes} if mc else {}
+    rows = validate.integer(rows, "rows", minimum=1, maximum=4096)
+    cycles = validate.integer(spice_cycles, "spice-cycles", minimum=4, maximum=10000)
+    workers = None if workers is None else validate.integer(workers, "jobs", minimum=1, maximum=256)
+    if log is not None:
+        log(f"characterising {', '.join(schemes)}: {rows} rows x 1 column on {technology}, {cycles} cycles "
+            "(ngspice) ...")
+    chars = characterize(schemes, technology=technology, corner=corner, rows=rows, cycles=cycles,
+                         workdir=Path(out) / "jobs", workers=workers, progress=progress)
+    models = {s: dataclasses.replace(c.model, mismatch=mismatch.get(s)) for s, c in chars.items()}
+    save_models(models, Path(out) / "models")
+    return SchemeModels(models, {s: c.fit for s, c in chars.items()}, Path(out) / "models")
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """A behavioural study (SNR, accuracy): its document, the files written and its table."""
+
+    doc: dict = field(repr=False)
+    paths: dict[str, Path]
+    tabulate: object = field(repr=False, compare=False)  # doc -> markdown (the study's `table`)
+
+    def table(self) -> str:
+        return self.tabulate(self.doc)
+
+
+def snr(schemes=None, *, technology: str = "ptm45", corner: str | None = None, rows: int | str = 8,
+        spice_cycles: int | str = 24, noise_v=None, cycles: int | str = 400, adc_bits: int | str = 8,
+        models_dir: str | Path | None = None, mc: str | Path | None = None, out: str | Path = "out/snr",
+        workers: int | str | None = None, progress: bool = False, log=None) -> StudyReport:
+    """SNR per scheme measured in ngspice, then of the fitted behavioural models against
+    injected Gaussian noise (`noise_v`: sigmas at the GBL in V)."""
+    from netlistgen.studies import snr_study
+
+    noise = [validate.number(x, "noise-v", minimum=0.0) for x in noise_v] if noise_v else list(snr_study.DEFAULT_NOISE_V)
+    cycles = validate.integer(cycles, "cycles", minimum=4)
+    adc_bits = validate.integer(adc_bits, "adc-bits", minimum=1, maximum=24)
+    fitted = scheme_models(schemes, technology=technology, corner=corner, rows=rows, spice_cycles=spice_cycles,
+                           models_dir=models_dir, mc=mc, out=out, workers=workers, progress=progress, log=log)
+    study = {**snr_study.run_study(technology=technology, rows=next(iter(fitted.models.values())).rows,
+                                   noise_v=noise, cycles=cycles, adc_bits=adc_bits, models=fitted.models),
+             "spice": snr_study.spice_snr(fitted.fits)}
+    return StudyReport(study, snr_study.write_study(study, out), snr_study.table)
+
+
+def accuracy(schemes=None, *, technology: str = "ptm45", corner: str | None = None, rows: int | str = 16,
+             spice_cycles: int | str = 16, noise_var=("0.03", "0.3", "3"), noise_ref: str = "lsb-fs",
+             adc_bits: int | str = 8, seeds: int | str = 5, hidden: int | str = 32,
+             models_dir: str | Path | None = None, mc: str | Path | None = None, out: str | Path = "out/accuracy",
+             workers: int | str | None = None, progress: bool = False, log=None) -> StudyReport:
+    """The digits MLP through each scheme's behavioural column: accuracy against noise
+    (`noise_var` in LSB^2 of `noise_ref`; adc_bits 0: no ADC)."""
+    from netlistgen.studies import accuracy as study
+
+    settings = {"noise_lsb_var": [validate.number(x, "noise-var", minimum=0.0) for x in noise_var],
+                "noise_ref": noise_ref, "adc_bits": validate.integer(adc_bits, "adc-bits", minimum=0, maximum=24) or None,
+                "seeds": validate.integer(seeds, "seeds", minimum=1, maximum=1000),
+                "hidden": validate.integer(hidden, "hidden", minimum=1, maximum=4096)}
+    fitted = scheme_models(schemes, technology=technology, corner=corner, rows=rows, spice_cycles=spice_cycles,
+                           models_dir=models_dir, mc=mc, out=out, workers=workers, progress=progress, log=log)
+    doc = study.evaluate(fitted.models, progress=progress, **settings)
+    return StudyReport(doc, study.write_accuracy(doc, out), study.table)
+
+
+def accuracy_cnn(opts=None, *, quick: bool = False, technology: str = "ptm45", corner: str | None = None,
+                 spice_cycles: int | str = 24, mc_samples: int | str = 4, models_dir: str | Path | None = None,
+                 out: str | Path = "out/accuracy", progress: bool = False, log=None, **fields) -> StudyReport:
+    """The MobileNetV2-style CNN on shipped data through SPICE-fitted columns at the macro's
+    R and ADC policy (studies.accuracy_cnn; needs netlistgen[nn]). `opts` is a
+    StudyOptions, or its fields as keywords; `quick` starts from the CI-sized variant."""
+    from netlistgen.analysis.behavioral import load_models
+    from netlistgen.studies import accuracy_cnn as ac
+
+    if opts is None:
+        opts = ac.StudyOptions.quick(**fields) if quick else ac.StudyOptions(**fields)
+    elif fields or quick:
+        raise NetlistgenError("give either a StudyOptions or its fields, not both")
+    if models_dir:
+        models, where = load_models(models_dir, opts.schemes), models_dir
+    else:
+        if log is not None:
+            log(f"column models: {', '.join(opts.schemes)} at R={opts.rows} on {technology} "
+                "(ngspice fit + Monte Carlo, reused from the cache when present) ...")
+        models, where = ac.fit_models(opts.schemes, technology=technology, corner=corner, rows=opts.rows,
+                                      spice_cycles=validate.integer(spice_cycles, "spice-cycles", minimum=4,
+                                                                    maximum=10000),
+                                      mc_samples=validate.integer(mc_samples, "mc-samples", minimum=0),
+                                      workdir=Path(out) / "jobs", workers=opts.workers if "workers" in fields else None)
+    if log is not None:
+        log(f"models: {where}; {len(opts.datasets)} data set(s) x {opts.train_seeds} network(s), "
+            f"{opts.noise_seeds} noise seeds ...")
+    doc = ac.run_study(opts, models, progress=progress)
+    return StudyReport(doc, ac.write_study(doc, out), ac.table)
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    """One scheme's behavioural model fitted to ngspice, and the JSON file it was saved to."""
+
+    model: object  # analysis.behavioral.BehavioralModel
+    path: Path
+
+    def column_lines(self) -> list[str]:
+        """One line per bit column: gain, offset, total capacitance, kT/C noise, SPICE SNR."""
+        return [f"column {c.index} (2^{c.bit_position}): gain {c.gain_v_per_lsb * 1e3:.4f} mV/LSB, offset "
+                f"{c.offset_v * 1e3:.3f} mV, C_total {c.c_total_f * 1e15:.2f} fF, kT/C {c.noise_sigma_v * 1e6:.1f} uV, "
+                f"SPICE SNR {c.spice_snr_db:.1f} dB" for c in self.model.columns]
+
+
+def fit_model(scheme: str = "zebra-i", *, technology: str = "ptm45", corner: str | None = None,
+              rows: int | str = 8, cycles: int | str = 24, mc: str | Path | None = None,
+              out: str | Path = "model.json", progress: bool = False) -> ModelFit:
+    """Fit one scheme's behavioural model to ngspice and export it as JSON (usable without
+    ngspice); jobs run in <out stem>-jobs beside it. `mc` adds the mismatch distribution."""
+    from netlistgen.analysis.behavioral import characterize, load_mismatch
+
+    mismatch = load_mismatch(mc, label=scheme) if mc else None
+    out = Path(out)
+    chars = characterize([scheme], technology=technology, corner=corner,
+                         rows=validate.integer(rows, "rows", minimum=1, maximum=4096),
+                         cycles=validate.integer(cycles, "cycles", minimum=4, maximum=10000),
+                         workdir=out.parent / (out.stem + "-jobs"), mismatch=mismatch, progress=progress)
+    model = chars[scheme].model
+    return ModelFit(model, model.save(out))
+
+
+__all__ = ["GenerateResult", "ModelFit", "MonteCarloRun", "OperatingPointCheck", "PaperReport", "RegressionReport",
+           "RunSettings", "Sampling", "SchemeModels", "SimulationRun", "StudyReport", "accuracy", "accuracy_cnn",
+           "check", "demo", "fit_model", "generate", "monte_carlo", "options", "paper_report", "plot_transfer",
+           "regress", "scheme_models", "simulate", "simulate_many", "snr"]

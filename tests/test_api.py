@@ -98,3 +98,107 @@ def test_bad_output_directory_writes_nothing(tmp_path, installed):
     with pytest.raises(NetlistgenError, match="output directory"):
         api.simulate(scheme="zebra-i", rows=2, cols=1, cycles=4, out=out)
     assert not out.exists()
+
+
+# ------------------------------------------------------------------ check, mc, studies, model
+
+NO_CACHE = api.RunSettings(cache=False, progress=False)
+
+
+@pytest.mark.ngspice
+def test_check_reports_outputs_at_vcm(tmp_path, installed):
+    gen = api.generate(scheme="int4", rows=2, cols=1, out=str(tmp_path / "g"))
+    res = api.check(tmp_path / "g", run=NO_CACHE)
+    assert res.complete and len(res.outputs) == gen.spec.bit_cols == 3  # int4: 3 GBLs per weight column
+    assert res.vcm_v == pytest.approx(gen.netlist.design.vcm_v)
+    assert 0 <= res.worst_v < 0.005 and res.passed and not res.cached
+    assert res.summary().startswith("PASS: 3 outputs, max |V - VCM| = ")
+    strict = api.check(tmp_path / "g", tolerance_v=0.0, run=NO_CACHE)
+    assert strict.worst_v == pytest.approx(res.worst_v) and strict.passed == (res.worst_v == 0.0)
+    with pytest.raises(NetlistgenError, match="has no manifest.json"):
+        api.check(tmp_path / "nothing-here")
+    with pytest.raises(NetlistgenError, match="invalid tolerance-v 'x'"):
+        api.check(tmp_path / "g", tolerance_v="x")
+
+
+@pytest.mark.ngspice
+def test_monte_carlo_returns_distributions(tmp_path, installed):
+    lines: list[str] = []
+    mc = api.monte_carlo(scheme="int4", rows=2, cols=1, schemes="int4,zebra-i", n=2, base_seed=5, cycles=4,
+                         out=tmp_path / "mc", run=NO_CACHE, log=lines.append)
+    assert mc.passed and lines == ["Monte Carlo: int4, zebra-i x 2 samples ..."]
+    summary = mc.summary()
+    assert set(summary) == {"int4", "zebra-i"}
+    gains = [s.metrics["gain_mv_per_lsb"] for s in mc.result.samples["int4"]]
+    assert len(gains) == 2 and gains[0] != gains[1]  # two mismatch draws
+    assert summary["int4"]["gain_mv_per_lsb"]["mean"] == pytest.approx(sum(gains) / 2)
+    assert "| int4 | 2 |" in mc.table()
+    assert json.loads(mc.paths["summary"].read_text())["summary"]["int4"]["gain_mv_per_lsb"]["min"] == min(gains)
+    for kw, needle in (({"sample": 2}, "invalid sample 2"), ({"schemes": "int4,int4"}, "distinct"),
+                       ({"vt_scale": "big"}, "invalid vt-scale")):
+        with pytest.raises(NetlistgenError, match=needle):
+            api.monte_carlo(scheme="int4", rows=2, cols=1, n=2, out=tmp_path / "bad", **kw)
+    assert not (tmp_path / "bad").exists()
+
+
+@pytest.fixture()
+def saved_models(tmp_path):
+    from netlistgen.analysis.behavioral import ideal_model, save_models
+
+    save_models({s: ideal_model(s, rows=16, gain_v_per_lsb=3e-3, noise_sigma_v=2e-4) for s in ("int4", "zebra-i")},
+                tmp_path / "models")
+    return tmp_path / "models"
+
+
+def test_scheme_models_load_a_directory(saved_models):
+    got = api.scheme_models(["zebra-i"], models_dir=saved_models)
+    assert list(got.models) == ["zebra-i"] and got.fits == {} and got.directory == saved_models
+    assert got.models["zebra-i"].rows == 16
+    with pytest.raises(NetlistgenError):
+        api.scheme_models(["zebra-ii"], models_dir=saved_models)  # no zebra-ii.json there
+
+
+def test_snr_study_from_saved_models(tmp_path, saved_models):
+    rep = api.snr(["int4", "zebra-i"], models_dir=saved_models, noise_v=["0", "1e-3"], cycles=100,
+                  out=tmp_path / "snr")
+    sweep = rep.doc["sweep"]
+    assert set(sweep) == {"int4", "zebra-i"} and rep.doc["spice"] == {}
+    noisy = [p for p in sweep["zebra-i"] if p.get("noise_v") == pytest.approx(1e-3) and p["label"] != "kT/C"]
+    clean = [p for p in sweep["zebra-i"] if p["label"] == "0 V"]
+    assert noisy[0]["dot_snr_db"] < clean[0]["dot_snr_db"]  # injected noise costs SNR
+    assert "| zebra-i | behavioural | 0.001 V |" in rep.table()
+    assert json.loads(rep.paths["json"].read_text())["rows"] == 16
+    with pytest.raises(NetlistgenError, match="invalid adc-bits '99'"):
+        api.snr(models_dir=saved_models, adc_bits="99", out=tmp_path / "bad")
+    assert not (tmp_path / "bad").exists()  # refused before anything ran
+
+
+def test_accuracy_study_from_saved_models(tmp_path, saved_models):
+    rep = api.accuracy(["int4"], models_dir=saved_models, noise_var=["0.03", "30"], seeds=1, hidden=16,
+                       out=tmp_path / "acc")
+    (row,) = rep.doc["results"]
+    assert row["scheme"] == "int4" and 0.5 < row["float"] <= 1.0
+    assert row["noise"][1]["mean"] < row["behavioural_clean"]  # 30 LSB^2 of noise costs accuracy
+    assert "int4" in rep.table() and rep.paths["json"].is_file()
+    with pytest.raises(NetlistgenError, match="invalid noise-var '-1'"):
+        api.accuracy(["int4"], models_dir=saved_models, noise_var=["-1"], out=tmp_path / "bad")
+
+
+def test_accuracy_cnn_rejects_mixed_options(saved_models):
+    from netlistgen.studies.accuracy_cnn import StudyOptions
+
+    with pytest.raises(NetlistgenError, match="either a StudyOptions or its fields"):
+        api.accuracy_cnn(StudyOptions.quick(), epochs=2, models_dir=saved_models)
+    with pytest.raises(NetlistgenError, match="unknown data set 'imagenet'"):
+        api.accuracy_cnn(datasets=("imagenet",), models_dir=saved_models)
+
+
+@pytest.mark.ngspice
+def test_fit_model_exports_json(tmp_path, installed):
+    fit = api.fit_model("int4", rows=4, cycles=16, out=tmp_path / "m.json")
+    assert fit.path == tmp_path / "m.json" and json.loads(fit.path.read_text())["scheme"] == "int4"
+    lines = fit.column_lines()
+    assert len(lines) == len(fit.model.columns) == 3 and lines[0].startswith("column 0 (2^")
+    assert all(0.5 < c.gain_v_per_lsb * 1e3 < 100 for c in fit.model.columns)
+    with pytest.raises(NetlistgenError, match="invalid rows 0"):
+        api.fit_model("int4", rows=0, out=tmp_path / "bad.json")

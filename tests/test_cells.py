@@ -17,7 +17,7 @@ from netlistgen.circuits.testbench import Timing, random_stimulus, sweep_stimulu
 from netlistgen.cli import main
 from netlistgen.core.errors import NetlistgenError
 
-from fuzz_support import check_netlist
+from netlistgen.fuzzing import check_netlist
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cells" / "lcc_nmos.toml"
 PACKAGE = Path(cells.__file__).resolve().parents[1]

@@ -7,7 +7,8 @@ import struct
 
 import pytest
 
-from netlistgen.cli import MAX_ERROR_CHARS, main
+from netlistgen.cli import main
+from netlistgen.core.errors import MAX_ERROR_CHARS
 from netlistgen.core.config import MAX_EXPANDED_NODES, parse_document
 from netlistgen.core.errors import NetlistgenError
 

@@ -3,10 +3,14 @@ key and the value, exit code 2, nothing written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from fuzz_support import run_cli
+from netlistgen.fuzzing import run_cli
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 # (file name, content, words the one-line error must contain besides the file name)
 GENERATE_CONFIGS = [
@@ -138,7 +142,6 @@ def test_pattern_set_file_errors(tmp_path, installed, content, needles):
     (("lmin_m = 60e-9", "lmin_m = 60e-9\nlmin_m = 1"), ["is not valid TOML"]),
 ])
 def test_technology_descriptor_errors(tmp_path, installed, edit, needles):
-    from fuzz_support import FIXTURES
 
     text = (FIXTURES / "user_tech.toml").read_text()
     assert edit[0] in text

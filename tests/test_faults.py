@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from fuzz_support import run_cli
+from netlistgen.fuzzing import run_cli
 from netlistgen.sim import runner
 from netlistgen.core.errors import OutputError, SimulationError
 from netlistgen.circuits.generate import GenerateOptions, build
@@ -58,13 +58,6 @@ def one_line_error(code: int, err: str, *needles: str) -> str:
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
     return lines[0]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_version_cache():
-    runner._versions.clear()
-    yield
-    runner._versions.clear()
 
 
 # ------------------------------------------------------------------ broken installs

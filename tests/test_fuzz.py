@@ -4,7 +4,7 @@ Hypothesis drives the real entry points — `cli.main` with argv, config files, 
 descriptors, pattern-set files, regression-suite files and weights files written to temp
 dirs. The contract for each hostile value: either a one-line error with exit code 2 and
 nothing written, or success where every written SPICE file passes the netlist oracle
-(tests/fuzz_support.py) and contains none of the payload markers. Example counts are
+(netlistgen/fuzzing.py) and contains none of the payload markers. Example counts are
 kept small here; benchmarks/fuzz_campaign.py runs many more and records the counts.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzz_support import (CONFIG_KEYS, DESCRIPTOR_KEYS, SIM_FLAGS, TEXT_FLAGS, OracleError,
+from netlistgen.fuzzing import (CONFIG_KEYS, DESCRIPTOR_KEYS, SIM_FLAGS, TEXT_FLAGS, OracleError,
                           check_netlist, check_output_dir, fuzz_config, fuzz_descriptor, fuzz_flag, fuzz_patterns,
                           fuzz_suite, fuzz_weights, hostile_number, hostile_text, hostile_weights)
 from netlistgen.circuits.generate import GenerateOptions, build, write
@@ -114,7 +114,7 @@ def test_simulate_flags_hostile(installed, flag, value):
     ["pdk", "install", "x\n.control"],
 ])
 def test_other_commands_refuse_hostile_values(tmp_path, installed, argv):
-    from fuzz_support import run_cli
+    from netlistgen.fuzzing import run_cli
 
     d = tmp_path / "gen"
     assert run_cli(["generate", "--rows", "1", "--cols", "1", "--out", str(d)])[0] == 0
@@ -128,7 +128,7 @@ def test_other_commands_refuse_hostile_values(tmp_path, installed, argv):
 @pytest.mark.parametrize("name", ["x" * 300, "a\x00b", "a\nb", "\udcff"])
 def test_output_names_the_os_refuses(tmp_path, installed, name):
     """Too long, NUL, newline, unencodable: one-line error, nothing written (found by the campaign)."""
-    from fuzz_support import run_cli
+    from netlistgen.fuzzing import run_cli
 
     code, _, err = run_cli(["generate", "--rows", "1", "--cols", "1", "--out", f"{tmp_path}/{name}"])
     assert code == 2 and len(err.strip().splitlines()) == 1 and "netlistgen: error:" in err, err
@@ -139,7 +139,7 @@ def test_output_names_the_os_refuses(tmp_path, installed, name):
                                      ["regress", "-k", "zebra-i-ptm45-8x1-ss"]])
 def test_simulation_output_dir_is_checked_before_any_job(tmp_path, installed, command):
     """Job decks include paths under --out: an unsafe one is refused before anything is written."""
-    from fuzz_support import run_cli
+    from netlistgen.fuzzing import run_cli
 
     code, _, err = run_cli([*command, "--out", f"{tmp_path}/a b\n.control"])
     assert code == 2 and len(err.strip().splitlines()) == 1 and "output directory" in err, err
@@ -162,7 +162,7 @@ def test_config_file_hostile_values(installed, key, value, suffix):
                                                              st.floats()))
 def test_technology_descriptor_hostile_values(installed, key, value):
     with _tmp() as d:
-        fuzz_descriptor(Path(d), key, value)
+        fuzz_descriptor(Path(d), key, value, fixtures=Path(__file__).parent / "fixtures")
 
 
 @FAST

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netlistgen.core.arrays import as_2d, pair, scalar
+from netlistgen.core.arrays import as_2d, distinct, pair, scalar
 from netlistgen.core.errors import NetlistgenError
 
 # Residuals at or below this many ulps of the signal scale are rounding, not error.
@@ -116,7 +116,7 @@ def dnl_lsb(y_sweep, v_sweep, *, gain_v_per_lsb: float | None = None) -> np.ndar
 
 def _is_uniform_sweep(y: np.ndarray) -> bool:
     """True when the distinct codes are >= 3 and evenly spaced (a code sweep)."""
-    codes = np.unique(y)
+    codes = distinct(y)
     if codes.size < 3:
         return False
     steps = np.diff(codes)

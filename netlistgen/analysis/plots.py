@@ -156,6 +156,22 @@ def _colors(n: int) -> list:
 # ----------------------------------------------------------------------------- plots
 
 
+def _series_figure(series: list[dict], title: str):
+    """Figure, axes and (checked series item, colour) pairs of the transfer/residual plots."""
+    items = _transfer_series(series)
+    fig = _figure(title)
+    return fig, fig.add_subplot(), list(zip(items, _colors(len(items))))
+
+
+def _save_xy(fig: Figure, ax, labels: tuple[str, str], target: Path, fmt: str) -> Path:
+    """Axis labels, grid and the legend below, then the atomic save."""
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.grid(True, alpha=0.3)
+    _legend_below(fig, ax)
+    return save_figure(fig, target, fmt)
+
+
 def transfer_curve(
     series: list[dict], path, *, title: str | None = None, v_label: str = "V_GBL − VCM (V)",
     x_label: str = X_LABEL,
@@ -167,10 +183,8 @@ def transfer_curve(
     names the voltage reference the caller used (V - VCM by default).
     """
     target, fmt = output_target(path)
-    items = _transfer_series(series)
-    fig = _figure(title or "Charge-domain transfer curve")
-    ax = fig.add_subplot()
-    for item, color in zip(items, _colors(len(items))):
+    fig, ax, items = _series_figure(series, title or "Charge-domain transfer curve")
+    for item, color in items:
         y, v = item["y"], item["v"]
         ax.scatter(y, v, s=10, color=color, alpha=0.6, linewidths=0, label=f"{item['label']}: measured")
         y_line = np.array([y.min(), y.max()])
@@ -186,11 +200,7 @@ def transfer_curve(
             g = _number(f"series {item['label']!r} ideal_gain_v_per_lsb", ideal)
             ax.plot(y_line, g * y_line, color=color, linestyle=":", linewidth=1.2,
                     label=f"  ideal charge sharing {g * 1e3:.4g} mV/LSB")
-    ax.set_xlabel(x_label)
-    ax.set_ylabel(v_label)
-    ax.grid(True, alpha=0.3)
-    _legend_below(fig, ax)
-    return save_figure(fig, target, fmt)
+    return _save_xy(fig, ax, (x_label, v_label), target, fmt)
 
 
 def residual_plot(series: list[dict], path, *, title: str | None = None, x_label: str = X_LABEL) -> Path:
@@ -202,10 +212,8 @@ def residual_plot(series: list[dict], path, *, title: str | None = None, x_label
     outside them.
     """
     target, fmt = output_target(path)
-    items = _transfer_series(series)
-    fig = _figure(title or "Fit residual and INL")
-    ax = fig.add_subplot()
-    for item, color in zip(items, _colors(len(items))):
+    fig, ax, items = _series_figure(series, title or "Fit residual and INL")
+    for item, color in items:
         y, v = item["y"], item["v"]
         if item["raw"].get("residual_lsb") is not None:
             residual_lsb = _array(f"series {item['label']!r} residual_lsb", item["raw"]["residual_lsb"])
@@ -220,11 +228,7 @@ def residual_plot(series: list[dict], path, *, title: str | None = None, x_label
         for sign in (1.0, -1.0):
             ax.axhline(sign * inl, color=color, linestyle="--", linewidth=0.9)
     ax.axhline(0.0, color="0.4", linewidth=0.6)
-    ax.set_xlabel(x_label)
-    ax.set_ylabel("residual y_meas − y_ideal (LSB)")
-    ax.grid(True, alpha=0.3)
-    _legend_below(fig, ax)
-    return save_figure(fig, target, fmt)
+    return _save_xy(fig, ax, (x_label, "residual y_meas − y_ideal (LSB)"), target, fmt)
 
 
 def energy_bar(rows: list[dict], path, *, title: str | None = None) -> Path:

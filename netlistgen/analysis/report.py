@@ -236,11 +236,12 @@ def conditions_text(rows: list[dict]) -> str:
 def html_parts(rows: list[dict], plots: dict[str, Path], spec_verdicts: list[dict] | None) -> list[str]:
     """The HTML page body of a simulate-style report (tables, spec check, plots)."""
     from netlistgen.analysis import htmlreport as H
-    from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
 
     parts = [H.paragraph(conditions_text(rows), "note"), H.heading("Sampled value"), H.markdown_table(table(rows)),
              H.heading("Held value (after the sample switch opens)"), H.markdown_table(hold_table(rows))]
     if spec_verdicts is not None:
+        from netlistgen.analysis.specs import summary as spec_summary, table as spec_table
+
         s = spec_summary(spec_verdicts)
         parts += [H.heading(f"Spec check: {s['passed']} of {s['checked']} limits pass"),
                   H.markdown_table(spec_table(spec_verdicts))]
@@ -267,7 +268,6 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
     report.html (self-contained), all written atomically. `spec_verdicts` (specs.check)
     adds the spec check. Matplotlib is imported only when plots are drawn."""
     from netlistgen.analysis.htmlreport import write_page
-    from netlistgen.analysis.specs import table as spec_table
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -275,6 +275,8 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
     write_json(paths["json"], report_document(rows, spec_verdicts), indent=1)
     md = [table(rows), "Held value (after the sample switch opens):", hold_table(rows)]
     if spec_verdicts is not None:
+        from netlistgen.analysis.specs import table as spec_table
+
         md += ["Spec check:", spec_table(spec_verdicts)]
     write_atomic(paths["markdown"], "\n\n".join(md) + "\n\n" + ENERGY_BOOKKEEPING + ".\n" + MACS_NOTE + ".\n"
                  + VOLTAGES_NOTE + ".\n")

@@ -29,7 +29,7 @@ import numpy as np
 
 from netlistgen.circuits.schemes import SCHEMES
 from netlistgen.core import validate
-from netlistgen.core.config import read_document
+from netlistgen.core.config import check_keys, read_document
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.suggest import did_you_mean
 
@@ -257,11 +257,7 @@ def load_pattern_sets(path: str | Path) -> dict[str, PatternSet]:
     doc = read_document(path, "pattern-set file")
     if not isinstance(doc, dict):
         raise NetlistgenError(f"{where}: top level must be a table with key 'pattern_sets', got {doc!r:.80}")
-    unknown = [k for k in doc if k != "pattern_sets"]
-    if unknown:
-        raise NetlistgenError(f"{where}: unknown top-level key {unknown[0]!r} (expected only 'pattern_sets')")
-    if "pattern_sets" not in doc:
-        raise NetlistgenError(f"{where}: missing table 'pattern_sets'")
+    check_keys(doc, {"pattern_sets"}, where, required={"pattern_sets"})
     sets = doc["pattern_sets"]
     if not isinstance(sets, dict):
         raise NetlistgenError(f"{where}: pattern_sets must be a table of named sets, got {sets!r:.80}")
@@ -279,11 +275,7 @@ def load_pattern_sets(path: str | Path) -> dict[str, PatternSet]:
             raise NetlistgenError(f"{where}: {key}: custom pattern set {name!r} may not shadow the preset of that name")
         if not isinstance(body, dict):
             raise NetlistgenError(f"{where}: {key} must be a table with key 'patterns', got {body!r:.80}")
-        extra = [k for k in body if k != "patterns"]
-        if extra:
-            raise NetlistgenError(f"{where}: {key}: unknown key {extra[0]!r} (expected only 'patterns')")
-        if "patterns" not in body:
-            raise NetlistgenError(f"{where}: {key}: missing key 'patterns'")
+        check_keys(body, {"patterns"}, f"{where}: {key}", required={"patterns"})
         patterns = body["patterns"]
         if not isinstance(patterns, list) or not all(isinstance(p, list) for p in patterns):
             raise NetlistgenError(

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import numpy as np
@@ -25,11 +26,13 @@ from netlistgen.core import validate
 from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
-from netlistgen.core.errors import NetlistgenError
+from netlistgen.core.errors import NetlistgenError, one_line
 from netlistgen.core.suggest import did_you_mean
-from netlistgen.tech.flatten import FlatDevice, Size
 from netlistgen.tech.technology import Technology
 from netlistgen.circuits.variation import Mismatch, Variation, resolve
+
+if TYPE_CHECKING:
+    from netlistgen.tech.flatten import FlatDevice, Size
 
 
 def plus_lines(names: list[str], per_line: int = 12) -> str:
@@ -93,6 +96,8 @@ class FlatDevices:
         self.used: dict[Size, FlatDevice] = {}
 
     def device(self, model: str, w: float, l_: float, geometry: dict[str, float]) -> Device:
+        from netlistgen.tech.flatten import Size  # only flat-card technologies need the flattener
+
         size = Size(model, float(validate.fmt(w)), float(validate.fmt(l_)))
         flat = self.tech.flat_device(self.corner, size, {k: float(validate.fmt(v)) for k, v in geometry.items()})
         self.used[size] = flat
@@ -362,8 +367,7 @@ def build_netlist(
         try:
             cell_text = env.get_template(kind.template).render(common)
         except jinja2.TemplateError as exc:
-            detail = " ".join(str(exc).split())[:200]
-            raise NetlistgenError(f"{where}: {type(exc).__name__}: {detail}") from None
+            raise NetlistgenError(f"{where}: {type(exc).__name__}: {one_line(exc, 200)}") from None
         check_cell_text(cell_text, kind, spec.has_pattern_bit, where)
     n_levels = 2 * design.levels + 1
     siu_nets = [

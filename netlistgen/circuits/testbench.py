@@ -14,6 +14,7 @@ import jinja2
 import numpy as np
 
 from netlistgen.core import validate
+from netlistgen.core.arrays import distinct
 from netlistgen.circuits.encoding import Codes, ideal_column_mac
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.circuits.netlist import Netlist, reset_refs, slice_nets, spice_env
@@ -252,7 +253,7 @@ def ideal_outputs(netlist: Netlist, stim: Stimulus) -> np.ndarray:
     spec = netlist.spec
     g = spec.sram_rows_per_cell
     y = np.zeros((stim.cycles, spec.bit_cols))
-    for k in np.unique(stim.sram_row):
+    for k in distinct(stim.sram_row):
         cyc = np.flatnonzero(stim.sram_row == k)
         rows = np.arange(spec.rows) * g + k
         for j in range(spec.cols):

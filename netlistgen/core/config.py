@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError
@@ -140,9 +140,12 @@ def parse_document(text: str, fmt: str, where: str) -> object:
     DocumentError starting with `where` (e.g. "config file 'a.toml'")."""
     if len(text) > MAX_DOCUMENT_BYTES:
         raise DocumentError(f"{where} is larger than {MAX_DOCUMENT_BYTES} bytes")
-    errors: tuple[type[BaseException], ...] = (tomllib.TOMLDecodeError, json.JSONDecodeError)
+    errors: tuple[type[BaseException], ...] = (json.JSONDecodeError,)
     try:
         if fmt == "toml":
+            import tomllib  # here, not at import: a simulate without a config file never parses TOML
+
+            errors += (tomllib.TOMLDecodeError,)
             data = tomllib.loads(text)
         elif fmt == "yaml":
             import yaml
@@ -197,11 +200,16 @@ def load_mapping(path: str | Path, what: str = "config file") -> dict:
     return data
 
 
-def check_keys(data: dict, allowed: set[str], where: str, *, required: set[str] = frozenset()) -> None:
-    """Reject unknown and missing keys, naming them and where they are."""
+def check_keys(data: dict, allowed: Iterable[str], where: str, *, required: Iterable[str] = (),
+               prefix: str = "") -> None:
+    """Reject unknown and missing keys, naming them and where they are; `prefix` is the
+    dotted path of the table (`devices.`), shown before each key it names. The one key
+    checker of every document the tool reads (configs, descriptors, suites, specs)."""
+    allowed = set(allowed)
     for key in data:
         if key not in allowed:
-            raise NetlistgenError(f"{where}: unknown key {key!r}{did_you_mean(key, allowed)}; allowed: {', '.join(sorted(allowed))}")
+            raise NetlistgenError(f"{where}: unknown key {prefix + str(key)!r}{did_you_mean(key, allowed)}; "
+                                  f"allowed: {', '.join(sorted(allowed))}")
     for key in required:
         if key not in data:
-            raise NetlistgenError(f"{where}: missing required key {key!r}")
+            raise NetlistgenError(f"{where}: missing required key {prefix + key!r}")

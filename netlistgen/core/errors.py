@@ -1,5 +1,16 @@
 """User-facing errors: the CLI prints them as one line and exits with code 2."""
 
+MAX_ERROR_CHARS = 1000  # a hostile value quoted in a message cannot make a 39 MB line
+
+
+def one_line(message: object, limit: int = MAX_ERROR_CHARS) -> str:
+    """A message (or exception) as one line: line breaks shown escaped, so a user value
+    appears as given without breaking the line; at most `limit` characters."""
+    text = str(message)
+    if len(text) > limit:
+        text = text[: limit - 30] + f"... [{len(text) - limit + 30} chars cut]"
+    return text.replace("\r", "\\r").replace("\n", "\\n")
+
 
 class NetlistgenError(Exception):
     """Bad input or environment the user can fix (bad value, missing tool, ...).

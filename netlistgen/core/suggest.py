@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -12,6 +11,8 @@ def did_you_mean(value: object, known: Iterable[str]) -> str:
     Matching ignores case, so 'PTM45' finds 'ptm45'."""
     if not isinstance(value, str) or not value:
         return ""
+    import difflib  # only when a name is wrong: not at start-up
+
     names = [str(k) for k in known]
     folded = {n.lower(): n for n in names}
     close = difflib.get_close_matches(value.lower(), list(folded), n=1, cutoff=0.6)

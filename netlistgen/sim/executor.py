@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 import signal
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -234,7 +231,12 @@ class LocalExecutor:
                 yield k, ("error", "its worker process died twice (killed by a signal or out of memory)")
 
     def _round(self, fn: Callable, args: list[tuple], todo: list[int], workers: int):
-        pool_cls = ProcessPoolExecutor if self.processes else ThreadPoolExecutor
+        # imported here: the process pool pulls in multiprocessing, needed by in-process engines only
+        from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
+        if self.processes:
+            from concurrent.futures import ProcessPoolExecutor as pool_cls
+        else:
+            from concurrent.futures import ThreadPoolExecutor as pool_cls
         pool = pool_cls(max_workers=workers)
         broken: list[int] = []
         futures: dict = {}
@@ -284,6 +286,8 @@ class DaskExecutor:
     shared_fs = False
 
     def __init__(self, scheduler: str, timeout_s: float = 30.0) -> None:
+        import socket
+
         try:
             from distributed import Client
         except ImportError:
@@ -300,6 +304,8 @@ class DaskExecutor:
             raise NetlistgenError(f"cannot reach Dask scheduler {scheduler!r}: {str(exc)[:200]}") from None
 
     def run(self, fn: Callable, args: list[tuple], priorities: list[float]) -> Iterator[tuple[int, object]]:
+        import uuid
+
         from distributed import as_completed
 
         run = uuid.uuid4().hex

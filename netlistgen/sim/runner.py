@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netlistgen.core.errors import NetlistgenError, SimulationError
+from netlistgen.core.memo import remembered
 
 LOG_TAIL_LINES = 15
 # ngspice majors netlistgen runs with: 39 is what it is tested with (Debian's 39.3, SPEC
 # section 7); older releases are refused rather than trusted to behave the same.
 MIN_NGSPICE_MAJOR = 39
 VERSION_TIMEOUT_S = 30.0
-_versions: dict[tuple[str, int, float], int] = {}
 _versions_lock = threading.Lock()
 
 
@@ -41,36 +41,38 @@ def ngspice_path() -> str:
     return exe
 
 
-def ngspice_version(exe: str | None = None) -> int:
-    """Major version of `exe` from `ngspice -v`, asked once per executable (and file
-    version) per process; a missing, broken or too old ngspice is a one-line error."""
-    exe = exe or ngspice_path()
+def _ask_version(exe: str) -> int:
+    """Major version printed by `exe -v`; a one-line error if it does not answer like ngspice."""
     try:
-        st = os.stat(exe)
+        proc = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S,
+                              stdin=subprocess.DEVNULL, errors="replace")
+    except subprocess.TimeoutExpired:
+        raise NetlistgenError(f"ngspice {exe!r} did not answer `-v` within {VERSION_TIMEOUT_S:g} s") from None
     except OSError as exc:
         raise NetlistgenError(f"cannot run ngspice {exe!r}: {exc.strerror or exc}") from None
-    key = (exe, st.st_ino, st.st_mtime)
-    with _versions_lock:
-        if key in _versions:
-            return _versions[key]
-        try:
-            proc = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL, errors="replace")
-        except subprocess.TimeoutExpired:
-            raise NetlistgenError(f"ngspice {exe!r} did not answer `-v` within {VERSION_TIMEOUT_S:g} s") from None
-        except OSError as exc:
-            raise NetlistgenError(f"cannot run ngspice {exe!r}: {exc.strerror or exc}") from None
-        text = proc.stdout + proc.stderr
-        m = re.search(r"ngspice-(\d+)", text)
-        if not m:
-            first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-            raise NetlistgenError(f"{exe!r} does not look like ngspice: `-v` printed {first[:100]!r}")
-        major = int(m.group(1))
-        if major < MIN_NGSPICE_MAJOR:
-            raise NetlistgenError(f"ngspice {major} at {exe!r} is not supported: netlistgen needs ngspice >= "
-                                  f"{MIN_NGSPICE_MAJOR} (tested with 39)")
-        _versions[key] = major
-        return major
+    text = proc.stdout + proc.stderr
+    m = re.search(r"ngspice-(\d+)", text)
+    if not m:
+        first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+        raise NetlistgenError(f"{exe!r} does not look like ngspice: `-v` printed {first[:100]!r}")
+    return int(m.group(1))
+
+
+def ngspice_version(exe: str | None = None) -> int:
+    """Major version of `exe` from `ngspice -v`, asked once per executable file (remembered
+    across runs by its file stamp: core.memo); a missing, broken or too old ngspice is a
+    one-line error."""
+    exe = exe or ngspice_path()
+    try:
+        os.stat(exe)
+    except OSError as exc:
+        raise NetlistgenError(f"cannot run ngspice {exe!r}: {exc.strerror or exc}") from None
+    with _versions_lock:  # threads starting together ask once
+        major = remembered("ngspice -v", exe, lambda: _ask_version(exe), valid=int)
+    if major < MIN_NGSPICE_MAJOR:
+        raise NetlistgenError(f"ngspice {major} at {exe!r} is not supported: netlistgen needs ngspice >= "
+                              f"{MIN_NGSPICE_MAJOR} (tested with 39)")
+    return major
 
 
 @dataclass(frozen=True)
@@ -240,19 +242,27 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
                 raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None
             with _live_lock:
                 _live[proc.pid] = proc
+            expired = threading.Event()
+
+            def expire() -> None:
+                expired.set()
+                _kill_group(proc.pid)
+
+            # A timer thread enforces the timeout, so this thread blocks in waitpid: Popen.wait(timeout)
+            # polls every 50 ms, which cost ~0.1 CPU s on a 5 s run of a loaded machine.
+            timer = threading.Timer(timeout_s, expire)
+            timer.daemon = True
             try:
                 _write_pidfile(pidfile, proc.pid)
-                try:
-                    returncode = proc.wait(timeout=timeout_s)
-                except subprocess.TimeoutExpired:
-                    timed_out = True
-                    _kill_group(proc.pid)
-                    returncode = proc.wait()
+                timer.start()
+                returncode = proc.wait()
+                timed_out = expired.is_set()
             except BaseException:
                 _kill_group(proc.pid)
                 proc.wait()
                 raise
             finally:
+                timer.cancel()
                 _kill_group(proc.pid)  # whatever the deck started in the background dies with it
                 with _live_lock:
                     _live.pop(proc.pid, None)

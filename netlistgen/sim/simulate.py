@@ -22,7 +22,6 @@ import json
 import os
 import shutil
 import tempfile
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -230,7 +229,7 @@ class Prepared:
     identity: str
     key: str | None = None
     expect: dict | None = None  # the shapes a cache entry of this job must have
-    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    run_id: str = field(default_factory=lambda: os.urandom(16).hex())  # not uuid: it imports platform
 
 
 def prepare(job, backend: str, cache=None, workdir: str | Path | None = None) -> tuple[Prepared, dict | None]:
@@ -303,7 +302,7 @@ def publish(staging: Path, workdir: Path) -> None:
         if workdir.is_symlink() or workdir.is_file():
             workdir.unlink(missing_ok=True)
         elif workdir.exists():
-            trash = workdir.with_name(f".{workdir.name}.old-{uuid.uuid4().hex[:12]}")
+            trash = workdir.with_name(f".{workdir.name}.old-{os.urandom(6).hex()}")
             try:
                 os.rename(workdir, trash)
             except FileNotFoundError:

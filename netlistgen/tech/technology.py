@@ -66,18 +66,20 @@ import warnings
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from netlistgen.core import validate
-from netlistgen.core.config import read_document
+from netlistgen.core.config import check_keys, read_document
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.paths import cache_dir, cache_dir_problem
 from netlistgen.core.files import write_atomic
 from netlistgen.tech.deckcheck import check_model_files
-from netlistgen.tech.flatten import FLATTEN_VERSION, FlatDevice, Flattener, Size
 from netlistgen.tech.spicelib import Expansion, TrimError, expand, expand_cached, lib_sections, trim
 from netlistgen.tech.wheels import SOURCES, WHEELS, read_marker
+
+if TYPE_CHECKING:  # the flattener is imported where used: only flat-card technologies need it
+    from netlistgen.tech.flatten import FlatDevice, Flattener, Size
 
 _FLATTENERS: dict[tuple, Flattener] = {}
 TRIM_VERSION = 1  # bump when the trimming rules change: cached fast decks are rebuilt
@@ -115,11 +117,7 @@ class _Desc:
         return node
 
     def check_keys(self, key: str, node: dict, allowed: Iterable[str]) -> None:
-        allowed = tuple(allowed)
-        for k in node:
-            if k not in allowed:
-                where = f"{key}.{k}" if key else k
-                raise NetlistgenError(f"{self.path}: unknown key {where!r} (allowed in [{key or 'top level'}]: {', '.join(allowed)})")
+        check_keys(node, allowed, str(self.path), prefix=f"{key}." if key else "")
 
     @staticmethod
     def _get(node: dict, key: str, required: bool, default: object, path: Path) -> object:
@@ -493,6 +491,8 @@ class Technology:
         key = (exp.fingerprint, corner, self.w_per_finger)
         if key not in _FLATTENERS:
             _FLATTENERS.clear()  # one corner at a time: each holds its parsed library
+            from netlistgen.tech.flatten import Flattener
+
             _FLATTENERS[key] = Flattener(exp, w_per_finger=self.w_per_finger)
         return _FLATTENERS[key]
 
@@ -507,6 +507,8 @@ class Technology:
 
     def flat_deck(self, corner: str | None, devices: Iterable[FlatDevice]) -> Path:
         """Write (once, content-keyed) the flattened deck of these devices and return its path."""
+        from netlistgen.tech.flatten import FLATTEN_VERSION
+
         corner = self._check_corner(corner)
         fl = self.flattener(corner)
         cards: dict[str, tuple[str, ...]] = {}

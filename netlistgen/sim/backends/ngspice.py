@@ -16,6 +16,7 @@ from pathlib import Path
 
 from netlistgen.circuits.testbench import ac_deck_text, op_deck_text, spiceinit, tran_deck_text
 from netlistgen.core.errors import SimulationError
+from netlistgen.core.memo import remembered
 from netlistgen.sim import runner
 from netlistgen.sim.backends.base import AcAnalysis, Bench, DeckSet, OpAnalysis, RunOutput, TranAnalysis
 from netlistgen.sim.rawfile import read_raw
@@ -52,16 +53,10 @@ def ngspice_decks(bench: Bench) -> DeckSet:
     return DeckSet(files, f"{stem}.sp", (raw, f"{stem}{runner.LOG_SUFFIX}"))
 
 
-_EXE_HASHES: dict[tuple[str, int, int], str] = {}
-
-
 def file_sha256(path: str) -> str:
-    """sha256 of an executable or library, memoised by (path, mtime, size)."""
-    st = os.stat(path)
-    memo = (path, st.st_mtime_ns, st.st_size)
-    if memo not in _EXE_HASHES:
-        _EXE_HASHES[memo] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return _EXE_HASHES[memo]
+    """sha256 of an executable or library, remembered across runs by its file stamp
+    (core.memo: rehashing the 7.6 MB ngspice binary each run was a visible fixed cost)."""
+    return remembered("sha256", path, lambda: hashlib.sha256(Path(path).read_bytes()).hexdigest())
 
 
 def startup_files_identity() -> str:

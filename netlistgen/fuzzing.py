@@ -1,5 +1,8 @@
 """Hostile-input fuzzing support shared by tests/test_fuzz.py and benchmarks/fuzz_campaign.py.
 
+It lives in the package (after the CLI it drives) so the campaign imports it like any
+installed module; it needs hypothesis and PyYAML (`pip install netlistgen[test]`).
+
 The netlist oracle: a generated file may only contain lines the templates can produce.
 Every line is matched against a whitelist grammar (element lines by prefix, dot-cards
 by name, a `.control` block only where the testbench puts it, with whitelisted commands),
@@ -258,7 +261,6 @@ def write_config(path: Path, doc: dict) -> Path:
     return path
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BASE_ARGS = ["--rows", "2", "--cols", "1"]
 TEXT_FLAGS = ["--scheme", "--tech", "--corner", "--weights", "--patterns", "--config", "--rows", "--cols", "--seed",
               "--sram-rows-per-lcc", "--out", "--set-key", "--set-value"]
@@ -314,14 +316,15 @@ def fuzz_config(tmp: Path, key: str, value: object, suffix: str) -> str:
     return outcome
 
 
-def fuzz_descriptor(tmp: Path, key: str, value: object) -> str:
-    """A copy of the user-technology fixture with one hostile field, used with --tech."""
+def fuzz_descriptor(tmp: Path, key: str, value: object, *, fixtures: Path) -> str:
+    """A copy of the user-technology fixture (tests/fixtures/user_tech.toml and its model
+    files, in `fixtures`) with one hostile field, used with --tech."""
     import tomllib
 
-    doc = tomllib.loads((FIXTURES / "user_tech.toml").read_text())
+    doc = tomllib.loads((fixtures / "user_tech.toml").read_text())
     _set_path(doc, key, value)
     for inc in ("user_bsim4_typ.inc", "user_bsim4_slow.inc"):
-        (tmp / inc).write_bytes((FIXTURES / inc).read_bytes())
+        (tmp / inc).write_bytes((fixtures / inc).read_bytes())
     desc = tmp / "tech.toml"
     desc.write_text(dump_toml_nested(doc), encoding="utf-8")
     out = tmp / "out"
