@@ -25,7 +25,7 @@ def test_spec_rejects_bad_values():
 
 def test_step_is_whole_picoseconds_and_reads_follow_samples():
     spec = AdcSpec(bits=6, rate_hz=37e6)
-    assert spec.steps == 8
+    assert spec.steps == 7
     assert abs(spec.step_s * 1e12 - round(spec.step_s * 1e12)) < 1e-6
     assert abs(spec.rate_effective_hz / 37e6 - 1) < 1e-3
     s, r = sample_times(spec, 3), read_times(spec, 3)
@@ -40,8 +40,8 @@ def test_generator_binary_cdac_and_devices():
     assert values == pytest.approx([1e-15, 1e-15, 2e-15, 4e-15, 8e-15, 16e-15])
     assert nl.c_total_f == pytest.approx(32e-15)
     dffs = [ln for ln in nl.text.splitlines() if ln.startswith("A") and ln.endswith(" ng_dff")]
-    assert len(dffs) == 5 + 7  # one register per bit, one sequencer stage per step (B + 2)
-    assert sum(1 for ln in nl.text.splitlines() if ln.startswith("M")) == 11 + 2 + 5 * 4 + 3  # comparator, top switch, 4 per bit, 3 for the dummy
+    assert len(dffs) == 5 + 6  # one register per bit, one sequencer stage per step (B + 1)
+    assert sum(1 for ln in nl.text.splitlines() if ln.startswith("M")) == 11 + 2 + 2 + 5 * 4 + 3  # comparator, top switch and its replica, 4 per bit, 3 for the dummy
 
 
 def test_code_density_exact():
