@@ -111,3 +111,43 @@ def test_cli_adc_writes_json_and_plots(tmp_path, capsys):
     assert abs(r["enob"] - 3) < 0.5 and r["energy_per_conversion_j"] > 0
     for name in ("transfer_dnl.png", "spectrum.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mismatch_draws_follow_pelgrom_and_capacitor_sigmas():
+    from netlistgen.studies import adc as study
+
+    tech, spec = load_technology("ptm45"), AdcSpec(bits=5)
+    rng = np.random.default_rng(11)
+    draws = [study.draw_mismatch(spec, tech, rng) for _ in range(2000)]
+    sig_os = tech.avt_v_m / math.sqrt(8 * tech.wmin_m * tech.lmin_m)  # input pair 8 Wmin x Lmin
+    assert np.std([d.comparator_offset_v for d in draws]) == pytest.approx(sig_os, rel=0.05)
+    msb = np.std([d.cap_scale[4] for d in draws])  # 16 unit capacitors: sigma / 4
+    assert msb == pytest.approx(tech.c_mismatch_sigma_rel_1f / 4, rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_monte_carlo_draw_sets_the_transfer_in_ngspice(tmp_path):
+    """A drawn comparator offset and CDAC mismatch (4x the technology's sigmas, so that
+    they move transitions by more than the ramp's resolution) must give the codes that
+    charge conservation predicts from the drawn values, and not the nominal codes."""
+    from netlistgen.studies import adc as study
+
+    tech = load_technology("ptm45")
+    spec = study.draw_mismatch(AdcSpec(bits=5), tech, np.random.default_rng(5), scale=4.0)
+    assert abs(spec.comparator_offset_v) > 0.5 * tech.vdd_v / 32  # the seed gives a visible offset
+    nl = build_adc(spec, tech)
+    (ramp,) = study._ramp(spec, tech, study.AdcTest(hits_per_code=2))
+    r = study._simulate(nl, ramp, tmp_path, None)
+    codes, v = r["codes"], r["v_in_v"]
+    expected = study.expected_codes(spec, tech, v)
+    nominal = study.expected_codes(AdcSpec(bits=5), tech, v)
+    lsb = tech.vdd_v / 32
+
+    def transitions(c):  # input (LSB) of the first ramp sample at or above each code
+        return np.array([v[np.argmax(c >= k)] for k in range(1, 31)]) / lsb
+
+    # resolution: one ramp sample (0.5 LSB); the replica's injection at VCM + offset adds ~0.25 LSB
+    assert np.abs(transitions(codes) - transitions(expected)).max() <= 0.55
+    assert abs(np.mean(codes - expected)) < 0.35
+    assert np.mean(np.abs(codes - nominal)) > 1.0  # the draw moved the transfer by more than an LSB

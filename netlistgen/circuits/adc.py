@@ -237,8 +237,9 @@ def _vin_wave(spec: AdcSpec, stim: AdcStimulus, tstop: float) -> str:
     return f"SIN({f(mid)} {f(amp)} {f(fin)} {f(delay)} 0 {f(17.0)})"
 
 
-def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "adc.raw") -> str:
-    """The transient deck of one stimulus."""
+def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "adc.raw",
+             points_per_step: int = 20) -> str:
+    """The transient deck of one stimulus; the time step is at most one SAR step / `points_per_step`."""
     spec, tech = nl.spec, nl.tech
     T = spec.step_s
     tstop = stim.conversions * spec.steps * T
@@ -262,8 +263,8 @@ def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "a
         init_off=f(0.3 * T),
         init_low=f(0.3 * T + edge),
         bits=list(range(spec.bits)),
-        tstep=f(T / 50),
+        tstep=f(T / (2.5 * points_per_step)),
         tstop=f(tstop),
-        tmax=f(T / 20),
+        tmax=f(T / points_per_step),
         raw_name=raw_name,
     )
