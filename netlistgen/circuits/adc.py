@@ -168,8 +168,11 @@ def build_adc(spec: AdcSpec, tech: Technology) -> AdcNetlist:
         stage_of=stage_of,
         offset_v=validate.fmt(spec.comparator_offset_v),
         vdd=validate.fmt(tech.vdd_v),
-        vth_lo=validate.fmt(0.45 * tech.vdd_v),
-        vth_hi=validate.fmt(0.55 * tech.vdd_v),
+        # one threshold, no unknown band: a comparator still resolving at the capture
+        # edge gives a definite (at worst 1 LSB wrong) bit; with a 0.45-0.55 VDD band it
+        # gave an XSPICE unknown that half-drove that bit's switches (-4/-10 LSB, docs/adc.md)
+        vth_lo=validate.fmt(0.5 * tech.vdd_v),
+        vth_hi=validate.fmt(0.5 * tech.vdd_v),
         t_edge=validate.fmt(T_EDGE_FRACTION * spec.step_s),
         t_gate=validate.fmt(T_GATE_S),
     )
