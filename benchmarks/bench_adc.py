@@ -31,16 +31,19 @@ def main() -> None:
     ap.add_argument("--hits", type=int, default=2)
     ap.add_argument("--sine-n", type=int, default=64)
     ap.add_argument("--sine-cycles", type=int, default=7)
+    ap.add_argument("--chunks", type=int, default=3, help="ramp decks (run in parallel with the sine)")
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json")
     a = ap.parse_args()
     tech = load_technology(a.tech)
-    test = AdcTest(hits_per_code=a.hits, sine_conversions=a.sine_n, sine_cycles=a.sine_cycles)
+    test = AdcTest(hits_per_code=a.hits, sine_conversions=a.sine_n, sine_cycles=a.sine_cycles, ramp_chunks=a.chunks)
     rows = []
     print("| tech | B | ENOB | DNL max | INL max | E/conv (fJ) | Walden (fJ/step) | Schreier (dB) | hwc ratio | wall (s) | ngspice CPU (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for b in a.bits:
         t0, c0 = time.perf_counter(), _child_cpu()
-        r = characterize(AdcSpec(bits=b, rate_hz=a.rate), tech, test=test, workdir=tempfile.mkdtemp(prefix="bench-adc-"))
+        r = characterize(AdcSpec(bits=b, rate_hz=a.rate), tech, test=test, workers=a.workers,
+                         workdir=tempfile.mkdtemp(prefix="bench-adc-"))
         wall, cpu = time.perf_counter() - t0, _child_cpu() - c0
         q = macro.AdcQuery(bits=b, rate_hz=r["rate_hz"], node_m=tech.lmin_m, vdd_v=tech.vdd_v, transistor_area_m2=1e-13)
         try:
@@ -51,15 +54,16 @@ def main() -> None:
         e = r["energy_per_conversion_j"]
         row = {k: r[k] for k in ("technology", "bits", "enob", "sndr_db", "dnl_max_lsb", "inl_max_lsb",
                                  "energy_per_conversion_j", "walden_fom_j_per_step", "schreier_fom_db", "rate_hz")}
-        row.update(hwc_energy_j=hwc, spice_over_hwc=e / hwc, wall_s=wall, ngspice_cpu_s=cpu,
+        row.update(hits_per_code=a.hits, sine_conversions=a.sine_n, missing_codes=r["missing_codes"], sfdr_db=r["sfdr_db"],
+                   hwc_energy_j=hwc, spice_over_hwc=e / hwc, wall_s=wall, ngspice_cpu_s=cpu,
                    energy_per_source_j=r["energy_per_source_j"])
         rows.append(row)
         print(f"| {a.tech} | {b} | {r['enob']:.2f} | {r['dnl_max_lsb']:.2f} | {r['inl_max_lsb']:.2f} | {e * 1e15:.1f} | "
               f"{r['walden_fom_j_per_step'] * 1e15:.2f} | {r['schreier_fom_db']:.1f} | {e / hwc:.2f} | {wall:.0f} | {cpu:.0f} |",
               flush=True)
-    if a.json:
-        with open(a.json, "w") as fh:
-            json.dump(rows, fh, indent=2)
+        if a.json:  # after every row, so a long run leaves its finished rows
+            with open(a.json, "w") as fh:
+                json.dump(rows, fh, indent=2)
 
 
 if __name__ == "__main__":

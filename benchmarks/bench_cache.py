@@ -36,7 +36,8 @@ def main() -> None:
             walls.append(time.perf_counter() - start)
             if errors:
                 raise SystemExit(f"run {run} errors: {errors}")
-            rows.append({n: {m: r[m] for m in regress.METRICS} for n, r in got.items()})
+            rows.append({n: {m: r[m] for m in (regress.ADC_METRICS if r.get("kind") == "adc" else regress.METRICS)}
+                         for n, r in got.items()})
         entries = len(cache)
     same = rows[0] == rows[1]
     print(f"cores: {os.cpu_count()}, workers: {args.workers}, cases: {len(cases)}, cache entries: {entries}")

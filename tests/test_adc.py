@@ -25,7 +25,7 @@ def test_spec_rejects_bad_values():
 
 def test_step_is_whole_picoseconds_and_reads_follow_samples():
     spec = AdcSpec(bits=6, rate_hz=37e6)
-    assert spec.steps == 8
+    assert spec.steps == 7
     assert abs(spec.step_s * 1e12 - round(spec.step_s * 1e12)) < 1e-6
     assert abs(spec.rate_effective_hz / 37e6 - 1) < 1e-3
     s, r = sample_times(spec, 3), read_times(spec, 3)
@@ -40,8 +40,8 @@ def test_generator_binary_cdac_and_devices():
     assert values == pytest.approx([1e-15, 1e-15, 2e-15, 4e-15, 8e-15, 16e-15])
     assert nl.c_total_f == pytest.approx(32e-15)
     dffs = [ln for ln in nl.text.splitlines() if ln.startswith("A") and ln.endswith(" ng_dff")]
-    assert len(dffs) == 5 + 7  # one register per bit, one sequencer stage per step (B + 2)
-    assert sum(1 for ln in nl.text.splitlines() if ln.startswith("M")) == 11 + 2 + 5 * 4 + 3  # comparator, top switch, 4 per bit, 3 for the dummy
+    assert len(dffs) == 5 + 6  # one register per bit, one sequencer stage per step (B + 1)
+    assert sum(1 for ln in nl.text.splitlines() if ln.startswith("M")) == 11 + 2 + 2 + 5 * 4 + 3  # comparator, top switch and its replica, 4 per bit, 3 for the dummy
 
 
 def test_code_density_exact():
@@ -111,3 +111,43 @@ def test_cli_adc_writes_json_and_plots(tmp_path, capsys):
     assert abs(r["enob"] - 3) < 0.5 and r["energy_per_conversion_j"] > 0
     for name in ("transfer_dnl.png", "spectrum.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_mismatch_draws_follow_pelgrom_and_capacitor_sigmas():
+    from netlistgen.studies import adc as study
+
+    tech, spec = load_technology("ptm45"), AdcSpec(bits=5)
+    rng = np.random.default_rng(11)
+    draws = [study.draw_mismatch(spec, tech, rng) for _ in range(2000)]
+    sig_os = tech.avt_v_m / math.sqrt(8 * tech.wmin_m * tech.lmin_m)  # input pair 8 Wmin x Lmin
+    assert np.std([d.comparator_offset_v for d in draws]) == pytest.approx(sig_os, rel=0.05)
+    msb = np.std([d.cap_scale[4] for d in draws])  # 16 unit capacitors: sigma / 4
+    assert msb == pytest.approx(tech.c_mismatch_sigma_rel_1f / 4, rel=0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_monte_carlo_draw_sets_the_transfer_in_ngspice(tmp_path):
+    """A drawn comparator offset and CDAC mismatch (4x the technology's sigmas, so that
+    they move transitions by more than the ramp's resolution) must give the codes that
+    charge conservation predicts from the drawn values, and not the nominal codes."""
+    from netlistgen.studies import adc as study
+
+    tech = load_technology("ptm45")
+    spec = study.draw_mismatch(AdcSpec(bits=5), tech, np.random.default_rng(5), scale=4.0)
+    assert abs(spec.comparator_offset_v) > 0.5 * tech.vdd_v / 32  # the seed gives a visible offset
+    nl = build_adc(spec, tech)
+    (ramp,) = study._ramp(spec, tech, study.AdcTest(hits_per_code=2))
+    r = study._simulate(nl, ramp, tmp_path, None)
+    codes, v = r["codes"], r["v_in_v"]
+    expected = study.expected_codes(spec, tech, v)
+    nominal = study.expected_codes(AdcSpec(bits=5), tech, v)
+    lsb = tech.vdd_v / 32
+
+    def transitions(c):  # input (LSB) of the first ramp sample at or above each code
+        return np.array([v[np.argmax(c >= k)] for k in range(1, 31)]) / lsb
+
+    # resolution: one ramp sample (0.5 LSB); the replica's injection at VCM + offset adds ~0.25 LSB
+    assert np.abs(transitions(codes) - transitions(expected)).max() <= 0.55
+    assert abs(np.mean(codes - expected)) < 0.35
+    assert np.mean(np.abs(codes - nominal)) > 1.0  # the draw moved the transfer by more than an LSB

@@ -23,6 +23,8 @@ def test_default_suite_has_golden_values_for_every_case():
     golden = regress.load_golden()
     assert len(cases) >= 12
     assert {c.name for c in cases} <= set(golden)
+    assert any(isinstance(c, regress.AdcCase) for c in cases)  # the SAR ADC joins the suite
+    cases = [c for c in cases if isinstance(c, regress.Case)]
     techs = {c.options.technology for c in cases}
     schemes = {c.options.scheme for c in cases}
     assert techs == {"ptm45", "sky130"} and {"int4", "int8", "zebra-i", "zebra-ii"} <= schemes
@@ -90,6 +92,37 @@ def test_case_passes_then_fails_against_tampered_golden(tmp_path, installed, cap
     assert report["cases"][0]["status"] == "fail"
     assert ET.parse(out / "junit.xml").getroot().get("failures") == "1"
     assert "FAIL" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_adc_case_runs_against_its_goldens(tmp_path, installed, capsys):
+    """The SAR ADC case (ramp + sine in ngspice) passes on ENOB, energy and DNL/INL and
+    fails when its golden energy is moved by 5 % (its tolerance is 3 %)."""
+    out = tmp_path / "r"
+    golden = json.loads(regress.default_golden().read_text())
+    golden["cases"]["adc-sar4-ptm45"]["energy_fj"] *= 1.05
+    tampered = tmp_path / "golden.json"
+    tampered.write_text(json.dumps(golden))
+    assert main(["regress", "-k", "adc-sar4-ptm45", "--no-cache", "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["cases"][0]["metrics"]) == {"enob", "energy_fj", "dnl_lsb", "inl_lsb"}
+    assert all(m["ok"] for m in report["cases"][0]["metrics"].values())
+    assert "adc-sar4-ptm45 | PASS | enob" in capsys.readouterr().out
+    assert main(["regress", "-k", "adc-sar4-ptm45", "--golden", str(tampered), "--out", str(out)]) == 1
+    report = json.loads((out / "report.json").read_text())
+    assert report["cases"][0]["metrics"]["energy_fj"]["ok"] is False
+
+
+def test_adc_case_keys_are_checked(tmp_path):
+    text = ("cases:\n  - {name: a, scheme: int4, technology: ptm45, rows: 1, cols: 1}\n"
+            "adc_cases:\n  - {name: x, technology: ptm45, bits: 4, tolerances: {enob: {abs: 0.1}}, hits: 3}\n")
+    with pytest.raises(NetlistgenError, match="hits"):
+        regress.load_suite(write(tmp_path, text))
+    with pytest.raises(NetlistgenError, match="gain_mv_per_lsb"):
+        regress.load_suite(write(tmp_path, text.replace("enob", "gain_mv_per_lsb").replace(", hits: 3", "")))
+    with pytest.raises(NetlistgenError, match="bits"):
+        regress.load_suite(write(tmp_path, text.replace("bits: 4", "bits: 12").replace(", hits: 3", "")))
 
 
 def test_report_shows_value_golden_delta_tolerance_and_junit_carries_times_and_values(tmp_path):

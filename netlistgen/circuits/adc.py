@@ -25,8 +25,14 @@ from netlistgen.circuits.netlist import Device, LOAD_PER_SWITCH_F, _device, spic
 from netlistgen.tech.technology import Technology
 
 MIN_BITS, MAX_BITS = 3, 10
-# Fractions of one SAR step: the comparator evaluates in the second half (the DAC settles
-# in the first) and its decision is captured at CAPTURE_AT of the step.
+# Fractions of one SAR step: the sampling window (top plate to VCM) of the first step is
+# [SAMPLE_FROM, SAMPLE_AT]; the comparator evaluates from COMPARE_AT on (the DAC settles
+# before) and its decision is captured at CAPTURE_AT. The top plate opens before the
+# comparator first fires and the window closes well before the sequencer advances
+# (docs/adc.md: a window gated by the comparator clock re-closed for ~60 ps at the end
+# of the sampling step and corrupted the sample).
+SAMPLE_FROM = 0.05
+SAMPLE_AT = 0.4
 COMPARE_AT = 0.5
 CAPTURE_AT = 0.85
 READ_AT = 0.97  # the bits are read after the last capture of a conversion
@@ -39,7 +45,7 @@ class AdcSpec:
     """One SAR ADC design point; sizes are multiples of the technology's minimum device."""
 
     bits: int
-    rate_hz: float = 50e6  # conversions per second; one conversion = bits + 2 steps
+    rate_hz: float = 50e6  # conversions per second; one conversion = bits + 1 steps
     corner: str | None = None
     vcm_ratio: float = 0.6  # top-plate / comparator reference as a fraction of VDD
     c_unit_f: float | None = None  # None: the technology's unit capacitor
@@ -83,10 +89,9 @@ class AdcSpec:
 
     @property
     def steps(self) -> int:
-        """Sample, one trial per bit, and a read-out step: the XSPICE registers present a
-        decision captured in one step at the start of the next (measured), so the LSB
-        needs one more step before the next sample resets the registers."""
-        return self.bits + 2
+        """Sample, then one trial per bit; the LSB is read at the end of the last step,
+        before the next sample resets the registers."""
+        return self.bits + 1
 
 
 @dataclass(frozen=True)
@@ -156,14 +161,18 @@ def build_adc(spec: AdcSpec, tech: Technology) -> AdcNetlist:
         dev=dev,
         caps=caps,
         cp_top_f=validate.fmt(spec.cp_top_f) if spec.cp_top_f else "",
+        c_rep_f=validate.fmt(c_total + spec.cp_top_f),
         bits=list(range(spec.bits)),
         stages=list(range(spec.steps)),
         nstages=spec.steps,
         stage_of=stage_of,
         offset_v=validate.fmt(spec.comparator_offset_v),
         vdd=validate.fmt(tech.vdd_v),
-        vth_lo=validate.fmt(0.45 * tech.vdd_v),
-        vth_hi=validate.fmt(0.55 * tech.vdd_v),
+        # one threshold, no unknown band: a comparator still resolving at the capture
+        # edge gives a definite (at worst 1 LSB wrong) bit; with a 0.45-0.55 VDD band it
+        # gave an XSPICE unknown that half-drove that bit's switches (-4/-10 LSB, docs/adc.md)
+        vth_lo=validate.fmt(0.5 * tech.vdd_v),
+        vth_hi=validate.fmt(0.5 * tech.vdd_v),
         t_edge=validate.fmt(T_EDGE_FRACTION * spec.step_s),
         t_gate=validate.fmt(T_GATE_S),
     )
@@ -202,12 +211,12 @@ class AdcStimulus:
 
 def sample_times(spec: AdcSpec, conversions: int) -> np.ndarray:
     """The instant each conversion samples (the top-plate switch opens)."""
-    return (np.arange(conversions) * spec.steps + COMPARE_AT) * spec.step_s
+    return (np.arange(conversions) * spec.steps + SAMPLE_AT) * spec.step_s
 
 
 def read_times(spec: AdcSpec, conversions: int) -> np.ndarray:
     """When each conversion's bits are read (after its last decision)."""
-    return (np.arange(conversions) * spec.steps + spec.bits + 1 + READ_AT) * spec.step_s
+    return (np.arange(conversions) * spec.steps + spec.bits + READ_AT) * spec.step_s
 
 
 def conversion_windows(spec: AdcSpec, conversions: int) -> list[tuple[float, float]]:
@@ -231,8 +240,9 @@ def _vin_wave(spec: AdcSpec, stim: AdcStimulus, tstop: float) -> str:
     return f"SIN({f(mid)} {f(amp)} {f(fin)} {f(delay)} 0 {f(17.0)})"
 
 
-def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "adc.raw") -> str:
-    """The transient deck of one stimulus."""
+def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "adc.raw",
+             points_per_step: int = 20) -> str:
+    """The transient deck of one stimulus; the time step is at most one SAR step / `points_per_step`."""
     spec, tech = nl.spec, nl.tech
     T = spec.step_s
     tstop = stim.conversions * spec.steps * T
@@ -250,13 +260,14 @@ def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "a
         edge=f(edge),
         period=f(T),
         seq={"delay": f(T), "width": f(0.25 * T)},
+        smp={"delay": f(SAMPLE_FROM * T), "width": f((SAMPLE_AT - SAMPLE_FROM) * T - 1.5 * edge)},
         cmp={"delay": f(COMPARE_AT * T), "width": f((1 - COMPARE_AT) * T - 2 * edge)},
         cap={"delay": f(CAPTURE_AT * T), "width": f(0.05 * T)},
         init_off=f(0.3 * T),
         init_low=f(0.3 * T + edge),
         bits=list(range(spec.bits)),
-        tstep=f(T / 50),
+        tstep=f(T / (2.5 * points_per_step)),
         tstop=f(tstop),
-        tmax=f(T / 20),
+        tmax=f(T / points_per_step),
         raw_name=raw_name,
     )

@@ -39,15 +39,19 @@ class AdcTest:
     sine_conversions: int = 128
     sine_cycles: int = 13
     sine_amplitude_fs: float = 0.98  # peak-to-peak as a fraction of full scale
+    points_per_step: int = 20  # largest time step = one SAR step / this
+    ramp_chunks: int = 1  # the ramp split into this many decks (run in parallel)
 
     def __post_init__(self) -> None:
         validate.integer(self.hits_per_code, "hits_per_code", minimum=1, maximum=1000)
+        validate.integer(self.points_per_step, "points_per_step", minimum=4, maximum=1000)
+        validate.integer(self.ramp_chunks, "ramp_chunks", minimum=1, maximum=64)
         validate.integer(self.sine_conversions, "sine_conversions", minimum=16, maximum=65536)
         validate.number(self.sine_amplitude_fs, "sine_amplitude_fs", minimum=0.1, maximum=1.0)
 
 
 def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCache | None,
-              timeout_s: float = 3600.0) -> dict:
+              timeout_s: float = 3600.0, points_per_step: int = 20) -> dict:
     """Run one stimulus (or read it from the result cache): codes, sampled input, energy."""
     spec = nl.spec
     workdir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +59,7 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
     write_atomic(library, nl.text)
     spiceinit = "\n".join(["set num_threads=1", *nl.tech.spiceinit_lines]) + "\n"
     write_atomic(workdir / ".spiceinit", spiceinit)
-    deck = adc_deck(nl, str(library), stim)
+    deck = adc_deck(nl, str(library), stim, points_per_step=points_per_step)
     write_atomic(workdir / "tb.sp", deck)
     key = job_key(deck=deck, library=nl.text, spiceinit=spiceinit, workdir=workdir, backend="subprocess") \
         if cache is not None else None
@@ -86,10 +90,14 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
     return {**out, "cached": False}
 
 
-def _ramp(spec: AdcSpec, tech: Technology, test: AdcTest) -> AdcStimulus:
+def _ramp(spec: AdcSpec, tech: Technology, test: AdcTest) -> list[AdcStimulus]:
+    """The code-density ramp from -1 LSB to full scale, cut into `test.ramp_chunks`
+    consecutive decks (each a ramp through its own share of the sampled voltages)."""
     lsb = tech.vdd_v / 2 ** spec.bits
     n = test.hits_per_code * (2 ** spec.bits + 2 * int(RAMP_OVERRANGE_LSB))
-    return AdcStimulus("ramp", n, -RAMP_OVERRANGE_LSB * lsb, tech.vdd_v + (RAMP_OVERRANGE_LSB - 1) * lsb)
+    v = np.linspace(-RAMP_OVERRANGE_LSB * lsb, tech.vdd_v + (RAMP_OVERRANGE_LSB - 1) * lsb, n)
+    cuts = np.linspace(0, n, min(test.ramp_chunks, n // 4) + 1).round().astype(int)
+    return [AdcStimulus("ramp", int(b - a), float(v[a]), float(v[b - 1])) for a, b in zip(cuts[:-1], cuts[1:])]
 
 
 def _sine(spec: AdcSpec, tech: Technology, test: AdcTest) -> AdcStimulus:
@@ -111,11 +119,19 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
     nl = build_adc(spec, tech)
     base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="netlistgen-adc-"))
     stims = {"sine": _sine(spec, tech, test)}
-    if ramp:
-        stims["ramp"] = _ramp(spec, tech, test)
+    if ramp:  # the ramp chunks first: they are the long jobs
+        chunks = _ramp(spec, tech, test)
+        stims = {**{f"ramp{k}": s for k, s in enumerate(chunks)}, **stims}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(stims)))) as pool:
-        futs = {k: pool.submit(_simulate, nl, s, base / k, cache, timeout_s) for k, s in stims.items()}
+        futs = {k: pool.submit(_simulate, nl, s, base / k, cache, timeout_s, test.points_per_step)
+                for k, s in stims.items()}
         runs = {k: f.result() for k, f in futs.items()}
+    if ramp:
+        parts = [runs.pop(f"ramp{k}") for k in range(len(chunks))]
+        runs["ramp"] = {"codes": np.concatenate([p["codes"] for p in parts]),
+                        "v_in_v": np.concatenate([p["v_in_v"] for p in parts]),
+                        "seconds": sum(float(p["seconds"]) for p in parts),
+                        "cached": all(bool(p["cached"]) for p in parts)}
     sine = metrics.sine_sndr(runs["sine"]["codes"], test.sine_cycles)
     e_conv, per_source = steady_energy_j(runs["sine"]["energy_per_source_j"])
     result = {
@@ -150,6 +166,43 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
     return result
 
 
+def offset_sigma_v(spec: AdcSpec, tech: Technology) -> float:
+    """Pelgrom input-referred offset of the comparator's input pair (pair convention)."""
+    return tech.avt_v_m / math.sqrt(spec.w_in_mult * tech.wmin_m * tech.lmin_m)
+
+
+def cap_sigmas_rel(spec: AdcSpec, tech: Technology) -> list[float]:
+    """Relative sigma per CDAC capacitor (bit 0..B-1, then the dummy): sigma ~ 1/sqrt(C)."""
+    cu = spec.c_unit_f if spec.c_unit_f is not None else tech.c_unit_f
+    units = [2 ** k for k in range(spec.bits)] + [1]
+    return [tech.c_mismatch_sigma_rel_1f / math.sqrt(u * cu / 1e-15) for u in units]
+
+
+def draw_mismatch(spec: AdcSpec, tech: Technology, rng: np.random.Generator, *, scale: float = 1.0) -> AdcSpec:
+    """One Monte Carlo draw: comparator offset and per-capacitor factors (sigmas x `scale`)."""
+    offset = float(rng.normal(0.0, scale * offset_sigma_v(spec, tech)))
+    factors = tuple(float(np.clip(1 + rng.normal(0.0, scale * s), 0.5, 1.5)) for s in cap_sigmas_rel(spec, tech))
+    return dataclasses.replace(spec, comparator_offset_v=offset, cap_scale=factors)
+
+
+def expected_codes(spec: AdcSpec, tech: Technology, v_in_v) -> np.ndarray:
+    """The codes an ideal SAR with this spec's capacitors and comparator offset gives:
+    bit i is kept when VIN > (VREF * C_on - Voffset * C_all) / C_all (charge
+    conservation on the top plate; top-plate parasitics neglected)."""
+    cu = spec.c_unit_f if spec.c_unit_f is not None else tech.c_unit_f
+    scale = np.asarray(spec.cap_scale or (1.0,) * (spec.bits + 1))
+    caps = cu * np.array([2.0 ** k for k in range(spec.bits)] + [1.0]) * scale
+    c_all, vref = caps.sum(), tech.vdd_v
+    v = np.asarray(v_in_v, dtype=float)
+    codes = np.zeros(v.size, dtype=int)
+    for i in reversed(range(spec.bits)):
+        trial = codes | (1 << i)
+        c_on = np.array([caps[:spec.bits][[(t >> k) & 1 == 1 for k in range(spec.bits)]].sum() for t in trial])
+        keep = v > (vref * c_on - spec.comparator_offset_v * c_all) / c_all
+        codes = np.where(keep, trial, codes)
+    return codes
+
+
 def monte_carlo(spec: AdcSpec, tech: str | Technology, n: int, *, seed: int = 1, test: AdcTest = AdcTest(),
                 workdir: str | Path | None = None, cache: ResultCache | None = None) -> dict:
     """ENOB over `n` draws of comparator offset (Pelgrom, input pair) and CDAC mismatch
@@ -157,21 +210,15 @@ def monte_carlo(spec: AdcSpec, tech: str | Technology, n: int, *, seed: int = 1,
     validate.integer(n, "monte carlo draws", minimum=1, maximum=10000)
     tech = as_technology(tech)
     rng = np.random.default_rng(seed)
-    w_in, l_in = spec.w_in_mult * tech.wmin_m, tech.lmin_m
-    sigma_os = tech.avt_v_m / math.sqrt(w_in * l_in)  # pair convention: the input pair's difference
-    cu = spec.c_unit_f if spec.c_unit_f is not None else tech.c_unit_f
-    units = [2 ** k for k in range(spec.bits)] + [1]
-    sig_c = [tech.c_mismatch_sigma_rel_1f / math.sqrt(u * cu / 1e-15) for u in units]
     base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="netlistgen-adcmc-"))
     draws = []
     for k in range(n):
-        offset = float(rng.normal(0.0, sigma_os))
-        scale = tuple(float(np.clip(1 + rng.normal(0.0, s), 0.5, 1.5)) for s in sig_c)
-        s_k = dataclasses.replace(spec, comparator_offset_v=offset, cap_scale=scale)
+        s_k = draw_mismatch(spec, tech, rng)
         r = characterize(s_k, tech, test=test, workdir=base / f"mc{k}", cache=cache, ramp=False, workers=1)
-        draws.append({"offset_v": offset, "enob": r["enob"], "sndr_db": r["sndr_db"]})
+        draws.append({"offset_v": s_k.comparator_offset_v, "enob": r["enob"], "sndr_db": r["sndr_db"]})
     enobs = np.array([d["enob"] for d in draws])
-    return {"n": n, "seed": seed, "sigma_offset_v": sigma_os, "sigma_c_rel_unit": sig_c[-1],
+    return {"n": n, "seed": seed, "sigma_offset_v": offset_sigma_v(spec, tech),
+            "sigma_c_rel_unit": cap_sigmas_rel(spec, tech)[-1],
             "enob_mean": float(enobs.mean()), "enob_min": float(enobs.min()), "enob_std": float(enobs.std()),
             "draws": draws}
 

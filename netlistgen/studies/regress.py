@@ -1,7 +1,8 @@
 """Regression suite: named simulation cases with golden values and tolerances.
 
 A suite file (YAML/TOML) lists cases; each is a `generate` configuration plus the
-stimulus. `run_suite` simulates the selected cases in parallel, compares each metric
+stimulus. Its `adc_cases` are SAR ADC characterizations (studies.adc: ramp + sine),
+checked on ENOB, energy per conversion and DNL/INL the same way. `run_suite` simulates the selected cases in parallel, compares each metric
 with its golden value and returns a verdict per case; reports are JSON and JUnit XML,
 written atomically. Golden values change only through `update_golden`, which returns
 the diff it applied.
@@ -17,12 +18,14 @@ import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from netlistgen.core import validate
 from netlistgen.core.config import check_keys, load_mapping
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
+from netlistgen.circuits.adc import AdcSpec
 from netlistgen.circuits.generate import GenerateOptions, build, check_values, resolve_pattern_set
 from netlistgen.core.jsonio import write_json
 from netlistgen.analysis.report import summarize
@@ -38,6 +41,9 @@ METRICS = ("gain_mv_per_lsb", "offset_mv", "inl_lsb", "snr_db", "dnl_lsb")
 # reset_noise only matters with injected noise, which regression cases do not use.
 CASE_KEYS = {f.name for f in dataclasses.fields(GenerateOptions)} - {"out", "weights", "pattern_sets", "reset_noise"}
 CASE_KEYS |= {"name", "cycles", "stim_seed", "stimulus", "tolerances"}
+ADC_METRICS = ("enob", "energy_fj", "dnl_lsb", "inl_lsb")
+ADC_TEST_KEYS = ("hits_per_code", "sine_conversions", "sine_cycles")  # studies.adc.AdcTest fields
+ADC_CASE_KEYS = {"name", "technology", "bits", "rate_hz", "corner", "tolerances", *ADC_TEST_KEYS}
 STIMULI = ("random", "sweep")
 
 
@@ -71,15 +77,30 @@ class Case:
     stim_seed: int
     stimulus: str
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    metrics: ClassVar[tuple[str, ...]] = METRICS
 
 
-def _tolerances(raw: object, where: str) -> dict[str, Tolerance]:
+@dataclass(frozen=True)
+class AdcCase:
+    """A SAR ADC characterization (studies.adc.characterize) with golden metrics; the
+    test's sizes are plain numbers so that loading a suite does not import the study
+    (which registers the `spice` ADC model)."""
+
+    name: str
+    technology: str
+    spec: AdcSpec
+    test: dict[str, int]
+    tolerances: dict[str, Tolerance] = field(default_factory=dict)
+    metrics: ClassVar[tuple[str, ...]] = ADC_METRICS
+
+
+def _tolerances(raw: object, where: str, metrics: tuple[str, ...] = METRICS) -> dict[str, Tolerance]:
     if not isinstance(raw, dict):
         raise NetlistgenError(f"{where}: 'tolerances' must be a mapping, got {raw!r}")
     out = {}
     for metric, spec in raw.items():
-        if metric not in METRICS:
-            raise NetlistgenError(f"{where}: unknown metric {metric!r}{did_you_mean(metric, METRICS)} in tolerances; known: {', '.join(METRICS)}")
+        if metric not in metrics:
+            raise NetlistgenError(f"{where}: unknown metric {metric!r}{did_you_mean(metric, metrics)} in tolerances; known: {', '.join(metrics)}")
         if not isinstance(spec, dict) or not spec or set(spec) - {"rel", "abs"}:
             raise NetlistgenError(f"{where}: tolerance of {metric!r} must be {{rel: x}} and/or {{abs: y}}, got {spec!r}")
         values = {k: validate.number(v, f"{where} tolerance {metric}.{k}", minimum=0.0) for k, v in spec.items()}
@@ -92,7 +113,7 @@ def load_suite(path: str | Path | None = None) -> list[Case]:
     path = Path(path) if path else default_suite()
     data = load_mapping(path)
     where = f"suite {str(path)!r}"
-    check_keys(data, {"defaults", "cases"}, where, required={"cases"})
+    check_keys(data, {"defaults", "cases", "adc_cases"}, where, required={"cases"})
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise NetlistgenError(f"{where}: 'defaults' must be a mapping")
@@ -127,7 +148,30 @@ def load_suite(path: str | Path | None = None) -> list[Case]:
             stimulus=stimulus,
             tolerances=tol,
         ))
+    for raw in data.get("adc_cases") or []:
+        case = _adc_case(raw, where)
+        if case.name in seen:
+            raise NetlistgenError(f"{where}: duplicate case name {case.name!r}")
+        seen.add(case.name)
+        cases.append(case)
     return cases
+
+
+def _adc_case(raw: object, where: str) -> AdcCase:
+    """One `adc_cases` entry: every key checked, the design validated by AdcSpec."""
+    if not isinstance(raw, dict):
+        raise NetlistgenError(f"{where}: ADC case must be a mapping, got {raw!r}")
+    cw = f"{where} ADC case {raw.get('name', '?')!r}"
+    check_keys(raw, ADC_CASE_KEYS, cw, required={"name", "technology", "bits", "tolerances"})
+    name = validate.identifier(str(raw["name"]).replace("-", "_"), f"{where} case name") and str(raw["name"])
+    tech = load_technology(validate.identifier(str(raw["technology"]).replace("-", "_"), f"{cw} technology")
+                           and str(raw["technology"]))
+    spec = AdcSpec(bits=validate.integer(raw["bits"], f"{cw} bits", minimum=3, maximum=10),
+                   rate_hz=validate.number(raw.get("rate_hz", 50e6), f"{cw} rate_hz", minimum=1e3, maximum=5e9),
+                   corner=raw.get("corner"))
+    test = {k: validate.integer(raw[k], f"{cw} {k}", minimum=1, maximum=65536) for k in ADC_TEST_KEYS if k in raw}
+    return AdcCase(name=name, technology=tech.name, spec=spec, test=test,
+                   tolerances=_tolerances(raw["tolerances"], cw, ADC_METRICS))
 
 
 def select(cases: list[Case], pattern: str | None) -> list[Case]:
@@ -169,6 +213,8 @@ def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = Non
     unchanged cases are not re-simulated and an interrupted run resumes."""
     from netlistgen.sim.executor import LazyJob
 
+    adc_cases = [c for c in cases if isinstance(c, AdcCase)]
+    cases = [c for c in cases if not isinstance(c, AdcCase)]
     jobs: list = []
     for case in cases:
         if split_columns and case.options.cols != 1:  # split in the planner: needs the netlist now
@@ -181,7 +227,28 @@ def measure(cases: list[Case], workdir: str | Path, *, workers: int | None = Non
     results, errors = run_jobs(jobs, workdir, workers=workers, progress=progress, backend=backend, cache=cache,
                                executor=executor, scheduler=scheduler, split_columns=split_columns)
     rows = {name: summarize(name, res) for name, res in results.items()}
+    for case in adc_cases:
+        try:
+            rows[case.name] = measure_adc(case, Path(workdir) / case.name, cache=cache, workers=workers or 2)
+        except NetlistgenError as exc:
+            errors[case.name] = str(exc)
     return rows, errors
+
+
+def measure_adc(case: AdcCase, workdir: Path, *, cache=None, workers: int = 2) -> dict:
+    """Characterize one ADC case (ramp + sine in parallel) into a metrics row."""
+    import time
+
+    from netlistgen.studies.adc import AdcTest, characterize
+
+    start = time.perf_counter()
+    r = characterize(case.spec, case.technology, test=AdcTest(**case.test), workdir=workdir, cache=cache,
+                     workers=workers)
+    return {"label": case.name, "kind": "adc", "technology": r["technology"], "corner": r["corner"],
+            "temp_c": None, "vdd_v": r["vdd_v"], "bits": r["bits"], "rate_hz": r["rate_hz"],
+            "enob": r["enob"], "energy_fj": r["energy_per_conversion_j"] * 1e15,
+            "dnl_lsb": r["dnl_max_lsb"], "inl_lsb": r["inl_max_lsb"], "missing_codes": r["missing_codes"],
+            "sim_seconds": time.perf_counter() - start}
 
 
 def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
@@ -201,7 +268,7 @@ def verdicts(cases: list[Case], rows: dict, errors: dict, golden: dict,
         if gold is None:
             entry.update(status="fail", message="no golden values: run `netlistgen regress --update-golden`")
         failed = []
-        for metric in METRICS:
+        for metric in case.metrics:
             value = row.get(metric)
             ref = gold.get(metric) if gold else None
             tol = case.tolerances.get(metric)
@@ -256,7 +323,7 @@ def margin_plot(results: list[dict], path: Path) -> Path | None:
         return None
     groups = {metric: [abs(r["metrics"][metric]["delta"]) / r["metrics"][metric]["limit"]
                        if "delta" in r["metrics"].get(metric, {}) and r["metrics"][metric].get("limit") else 0.0
-                       for r in cases] for metric in METRICS}
+                       for r in cases] for metric in dict.fromkeys(m for r in cases for m in r["metrics"])}
     groups = {k: v for k, v in groups.items() if any(v)}
     if not groups:
         return None
@@ -317,8 +384,9 @@ def update_golden(rows: dict, path: str | Path | None = None) -> list[str]:
     new = {**old}
     diff = []
     for name, row in sorted(rows.items()):
-        values = {m: row.get(m) for m in METRICS}
-        for m in METRICS:
+        metrics = ADC_METRICS if row.get("kind") == "adc" else METRICS
+        values = {m: row.get(m) for m in metrics}
+        for m in metrics:
             before = (old.get(name) or {}).get(m)
             if before != values[m]:
                 diff.append(f"{name}.{m}: {before} -> {values[m]}")
@@ -338,7 +406,7 @@ def cross_check(cases: list[Case], workdir: str | Path, engines: tuple[str, str]
     runs = []
     for engine in engines:
         jobs, refused = [], {}
-        for case in cases:  # a case the engine cannot express is reported, not fatal
+        for case in (c for c in cases if isinstance(c, Case)):  # a case the engine cannot express is reported, not fatal
             job = case_job(case)
             try:
                 get_backend(engine).decks(job.bench())
@@ -351,7 +419,7 @@ def cross_check(cases: list[Case], workdir: str | Path, engines: tuple[str, str]
         runs.append((results, {**errors, **refused}))
     (ref, ref_err), (other, other_err) = runs
     out = []
-    for case in cases:
+    for case in (c for c in cases if isinstance(c, Case)):  # ADC cases have no array output to compare
         name = case.name
         error = ref_err.get(name) or other_err.get(name)
         if error:
