@@ -26,6 +26,18 @@ def identifier(value: object, what: str) -> str:
     return value
 
 
+# A value referencing `.param`s, as the generator writes it: `{name}` or `{name*number}`.
+PARAM_REF_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,63})(?:\*[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)?\}")
+
+
+def param_refs_known(text: str, known: set[str] | frozenset[str], what: str) -> None:
+    """One-line error if `text` references a `.param` that is not in `known`."""
+    for m in PARAM_REF_RE.finditer(text):
+        if m.group(1) not in known:
+            raise NetlistgenError(f"invalid {what}: {m.group(0)!r} references no declared parameter "
+                                  f"(known: {', '.join(sorted(known)) or 'none'})")
+
+
 NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
