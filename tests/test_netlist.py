@@ -108,9 +108,10 @@ def test_no_subcircuit_exceeds_ngspice_port_limit(build_small):
 def test_capacitor_values_follow_pattern_shift(build_small):
     nl = build_small(scheme="zebra-i", design={"c_unit_f": 2e-15})
     cell = nl.text.split(".subckt mllcu")[1].split(".ends mllcu")[0]
-    assert "C1 b1 gbl 2e-15" in cell and "C2 b2 gbl 8e-15" in cell  # 2^k = 4 for zebra-i
+    assert "C1 b1 gbl {c_unit_f}" in cell and "C2 b2 gbl {c_unit_f*4}" in cell  # 2^k = 4 for zebra-i
+    assert ".param c_unit_f=2e-15\n" in nl.text and nl.manifest["params"]["c_unit_f"] == "2e-15"
     nl2 = build_small(scheme="zebra-ii")
-    assert "C2 b2 gbl 2e-15" in nl2.text  # zebra-ii shift 1 -> ratio 2
+    assert "C2 b2 gbl {c_unit_f*2}" in nl2.text  # zebra-ii shift 1 -> ratio 2
 
 
 def test_drivers_scale_with_load(build_small):

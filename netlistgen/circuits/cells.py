@@ -156,7 +156,7 @@ AREA_KEYS = {"tgs_per_bit", "tgs_per_pattern_bit"}
 # .subckt/.ends pair. No sources, models, includes, controls or .param lines of its own.
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
-_VALUE = rf"(?:{_NUM}|{validate.PARAM_REF_RE.pattern})"
+_VALUE = rf"(?:{_NUM}|{validate.PARAM_REF_RE.pattern}|{validate.DRAW_RE.pattern})"
 _TOKEN = rf"(?:{_IDENT}|{_VALUE}|{_IDENT}={_VALUE})"
 _COMMENT = re.compile(r"^\*(?: [ -~]*)?$")
 _ELEMENT = re.compile(rf"^[MXCRS][A-Za-z0-9_]*(?: {_TOKEN})+$")

@@ -357,9 +357,10 @@ def build_netlist(
     params = DesignParams()
 
     def cap(name: str, c_f: float, times: float = 1.0) -> str:
-        """A capacitor value: its `.param`, or a per-instance mismatch draw (variation.py)."""
-        drawn = var.cap(c_f * times) if var is not None else ""
-        return drawn if drawn.startswith("{") else params.ref(name, c_f, times)
+        """A capacitor value: its `.param` (times an exact power of two), with a per-instance
+        mismatch draw around it when `var` draws capacitors (variation.py)."""
+        ref = params.ref(name, c_f, times)
+        return var.cap(c_f * times, ref[1:-1]) if var is not None else ref
 
     kind = spec.kind
     env = _env(kind.template_dir)

@@ -26,8 +26,11 @@ def identifier(value: object, what: str) -> str:
     return value
 
 
-# A value referencing `.param`s, as the generator writes it: `{name}` or `{name*number}`.
-PARAM_REF_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,63})(?:\*[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?)?\}")
+# A value referencing `.param`s, as the generator writes it: `{name}` or `{name*number}`,
+# optionally times a per-instance mismatch draw `*(1+agauss(0,sigma,1))`; and a bare draw.
+_PNUM = r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?"
+PARAM_REF_RE = re.compile(rf"\{{([A-Za-z_][A-Za-z0-9_]{{0,63}})(?:\*{_PNUM})?(?:\*\(1\+agauss\(0,{_PNUM},1\)\))?\}}")
+DRAW_RE = re.compile(rf"\{{agauss\(0,{_PNUM},1\)\}}")
 
 
 def param_refs_known(text: str, known: set[str] | frozenset[str], what: str) -> None:

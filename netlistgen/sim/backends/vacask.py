@@ -178,8 +178,8 @@ def _switch_model(line: str) -> str:
 
 def _param_value(m: re.Match, params: dict[str, str]) -> str:
     """A `{name}` / `{name*k}` reference replaced by its number (the double ngspice uses)."""
-    if m.group(1) not in params:
-        raise NetlistgenError(f"backend 'vacask': {m.group(0)!r} references no declared parameter")
+    if m.group(1) not in params or "agauss" in m.group(0):
+        raise NetlistgenError(f"backend 'vacask' does not support the netlist value {m.group(0)!r}")
     times = m.group(0)[len(m.group(1)) + 1:-1].lstrip("*") or "1"
     return repr(float(params[m.group(1)]) * float(times))
 
