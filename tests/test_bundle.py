@@ -67,18 +67,18 @@ def test_bundle_runs_from_any_directory_and_a_hand_written_testbench_reproduces_
     shutil.rmtree(tmp_path / "deliver")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    op = subprocess.run(["ngspice", "-b", str(moved / "op.sp")], cwd=cwd, capture_output=True, text=True, timeout=300)
+    op = subprocess.run(["ngspice", "-b", str(moved / "op.sp")], cwd=cwd, capture_output=True, text=True, timeout=900)
     outs = [float(v) for v in re.findall(r"^v\(out_0_\d\) = (\S+)", op.stdout, re.M)]
     assert op.returncode == 0 and len(outs) == 4 and max(abs(v - 0.5) for v in outs) < 1e-3
     tran = subprocess.run(["ngspice", "-b", str(moved / "tran.sp")], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=900)
     assert tran.returncode == 0 and (cwd / "tran.raw").stat().st_size > 1000
 
     # the hand-written testbench includes the bundle and drives it by its interface
     (tmp_path / "elsewhere" / "bundle").symlink_to(moved)
     shutil.copy(HAND_WRITTEN_TB, tmp_path / "elsewhere" / "tb.sp")
     hand = subprocess.run(["ngspice", "-b", str(tmp_path / "elsewhere" / "tb.sp")], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=900)
     meas = _meas(hand.stdout)
     assert hand.returncode == 0 and len(meas) == 24, hand.stdout[-2000:]
     hand_v, doubled_cu, half_dv = (np.array([[meas[f"{run}{c}_{i}"] for i in range(4)] for c in range(2)])
@@ -133,7 +133,7 @@ def test_ngspice_subcircuit_port_limit_is_the_one_the_bundle_uses(tmp_path):
     for n, ok in ((NGSPICE_MAX_PORTS, True), (NGSPICE_MAX_PORTS + 1, False)):
         deck = tmp_path / f"p{n}.sp"
         deck.write_text(_port_deck(n))
-        run = subprocess.run(["ngspice", "-b", str(deck)], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        run = subprocess.run(["ngspice", "-b", str(deck)], cwd=tmp_path, capture_output=True, text=True, timeout=900)
         assert (f"v(n{n - 1}) = 1.000000e+00" in run.stdout) is ok, (n, run.stdout[-500:], run.stderr[-500:])
         assert ("N_GLOBAL_NODES overflow" in run.stdout + run.stderr) is not ok
 
