@@ -5,7 +5,9 @@ installed module; it needs hypothesis and PyYAML (`pip install netlistgen[test]`
 
 The netlist oracle: a generated file may only contain lines the templates can produce.
 Every line is matched against a whitelist grammar (element lines by prefix, dot-cards
-by name, a `.control` block only where the testbench puts it, with whitelisted commands),
+by name, `.param name=number` declarations and `{name}` references only to parameters
+declared earlier in the same file, a `.control` block only where the testbench puts it,
+with whitelisted commands),
 so any user text that slipped through (a newline, `.control`, `shell`, `$(...)`, a
 quote, unicode) makes the oracle fail, whatever its content.
 """
@@ -26,9 +28,17 @@ from netlistgen.core.validate import SAFE_PATH_RE
 
 IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
-PARAM = rf"{IDENT}={NUM}"
-NODE_OR_NUM = rf"(?:{IDENT}|{NUM})"
-_tok = rf"(?:{IDENT}|{NUM}|{PARAM})"
+# References to declared `.param`s, exactly as the generator writes them: {name}, {name*k},
+# and the Monte Carlo draws {name[*k]*(1+agauss(0,sigma,1))} / {agauss(0,sigma,1)}.
+_AGAUSS = rf"\*\(1\+agauss\(0,{NUM},1\)\)"
+REF = rf"\{{({IDENT})(?:\*{NUM})?(?:{_AGAUSS})?\}}"
+DRAW = rf"\{{agauss\(0,{NUM},1\)\}}"
+VALUE = rf"(?:{NUM}|{REF}|{DRAW})"
+PARAM = rf"{IDENT}={VALUE}"
+NODE_OR_NUM = rf"(?:{IDENT}|{VALUE})"
+_tok = rf"(?:{IDENT}|{VALUE}|{PARAM})"
+REF_RE = re.compile(REF)
+PARAM_LINE = re.compile(rf"^\.param ({IDENT})=(?:{NUM}|\{{{IDENT}(?:\*{NUM})?\}})$")
 
 COMMENT = re.compile(r"^\*(?: [ -~]*)?$")  # printable ASCII only
 ELEMENT = re.compile(rf"^[MXCRSV][A-Za-z0-9_]*(?: {_tok})*$")
@@ -74,6 +84,7 @@ def check_netlist(text: str, *, deck: bool) -> int:
     in_control = False
     controls = 0
     pwl_open = False
+    declared: set[str] = set()
     for n, line in enumerate(lines, 1):
         where = f"line {n}"
         if "\r" in line or "\x00" in line or not line.isascii():
@@ -84,6 +95,10 @@ def check_netlist(text: str, *, deck: bool) -> int:
             elif not any(rx.match(line) for rx in CONTROL_COMMANDS):
                 raise OracleError(f"{where}: command not produced by the testbench: {line[:120]!r}")
             continue
+        if not line.startswith("*"):  # every {name} must name a .param declared above, in this file
+            for m in REF_RE.finditer(line):
+                if m.group(1) not in declared:
+                    raise OracleError(f"{where}: reference to undeclared parameter {m.group(0)!r}")
         if pwl_open:
             if not CONTINUATION.match(line):
                 raise OracleError(f"{where}: bad PWL continuation {line[:120]!r}")
@@ -103,6 +118,10 @@ def check_netlist(text: str, *, deck: bool) -> int:
             if not deck and line.startswith(".lib"):
                 raise OracleError(f"{where}: model library inside the array library")
             _safe_path(m.group(1), where)
+        elif m := PARAM_LINE.match(line):
+            if m.group(1) in declared:
+                raise OracleError(f"{where}: parameter {m.group(1)!r} declared twice")
+            declared.add(m.group(1))
         elif TEMP.match(line):
             if not deck:
                 raise OracleError(f"{where}: .temp inside the library")
@@ -140,7 +159,7 @@ def check_output_dir(out: Path) -> int:
             checked += check_spiceinit(p.read_text())
         elif p.suffix == ".sp":
             try:
-                checked += check_netlist(p.read_text(), deck=p.name != "array.sp")
+                checked += check_netlist(p.read_text(), deck=p.name not in ("array.sp", "cim_array.sp"))
             except OracleError as exc:
                 raise OracleError(f"{p}: {exc}") from None
     return checked

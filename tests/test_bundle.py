@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netlistgen.circuits.generate import GenerateOptions, build
+from netlistgen.circuits.generate import GenerateOptions, build, bundle_files
+from netlistgen.circuits.netlist import ARRAY_SUBCKT, NGSPICE_MAX_PORTS, includable_text, plus_lines
 from netlistgen.circuits.testbench import Stimulus, static_levels
 from netlistgen.cli import main
 from netlistgen.sim.simulate import Job, run_job
@@ -44,7 +45,7 @@ def test_interface_lists_every_array_net_with_role_and_levels(kw):
 
 
 def _meas(stdout: str) -> dict[str, float]:
-    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^(c\d_\d)\s+=\s+(\S+)", stdout, re.M)}
+    return {m.group(1): float(m.group(2)) for m in re.finditer(r"^([cuh]\d_\d)\s+=\s+(\S+)", stdout, re.M)}
 
 
 @pytest.mark.ngspice
@@ -53,7 +54,8 @@ def test_bundle_runs_from_any_directory_and_a_hand_written_testbench_reproduces_
     assert main(["generate", "--scheme", "zebra-i", "--rows", "2", "--cols", "1", "--out", str(tmp_path / "gen"),
                  "--bundle", str(bundle)]) == 0
     names = sorted(p.relative_to(bundle).as_posix() for p in bundle.rglob("*") if p.is_file())
-    assert names == [".spiceinit", "array.sp", "manifest.json", "models/nom-0.spice", "op.sp", "tran.sp"]
+    assert names == [".spiceinit", "array.sp", "cim_array.sp", "manifest.json", "models/nom-0.spice", "op.sp",
+                     "tran.sp"]
     assert (bundle / "array.sp").read_text() == (tmp_path / "gen" / "array.sp").read_text()
     for deck in ("op.sp", "tran.sp"):  # relative includes only
         includes = re.findall(r'^\.include "([^"]+)"$', (bundle / deck).read_text(), re.M)
@@ -65,27 +67,45 @@ def test_bundle_runs_from_any_directory_and_a_hand_written_testbench_reproduces_
     shutil.rmtree(tmp_path / "deliver")
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    op = subprocess.run(["ngspice", "-b", str(moved / "op.sp")], cwd=cwd, capture_output=True, text=True, timeout=300)
+    op = subprocess.run(["ngspice", "-b", str(moved / "op.sp")], cwd=cwd, capture_output=True, text=True, timeout=900)
     outs = [float(v) for v in re.findall(r"^v\(out_0_\d\) = (\S+)", op.stdout, re.M)]
     assert op.returncode == 0 and len(outs) == 4 and max(abs(v - 0.5) for v in outs) < 1e-3
     tran = subprocess.run(["ngspice", "-b", str(moved / "tran.sp")], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=900)
     assert tran.returncode == 0 and (cwd / "tran.raw").stat().st_size > 1000
 
     # the hand-written testbench includes the bundle and drives it by its interface
     (tmp_path / "elsewhere" / "bundle").symlink_to(moved)
     shutil.copy(HAND_WRITTEN_TB, tmp_path / "elsewhere" / "tb.sp")
     hand = subprocess.run(["ngspice", "-b", str(tmp_path / "elsewhere" / "tb.sp")], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=900)
     meas = _meas(hand.stdout)
-    assert hand.returncode == 0 and len(meas) == 8, hand.stdout[-2000:]
-    hand_v = np.array([[meas[f"c{c}_{i}"] for i in range(4)] for c in range(2)])
+    assert hand.returncode == 0 and len(meas) == 24, hand.stdout[-2000:]
+    hand_v, doubled_cu, half_dv = (np.array([[meas[f"{run}{c}_{i}"] for i in range(4)] for c in range(2)])
+                                   for run in "cuh")
 
     nl = build(GenerateOptions(scheme="zebra-i", rows=2, cols=1))
     res = run_job(Job("tool", nl, Stimulus(np.array([[3, -1], [-2, 2]]), np.array([0, 0]))), tmp_path / "job")
     tool_v = res.v_sample_v + nl.design.vcm_v
     assert np.abs(tool_v - 0.5).max() > 0.02  # a real signal on every cycle
+    # the includable subcircuit, under the testbench's own net names, reproduces the tool
     np.testing.assert_allclose(hand_v, tool_v, atol=20e-6)  # measured: agree within 1e-7 V
+
+    # The .params are live. Halving the testbench's dV halves the signal (cycle 0 minus
+    # cycle 1 cancels the offset, which does not scale with dV): measured 0.5005.
+    def swing(v):
+        return v[0] - v[1]
+    np.testing.assert_allclose(swing(half_dv) / swing(hand_v), 0.5, atol=0.01)
+    # Doubling the bundle's unit capacitor (alterparam c_unit_f): charge sharing gives
+    # swing ratio 2 (5 Cu R + Cx) / (10 Cu R + Cx), R = 2 rows of C1 + C2 = 5 Cu, Cx = the
+    # sample capacitor, wire and switch parasitics. The ratio implies Cx; it must lie
+    # between the designed part (C_sample + R C_wire = 10.4 fF) and that plus 10 fF of junctions.
+    ratio = swing(doubled_cu) / swing(hand_v)  # measured 1.46 on every GBL: C_x = 17.1 fF
+    dp, rows, cu = nl.design, 2, 1e-15
+    cx = (2 - ratio) ** -1 * (ratio * 10 * cu * rows - 2 * 5 * cu * rows)
+    designed = dp.c_sample_f + rows * dp.wire_c_per_row_f
+    assert np.all(ratio > 1.2) and np.all(ratio < 2)
+    assert np.all(cx > designed) and np.all(cx < designed + 10e-15), (ratio, cx)
 
 
 def test_bundle_errors_are_one_line_and_write_nothing(tmp_path, capsys):
@@ -96,3 +116,34 @@ def test_bundle_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     assert code == 2 and ("is not writable" in err or "cannot be created" in err)
     assert len(err.strip().splitlines()) == 1 and target.read_text() == "x"
     assert not (tmp_path / "o").exists()  # the bundle failed first: nothing written
+
+
+def _port_deck(n: int) -> str:
+    ports = [f"p{i}" for i in range(n)]
+    lines = ["* subcircuit port limit", ".subckt wide" + plus_lines(ports)]
+    lines += [f"R{i} p{i} 0 1k" for i in range(n)]
+    lines += [".ends wide", "Xw" + plus_lines([f"n{i}" for i in range(n)]) + " wide", f"V1 n{n - 1} 0 1",
+              ".control", "op", f"print v(n{n - 1})", "quit 0", ".endc", ".end"]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.ngspice
+def test_ngspice_subcircuit_port_limit_is_the_one_the_bundle_uses(tmp_path):
+    """NGSPICE_MAX_PORTS ports run; one more stops ngspice ("N_GLOBAL_NODES overflow")."""
+    for n, ok in ((NGSPICE_MAX_PORTS, True), (NGSPICE_MAX_PORTS + 1, False)):
+        deck = tmp_path / f"p{n}.sp"
+        deck.write_text(_port_deck(n))
+        run = subprocess.run(["ngspice", "-b", str(deck)], cwd=tmp_path, capture_output=True, text=True, timeout=900)
+        assert (f"v(n{n - 1}) = 1.000000e+00" in run.stdout) is ok, (n, run.stdout[-500:], run.stderr[-500:])
+        assert ("N_GLOBAL_NODES overflow" in run.stdout + run.stderr) is not ok
+
+
+def test_array_over_the_port_limit_has_no_includable_subcircuit():
+    small = build(GenerateOptions(scheme="zebra-i", rows=2, cols=1))
+    text = includable_text(small)
+    assert text.startswith(small.text[: small.body_start]) and text.endswith(f".ends {ARRAY_SUBCKT}\n")
+    assert small.text[small.body_start:] in text
+    big = build(GenerateOptions(scheme="zebra-i", rows=72, cols=1))  # 7 + 72 x 16 + 10 nets
+    assert len(big.array_nets) > NGSPICE_MAX_PORTS and includable_text(big) is None
+    files = bundle_files(big)
+    assert "cim_array.sp" not in files and '"file": null' in files["manifest.json"]

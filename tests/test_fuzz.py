@@ -63,13 +63,33 @@ def test_oracle_accepts_every_template_shape(tmp_path, installed):
     "Xa a b\r\n.end",
     "* comment ñ",
     "Vx a 0 1",  # a source in the library
-    ".param x=1",
+    "Ma d g s b nmos w={w_undeclared}",  # a reference to no declared .param
+    ".param x={y}",
+    ".param x={x}",
+    ".param x=1\n.param x=2",  # declared twice
+    ".param x='1'",
+    ".param x=1 y=2",
+    ".param x=1\nMa d g s b nmos w={x+1}",  # only {name} and {name*number}
+    ".param x=1\nMa d g s b nmos w={x*y}",
+    ".param x=1\nMa d g s b nmos w={x}}",
+    ".param x=1\nMa d g s b nmos w={shell}",
+    ".PARAM x=1",
+    ".param .control=1",
 ])
 def test_oracle_rejects_injected_lines(inject):
     good = "* title\n.subckt tg a b en enb vdd vss\nMn a en b vss nch w=1e-07 l=5e-08\n.ends tg\n"
     assert check_netlist(good, deck=False) == 4
     with pytest.raises(OracleError):
         check_netlist(good + inject + "\n", deck=False)
+
+
+def test_oracle_accepts_declared_params_only_in_the_generated_forms():
+    good = ("* t\n.param w_tg=1e-07\n.param c_unit_f=1e-15\n.subckt tg a b en enb vdd vss\n"
+            "Mn a en b vss nch w={w_tg} l=5e-08 delvto={agauss(0,0.01,1)}\nC2 a b {c_unit_f*4}\n"
+            "C1 a b {c_unit_f*4*(1+agauss(0,0.01,1))}\n.ends tg\n")
+    assert check_netlist(good, deck=False) == 8
+    with pytest.raises(OracleError, match="undeclared"):  # declared below its use
+        check_netlist(good.replace(".param w_tg=1e-07\n", "") + ".param w_tg=1e-07\n", deck=False)
 
 
 def test_oracle_rejects_extra_control_commands():

@@ -25,7 +25,7 @@ from netlistgen.circuits.variation import (
     vt_sigma_v,
 )
 
-AGAUSS_CAP = re.compile(r"\{([0-9.eE+-]+)\*\(1\+agauss\(0,([0-9.eE+-]+),1\)\)\}")
+AGAUSS_CAP = re.compile(r"\{([a-z_]+(?:\*[0-9]+)?)\*\(1\+agauss\(0,([0-9.eE+-]+),1\)\)\}")
 DELVTO = re.compile(r" delvto=\{agauss\(0,([0-9.eE+-]+),1\)\}")
 
 
@@ -79,7 +79,7 @@ def test_ktc_sigma_and_reset_noise_draws():
 
 def strip_variation(text: str) -> str:
     """The library with every draw replaced by its nominal value and the seed lines removed."""
-    text = AGAUSS_CAP.sub(lambda m: m.group(1), text)
+    text = AGAUSS_CAP.sub(lambda m: "{" + m.group(1) + "}", text)
     text = DELVTO.sub("", text)
     return "\n".join(ln for ln in text.splitlines() if not ln.startswith(".options seed")
                      and not ln.startswith("* Monte Carlo sample")) + "\n"
@@ -98,13 +98,15 @@ def test_ptm45_mismatch_only_adds_draws(installed, scheme, fidelity):
     mos = [ln for ln in mc.text.splitlines() if ln.startswith("M")]
     assert mos and all(DELVTO.search(ln) for ln in mos)
     for ln in mos:
-        w, l_ = (float(re.search(rf" {k}=([0-9.eE+-]+)", ln).group(1)) for k in ("w", "l"))
+        w, l_ = (float(mc.manifest["params"][re.search(rf" {k}={{(\w+)}}", ln).group(1)]) for k in ("w", "l"))
         avt = tech.avt_p_v_m if tech.pmos_model in ln else tech.avt_v_m
         assert float(DELVTO.search(ln).group(1)) == pytest.approx(avt / math.sqrt(2 * w * l_), rel=1e-8)
     caps = [ln for ln in mc.text.splitlines() if re.match(r"C(1|2|sh) ", ln)]
     assert len(caps) == (3 if scheme == "zebra-i" else 2)
     for ln in caps:
-        value, sigma = (float(x) for x in AGAUSS_CAP.search(ln).groups())
+        nom_expr, sigma = AGAUSS_CAP.search(ln).groups()
+        name, _, times = nom_expr.partition("*")
+        value, sigma = float(mc.manifest["params"][name]) * float(times or 1), float(sigma)
         assert sigma == pytest.approx(2.0 * tech.c_mismatch_sigma_rel_1f / math.sqrt(value / 1e-15))
     assert not AGAUSS_CAP.search("\n".join(ln for ln in mc.text.splitlines() if ln.startswith("Cw")))
     rec = mc.manifest["mismatch"]

@@ -151,11 +151,13 @@ CELL_FILE_KEYS = {"name", "title", "template", "input", "storage", "pattern_bit"
 AREA_KEYS = {"tgs_per_bit", "tgs_per_pattern_bit"}
 
 # What a cell template may emit: comments, device/subcircuit instances (M, X, C, R, S
-# lines of identifiers, numbers and name=number parameters), continuation lines, and
-# exactly one .subckt/.ends pair. No sources, models, includes, controls or params.
+# lines of identifiers, numbers, references to the library's `.param`s ({name} or
+# {name*number}) and name=value parameters), continuation lines, and exactly one
+# .subckt/.ends pair. No sources, models, includes, controls or .param lines of its own.
 _IDENT = r"[A-Za-z_][A-Za-z0-9_]*"
 _NUM = r"-?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?"
-_TOKEN = rf"(?:{_IDENT}|{_NUM}|{_IDENT}={_NUM})"
+_VALUE = rf"(?:{_NUM}|{validate.PARAM_REF_RE.pattern}|{validate.DRAW_RE.pattern})"
+_TOKEN = rf"(?:{_IDENT}|{_VALUE}|{_IDENT}={_VALUE})"
 _COMMENT = re.compile(r"^\*(?: [ -~]*)?$")
 _ELEMENT = re.compile(rf"^[MXCRS][A-Za-z0-9_]*(?: {_TOKEN})+$")
 _CONTINUATION = re.compile(rf"^\+(?: {_TOKEN})+$")
@@ -163,9 +165,11 @@ _SUBCKT = re.compile(rf"^\.subckt ({_IDENT})((?: {_IDENT})*)$")
 _ENDS = re.compile(rf"^\.ends ({_IDENT})$")
 
 
-def check_cell_text(text: str, cell: CellKind, two_caps: bool, where: str) -> None:
+def check_cell_text(text: str, cell: CellKind, two_caps: bool, where: str,
+                    known_params: set[str] | frozenset[str] = frozenset()) -> None:
     """One-line error unless `text` is one `.subckt` of the cell with the expected ports,
-    made only of lines the built-in templates can produce."""
+    made only of lines the built-in templates can produce (parameter references only to
+    the library's declared `known_params`)."""
     lines = [ln for ln in text.split("\n") if ln.strip()]
     opened = closed = 0
     for n, line in enumerate(lines, 1):
@@ -184,6 +188,7 @@ def check_cell_text(text: str, cell: CellKind, two_caps: bool, where: str) -> No
         elif _ELEMENT.match(line) or _CONTINUATION.match(line):
             if not opened or closed:
                 raise NetlistgenError(f"{bad}: element outside the .subckt {cell.subckt} block")
+            validate.param_refs_known(line, known_params, bad)
         else:
             raise NetlistgenError(f"{bad}: not a comment, M/X/C/R/S element, .subckt or .ends line")
     if not (opened and closed):
@@ -213,7 +218,7 @@ def load_cell_file(path: str | Path) -> CellKind:
     if not isinstance(name, str) or not validate.IDENTIFIER_RE.match(name):
         raise NetlistgenError(f"{where}: key 'name': invalid cell name {name!r} (letters, digits, _)")
     if name.lower() in BUILTIN or name.lower() in ("tg", "tgdrv", "tgrst", "tgsmp", "sram6t", "rowsel", "mlsiu",
-                                                    "gblper", "slice"):
+                                                    "gblper", "slice", "cim_array"):
         raise NetlistgenError(f"{where}: key 'name': {name!r} is taken by a built-in subcircuit")
     title = data.get("title", f"user cell {name}")
     if not isinstance(title, str) or not re.fullmatch(r"[ -~]{1,80}", title):

@@ -30,7 +30,8 @@ from netlistgen.circuits.encoding import CLIP_METHODS, PatternSet, get_pattern_s
 from netlistgen.core.errors import NetlistgenError, OutputError
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.core.files import write_atomic
-from netlistgen.circuits.netlist import Netlist, build_netlist, manifest_json
+from netlistgen.circuits.netlist import (ARRAY_SUBCKT, NGSPICE_MAX_PORTS, Netlist, build_netlist, includable_text,
+                                         manifest_json)
 from netlistgen.tech.technology import list_technologies, load_technology
 from netlistgen.circuits.testbench import Timing, op_deck, output_nodes, random_stimulus, spiceinit, static_levels, transient_deck
 from netlistgen.circuits.variation import Mismatch
@@ -296,7 +297,13 @@ def bundle_files(netlist: Netlist) -> dict[str, str | Path]:
         "tran_deck": {"file": "tran.sp", "cycles": BUNDLE_CYCLES, "stim_seed": BUNDLE_STIM_SEED,
                       "inputs": stim.inputs.tolist(), "sram_row": stim.sram_row.tolist()},
         "run": "ngspice -b op.sp (any working directory; sky130 also needs the settings of .spiceinit)"}}
-    return {"array.sp": netlist.text, **models, "op.sp": op_deck(netlist, "array.sp", bundle_models=names),
+    subckt = includable_text(netlist)
+    manifest["bundle"]["includable"] = (
+        {"file": "cim_array.sp", "subckt": ARRAY_SUBCKT, "ports": list(netlist.array_nets)} if subckt is not None
+        else {"file": None, "reason": f"{len(netlist.array_nets)} interface nets exceed ngspice's limit of "
+                                      f"{NGSPICE_MAX_PORTS} subcircuit ports: include array.sp (top level) instead"})
+    return {"array.sp": netlist.text, **({"cim_array.sp": subckt} if subckt is not None else {}), **models,
+            "op.sp": op_deck(netlist, "array.sp", bundle_models=names),
             "tran.sp": deck, ".spiceinit": spiceinit(netlist), "manifest.json": manifest_json(manifest)}
 
 

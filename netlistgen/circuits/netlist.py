@@ -108,21 +108,49 @@ class FlatDevices:
         return (f'.include "{validate.spice_path(deck, "flattened model deck")}"',)
 
 
+class DesignParams:
+    """The `.param` lines of a library or deck: design values a user can change in plain
+    ngspice (`alterparam name=value` + `reset`) without regenerating.
+
+    Each value is declared as the same formatted number the line used to carry inline, and
+    referenced as `{name}` (or `{name*k}` for an exact power-of-two multiple), so the
+    parsed doubles, and hence the simulation, are bit-identical to inline numbers."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, str] = {}
+
+    def ref(self, name: str, value: float, times: float = 1.0) -> str:
+        """`{name}` (or `{name*times}`), declaring name = value on first use."""
+        text = validate.fmt(value)
+        if self.values.setdefault(validate.identifier(name, "parameter name"), text) != text:
+            raise AssertionError(f"parameter {name} declared as {self.values[name]} and {text}")
+        return f"{{{name}}}" if times == 1.0 else f"{{{name}*{validate.fmt(times)}}}"
+
+    def lines(self) -> list[str]:
+        return [f".param {name}={value}" for name, value in self.values.items()]
+
+
 def _device(tech: Technology, model: str, w_m: float, l_m: float, var: Variation | None = None,
-            flat: FlatDevices | None = None) -> Device:
+            flat: FlatDevices | None = None, *, params: DesignParams | None = None, role: str = "") -> Device:
     """Format W/L and explicit junction geometry (BSIM4 would otherwise pick its own),
     plus a per-instance VT draw when `var` puts VT mismatch on instance lines; with
-    `flat`, an M element on the size's flattened card (the PDK's own mismatch included)."""
+    `flat`, an M element on the size's flattened card (the PDK's own mismatch included).
+    With `params`, W and L are `.param`s (w_<role>, l_mos); the junction geometry stays
+    numbers computed from the generated W."""
     unit = tech.length_unit_m
     w, l_ = w_m / unit, l_m / unit
     ext = 2.5 * tech.lmin_m / unit  # source/drain extension used for AD/AS/PD/PS
     geometry = {"ad": w * ext, "as": w * ext, "pd": 2 * (w + ext), "ps": 2 * (w + ext)}
     if flat is not None:
         return flat.device(model, w, l_, geometry)
-    params = f"w={validate.fmt(w)} l={validate.fmt(l_)} " + " ".join(f"{k}={validate.fmt(v)}" for k, v in geometry.items())
+    if params is not None:
+        wl = f"w={params.ref(f'w_{role}', w)} l={params.ref('l_mos', l_)} "
+    else:
+        wl = f"w={validate.fmt(w)} l={validate.fmt(l_)} "
+    params_text = wl + " ".join(f"{k}={validate.fmt(v)}" for k, v in geometry.items())
     if var is not None:
-        params += var.device_suffix(model == tech.pmos_model, w_m, l_m)
-    return Device(prefix=tech.device_kind, model=model, params=params)
+        params_text += var.device_suffix(model == tech.pmos_model, w_m, l_m)
+    return Device(prefix=tech.device_kind, model=model, params=params_text)
 
 
 # A minimum transmission gate settles about this much capacitance well within a phase;
@@ -150,21 +178,18 @@ def drive_factors(spec: ArraySpec, dp: DesignPoint) -> dict[str, float]:
 
 
 def devices(tech: Technology, dp: DesignPoint, var: Variation | None = None,
-            flat: FlatDevices | None = None) -> dict[str, Device]:
+            flat: FlatDevices | None = None, params: DesignParams | None = None) -> dict[str, Device]:
     """The transistor roles of the cells (switch_n/switch_p: the unit cell switch's devices,
     for cell templates that use single transistors)."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
-    return {
-        "sram_pd": _device(tech, n, dp.w_sram_pd_m, dp.l_m, var, flat),
-        "sram_pg": _device(tech, n, dp.w_sram_pg_m, dp.l_m, var, flat),
-        "sram_pu": _device(tech, p, dp.w_sram_pu_m, dp.l_m, var, flat),
-        "switch_n": _device(tech, n, dp.w_switch_n_m, dp.l_m, var, flat),
-        "switch_p": _device(tech, p, dp.w_switch_p_m, dp.l_m, var, flat),
-    }
+    roles = {"sram_pd": (n, dp.w_sram_pd_m), "sram_pg": (n, dp.w_sram_pg_m), "sram_pu": (p, dp.w_sram_pu_m),
+             "switch_n": (n, dp.w_switch_n_m), "switch_p": (p, dp.w_switch_p_m)}
+    return {role: _device(tech, model, w_m, dp.l_m, var, flat, params=params, role=role)
+            for role, (model, w_m) in roles.items()}
 
 
 def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], var: Variation | None = None,
-                flat: FlatDevices | None = None) -> list[dict]:
+                flat: FlatDevices | None = None, params: DesignParams | None = None) -> list[dict]:
     """The transmission-gate subcircuits: cell switches and the widened drivers."""
     n, p = validate.identifier(tech.nmos_model, "nmos model"), validate.identifier(tech.pmos_model, "pmos model")
     variants = [("tg", 1.0, "Transmission gate: a <-> b while en=1 (enb is its complement).")]
@@ -177,8 +202,10 @@ def tg_variants(tech: Technology, dp: DesignPoint, factors: dict[str, float], va
         {
             "name": name,
             "comment": f"{text} Width {validate.fmt(f)} x the unit switch.",
-            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var, flat),
-            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var, flat),
+            "n": _device(tech, n, dp.w_switch_n_m * f, dp.l_m, var, flat, params=params,
+                         role="switch_n" if name == "tg" else f"{name}_n"),
+            "p": _device(tech, p, dp.w_switch_p_m * f, dp.l_m, var, flat, params=params,
+                         role="switch_p" if name == "tg" else f"{name}_p"),
         }
         for name, f, text in variants
     ]
@@ -198,6 +225,7 @@ class Netlist:
     array_nets: tuple[str, ...]  # top-level nets the testbench drives or observes
     manifest: dict = field(repr=False)
     model_lines: tuple[str, ...] = ()  # statements loading the models (flat: this netlist's cards)
+    body_start: int = 0  # where the top-level array body starts in `text` (after the subcircuits)
 
     def model_statements(self) -> list[str]:
         """What a deck of this netlist loads: its flattened cards, or the technology's deck."""
@@ -331,7 +359,14 @@ def build_netlist(
     var = resolve(mismatch, tech, corner) if mismatch is not None else None
     if var is not None:
         corner = var.corner
-    cap = var.cap if var is not None else validate.fmt
+    params = DesignParams()
+
+    def cap(name: str, c_f: float, times: float = 1.0) -> str:
+        """A capacitor value: its `.param` (times an exact power of two), with a per-instance
+        mismatch draw around it when `var` draws capacitors (variation.py)."""
+        ref = params.ref(name, c_f, times)
+        return var.cap(c_f * times, ref[1:-1]) if var is not None else ref
+
     kind = spec.kind
     env = _env(kind.template_dir)
     transistor = spec.fidelity == "transistor"
@@ -342,8 +377,8 @@ def build_netlist(
         cell_subckt=kind.subckt,
         slice_template=kind.storage.slice_template,
         prelude_template=kind.storage.prelude_template,
-        dev=devices(tech, design, var, flat),
-        tg_variants=tg_variants(tech, design, factors, var, flat),
+        dev=devices(tech, design, var, flat, params),
+        tg_variants=tg_variants(tech, design, factors, var, flat, params),
         rows=spec.rows,
         cols=spec.cols,
         n_bits=spec.n_bits,
@@ -354,13 +389,14 @@ def build_netlist(
         g=spec.sram_rows_per_lcc,
         levels=design.levels,
         n_levels=2 * design.levels + 1,
-        c1=cap(design.c_unit_f),
-        c2=cap(design.c_unit_f * spec.c2_ratio),
+        c1=cap("c_unit_f", design.c_unit_f),
+        c2=cap("c_unit_f", design.c_unit_f, spec.c2_ratio),  # 2^k x C1: exact in ngspice's arithmetic
         c2_ratio=spec.c2_ratio,
-        c_sample=cap(design.c_sample_f),
-        wire_c=validate.fmt(design.wire_c_per_row_f) if design.wire_c_per_row_f > 0 else "",
-        wire_r=validate.fmt(design.wire_r_per_row_ohm),
-        c_in=validate.fmt(design.c_input_wire_per_col_f * spec.bit_cols) if design.c_input_wire_per_col_f > 0 else "",
+        c_sample=cap("c_sample_f", design.c_sample_f),
+        wire_c=params.ref("c_wire_per_row_f", design.wire_c_per_row_f) if design.wire_c_per_row_f > 0 else "",
+        wire_r=params.ref("r_wire_per_row_ohm", design.wire_r_per_row_ohm),
+        c_in=params.ref("c_input_line_f", design.c_input_wire_per_col_f * spec.bit_cols)
+        if design.c_input_wire_per_col_f > 0 else "",
     )
     if kind.source is not None:  # a user cell: its own text must pass the grammar first
         where = f"cell template {kind.source['template_file']!r}"
@@ -368,7 +404,7 @@ def build_netlist(
             cell_text = env.get_template(kind.template).render(common)
         except jinja2.TemplateError as exc:
             raise NetlistgenError(f"{where}: {type(exc).__name__}: {one_line(exc, 200)}") from None
-        check_cell_text(cell_text, kind, spec.has_pattern_bit, where)
+        check_cell_text(cell_text, kind, spec.has_pattern_bit, where, set(params.values))
     n_levels = 2 * design.levels + 1
     siu_nets = [
         [f"ref_{k}" for k in range(n_levels)] + [f"sel_{r}_{k}" for k in range(n_levels)]
@@ -378,7 +414,7 @@ def build_netlist(
     slices = [[slice_nets(spec, codes, r, j) for j in range(spec.cols)] for r in range(spec.rows)]
     ports = array_nets(spec, design.levels, reset_noise)
     iface = interface(spec, design, ports)
-    text = env.get_template("library.sp.j2").render(
+    context = dict(
         common,
         interface_lines=interface_comment(iface),
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
@@ -404,6 +440,10 @@ def build_netlist(
         siu_nets=siu_nets,
         slice_nets=slices,
     )
+    body = env.get_template("array.sp.j2").render(context)  # every .param is declared by now (common)
+    prelude = env.get_template("library.sp.j2").render(context, param_lines=params.lines(),
+                                                         length_unit_m=validate.fmt(tech.length_unit_m))
+    text = prelude + body
     if scale is None:
         scale = np.ones(spec.cols)
     model_lines = flat.model_lines() if flat is not None else ()
@@ -414,8 +454,30 @@ def build_netlist(
         manifest["mismatch"] = var.manifest(*_mismatch_targets(spec, design, tech, factors))
     if reset_noise:
         manifest["reset_noise_refs"] = [net for col in reset_refs(spec, True) for net in col]
+    manifest["params"] = dict(params.values)
     return Netlist(spec, design, tech, corner, codes, np.asarray(scale, dtype=float), text, tuple(ports), manifest,
-                   model_lines)
+                   model_lines, len(prelude))
+
+
+ARRAY_SUBCKT = "cim_array"  # the includable array's subcircuit (bundle: cim_array.sp)
+# ngspice 39 stops with "ERROR, N_GLOBAL_NODES overflow" on a subcircuit of 1005 or more
+# ports; 1004 run (measured with a resistor per port, tests/test_bundle.py repeats it).
+NGSPICE_MAX_PORTS = 1004
+
+
+def includable_text(netlist: Netlist) -> str | None:
+    """The library with its array body wrapped in one `.subckt cim_array <ports>` (ports:
+    every interface net, in `array_nets` order), so a testbench instantiates the array
+    under its own node names; None when the array has more ports than ngspice allows
+    (then the top-level library and its interface are the deliverable)."""
+    ports = list(netlist.array_nets)
+    if len(ports) > NGSPICE_MAX_PORTS:
+        return None
+    prelude, body = netlist.text[: netlist.body_start], netlist.text[netlist.body_start:]
+    head = [f"* Includable array: X<name> <{len(ports)} nets in the port order below> {ARRAY_SUBCKT}",
+            "* (port roles and levels: the interface above and manifest.json \"interface\")"]
+    return (prelude + "\n".join(head) + f"\n.subckt {ARRAY_SUBCKT}" + plus_lines(ports) + "\n" + body
+            + f".ends {ARRAY_SUBCKT}\n")
 
 
 def _mismatch_targets(spec: ArraySpec, dp: DesignPoint, tech: Technology, factors: dict[str, float]):

@@ -70,6 +70,44 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
     return values
 
 
+_RAIL_PARAMS = ((re.compile(r"^ref_([0-9]+)$"), "vref_{}"), (re.compile(r"^vdd(?:_[0-9]+)?$"), "vdd_v"),
+                (re.compile(r"^vcm(?:_[0-9]+|_rst_[0-9]+_[0-9]+)?$"), "vcm_v"))
+
+
+def level_params(netlist: Netlist) -> dict[str, str]:
+    """The deck's `.param`s, formatted exactly as `static_levels` writes them: vdd_v, vcm_v
+    and vref_<j> (ML-SIU reference j = VCM + (j - L)*dV)."""
+    dp = netlist.design
+    refs = {f"vref_{j}": validate.fmt(dp.vcm_v + (j - dp.levels) * dp.dv_v) for j in range(2 * dp.levels + 1)}
+    return {"vdd_v": validate.fmt(dp.vdd_v), "vcm_v": validate.fmt(dp.vcm_v), **refs}
+
+
+def _port_param(node: str) -> str:
+    """The `.param` a source on `node` may carry: its reference or rail, else (a digital
+    control) the high level vdd_v."""
+    for rx, name in _RAIL_PARAMS:
+        if m := rx.match(node):
+            return name.format(*m.groups())
+    return "vdd_v"
+
+
+def parametrized(netlist: Netlist, sources: list[Source]) -> tuple[list[str], list[Source]]:
+    """(`.param` lines, sources) with every level that equals its port's parameter written
+    as `{name}`: the same number as before, so the simulation is unchanged, yet a user can
+    `alterparam vdd_v=...` in plain ngspice. Other values (0 V, noise draws) stay numbers."""
+    values = level_params(netlist)
+
+    def level(node: str, text: str) -> str:
+        name = _port_param(node)
+        return f"{{{name}}}" if values.get(name) == text else text
+
+    out = []
+    for src in sources:
+        pwl = tuple(f"{t} {level(src.node, v)}" for t, v in (pair.split() for pair in src.pwl))
+        out.append(Source(src.name, src.node, level(src.node, src.value) if src.value else src.value, pwl))
+    return [f".param {k}={v}" for k, v in values.items()], out
+
+
 def output_nodes(netlist: Netlist) -> list[str]:
     return [p for p in netlist.array_nets if p.startswith("out_")]
 
@@ -128,10 +166,12 @@ def op_deck_text(netlist: Netlist, library_path: str, sources: list[Source], pro
                  raw_name: str | None = None, bundle_models: tuple[str, ...] | None = None) -> str:
     """Operating point of the array with DC `sources` on its ports: the `probes` printed,
     or written to `raw_name` (a raw file) when given."""
+    param_lines, sources = parametrized(netlist, sources)
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         **_includes(netlist, library_path, bundle_models),
         temp_c=validate.fmt(deck_temp_c(netlist)),
+        param_lines=param_lines,
         sources=sources,
         probes=[f"v({n})" for n in probes],
         raw_name=_raw_name(raw_name) if raw_name else None,
@@ -143,10 +183,12 @@ def ac_deck_text(netlist: Netlist, library_path: str, sources: list[Source], pro
     """One-frequency AC analysis: 1 A AC into every probe node (held at `dc_ref` through
     `r_dc_ohm`), the probes' complex voltages written to `raw_name`."""
     validate.identifier(dc_ref, "AC reference node")
+    param_lines, sources = parametrized(netlist, sources)
     return _env().get_template("ac.sp.j2").render(
         title=f"AC response of {len(probes)} nodes",
         model_statements=netlist.model_statements(),
         library_path=_library_ref(library_path),
+        param_lines=param_lines,
         sources=sources,
         probes=list(probes),
         vectors=[f"v({n})" for n in probes],
@@ -419,11 +461,13 @@ def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *
     for opt in options:
         if not isinstance(opt, str) or not _OPTION_RE.match(opt):
             raise NetlistgenError(f"invalid simulator option {opt!r}: expected name or name=number")
+    param_lines, sources = parametrized(netlist, sources)
     return _env().get_template("tran.sp.j2").render(
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         comment=comment,
         **_includes(netlist, library_path, bundle_models),
         temp_c=validate.fmt(deck_temp_c(netlist)),
+        param_lines=param_lines,
         sources=sources,
         options=list(options),
         tstep=validate.fmt(max_step_s),

@@ -89,9 +89,11 @@ def vt_sigma_v(avt_pair_v_m: float, w_m: float, l_m: float, scale: float = 1.0) 
     return scale * avt_pair_v_m / math.sqrt(2.0 * w_m * l_m)
 
 
-def gaussian_value(nominal: float, sigma_rel: float) -> str:
-    """SPICE value drawn per instance: nominal * (1 + N(0, sigma_rel))."""
-    return f"{{{validate.fmt(nominal)}*(1+agauss(0,{validate.fmt(sigma_rel)},1))}}"
+def gaussian_value(nominal: float | str, sigma_rel: float) -> str:
+    """SPICE value drawn per instance: nominal * (1 + N(0, sigma_rel)); `nominal` is a number
+    or the generator's own expression of it (a `.param` reference such as c_unit_f*4)."""
+    nom = nominal if isinstance(nominal, str) else validate.fmt(nominal)
+    return f"{{{nom}*(1+agauss(0,{validate.fmt(sigma_rel)},1))}}"
 
 
 def delvto_param(sigma_v: float) -> str:
@@ -114,11 +116,12 @@ class Variation:
     def seed_line(self) -> str:
         return f".options seed={self.mismatch.seed}"
 
-    def cap(self, c_f: float) -> str:
-        """The capacitor's value: a per-instance draw, or the plain value when cap is off."""
+    def cap(self, c_f: float, nominal: str = "") -> str:
+        """The capacitor's value: a per-instance draw around `nominal` (an expression of the
+        library's `.param`s, else the number), or the plain nominal when cap is off."""
         if not self.mismatch.cap or self.cap_sigma_rel_1f == 0:
-            return validate.fmt(c_f)
-        return gaussian_value(c_f, cap_sigma_rel(self.cap_sigma_rel_1f, c_f, self.mismatch.cap_scale))
+            return f"{{{nominal}}}" if nominal else validate.fmt(c_f)
+        return gaussian_value(nominal or c_f, cap_sigma_rel(self.cap_sigma_rel_1f, c_f, self.mismatch.cap_scale))
 
     def device_suffix(self, pmos: bool, w_m: float, l_m: float) -> str:
         """Extra instance parameter of one MOS ('' unless VT goes through delvto)."""

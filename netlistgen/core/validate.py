@@ -26,6 +26,21 @@ def identifier(value: object, what: str) -> str:
     return value
 
 
+# A value referencing `.param`s, as the generator writes it: `{name}` or `{name*number}`,
+# optionally times a per-instance mismatch draw `*(1+agauss(0,sigma,1))`; and a bare draw.
+_PNUM = r"[0-9]+(?:\.[0-9]*)?(?:e[+-]?[0-9]+)?"
+PARAM_REF_RE = re.compile(rf"\{{([A-Za-z_][A-Za-z0-9_]{{0,63}})(?:\*{_PNUM})?(?:\*\(1\+agauss\(0,{_PNUM},1\)\))?\}}")
+DRAW_RE = re.compile(rf"\{{agauss\(0,{_PNUM},1\)\}}")
+
+
+def param_refs_known(text: str, known: set[str] | frozenset[str], what: str) -> None:
+    """One-line error if `text` references a `.param` that is not in `known`."""
+    for m in PARAM_REF_RE.finditer(text):
+        if m.group(1) not in known:
+            raise NetlistgenError(f"invalid {what}: {m.group(0)!r} references no declared parameter "
+                                  f"(known: {', '.join(sorted(known)) or 'none'})")
+
+
 NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 

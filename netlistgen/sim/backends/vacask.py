@@ -26,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError, SimulationError
 from netlistgen.core.files import write_atomic
 from netlistgen.core.paths import cache_dir
@@ -176,12 +177,26 @@ def _switch_model(line: str) -> str:
     return f"model {tokens[1]} nlg_switch ({params})"
 
 
+def _param_value(m: re.Match, params: dict[str, str]) -> str:
+    """A `{name}` / `{name*k}` reference replaced by its number (the double ngspice uses)."""
+    if m.group(1) not in params or "agauss" in m.group(0):
+        raise NetlistgenError(f"backend 'vacask' does not support the netlist value {m.group(0)!r}")
+    times = m.group(0)[len(m.group(1)) + 1:-1].lstrip("*") or "1"
+    return repr(float(params[m.group(1)]) * float(times))
+
+
 def library(netlist) -> str:
-    """The array's subcircuits and top-level instances in VACASK syntax."""
+    """The array's subcircuits and top-level instances in VACASK syntax; the library's
+    `.param` design values are substituted as numbers."""
     out: list[str] = []
     models: set[str] = set()
+    params: dict[str, str] = {}
     for line in _logical_lines(netlist.text):
         head = line.split()[0].lower()
+        if head == ".param":
+            params.update(_params(line.split(None, 1)[1]))
+            continue
+        line = validate.PARAM_REF_RE.sub(lambda m: _param_value(m, params), line)
         if head == ".model":
             out.append(_switch_model(line))
             continue
