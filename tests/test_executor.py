@@ -131,12 +131,14 @@ def dask_cluster():
         workers[f"tcp://127.0.0.1:{wport}"] = _start(
             ["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
              "--worker-port", str(wport)])
-    client = Client(address, timeout=60, set_as_default=False)  # run_jobs must not rely on a default client
-    client.wait_for_workers(2, timeout=60)
-    try:
+    client = None
+    try:  # a client or worker that times out must still take the processes down (they leaked once)
+        client = Client(address, timeout=60, set_as_default=False)  # run_jobs must not rely on a default client
+        client.wait_for_workers(2, timeout=60)
         yield address, client, workers
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         for p in [*procs, *workers.values()]:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -267,12 +269,14 @@ def isolated_dask_workers(tmp_path):
             [sys.executable, "-m", "dask", "worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard",
              "--host", "127.0.0.1", "--preload", str(preload), "--local-directory", str(home)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=home, env=env))
-    client = Client(address, timeout=60, set_as_default=False)
-    client.wait_for_workers(2, timeout=60)
+    client = None
     try:
+        client = Client(address, timeout=60, set_as_default=False)
+        client.wait_for_workers(2, timeout=60)
         yield address, client_dir, logs, tmpdirs
     finally:
-        client.close()
+        if client is not None:
+            client.close()
         for p in procs:
             if p.poll() is None:
                 os.killpg(p.pid, signal.SIGKILL)
