@@ -94,7 +94,11 @@ def _port_param(node: str) -> str:
 def parametrized(netlist: Netlist, sources: list[Source]) -> tuple[list[str], list[Source]]:
     """(`.param` lines, sources) with every level that equals its port's parameter written
     as `{name}`: the same number as before, so the simulation is unchanged, yet a user can
-    `alterparam vdd_v=...` in plain ngspice. Other values (0 V, noise draws) stay numbers."""
+    `alterparam vdd_v=...` in plain ngspice. Other values (0 V, noise draws) stay numbers.
+    A library read back from a generated directory (`check`) has no design point: its
+    levels stay numbers, exactly as op.json gives them."""
+    if getattr(netlist, "design", None) is None:
+        return [], list(sources)
     values = level_params(netlist)
 
     def level(node: str, text: str) -> str:
