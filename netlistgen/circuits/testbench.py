@@ -41,6 +41,11 @@ class Source:
     pwl: tuple[str, ...] = ()
 
 
+def ref_level_v(dp, j: int) -> float:
+    """ML-SIU reference j: VCM + (j - L)*dV (SPEC section 3), one formula for ports and params."""
+    return dp.vcm_v + (j - dp.levels) * dp.dv_v
+
+
 def static_levels(netlist: Netlist) -> dict[str, float]:
     """DC value of every driven array port for the reset/hold state (m = 0 everywhere;
     the cell's storage convention gives its own nets, e.g. the first SRAM row selected)."""
@@ -54,7 +59,7 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
         if port in local:
             values[port] = local[port]
         elif port.startswith("ref_"):
-            values[port] = dp.vcm_v + (int(port[4:]) - levels) * dp.dv_v
+            values[port] = ref_level_v(dp, int(port[4:]))
         elif port.startswith("sel_"):
             values[port] = vdd if int(port.rsplit("_", 1)[1]) == levels else 0.0
         elif port.startswith("selb_"):
@@ -78,7 +83,7 @@ def level_params(netlist: Netlist) -> dict[str, str]:
     """The deck's `.param`s, formatted exactly as `static_levels` writes them: vdd_v, vcm_v
     and vref_<j> (ML-SIU reference j = VCM + (j - L)*dV)."""
     dp = netlist.design
-    refs = {f"vref_{j}": validate.fmt(dp.vcm_v + (j - dp.levels) * dp.dv_v) for j in range(2 * dp.levels + 1)}
+    refs = {f"vref_{j}": validate.fmt(ref_level_v(dp, j)) for j in range(2 * dp.levels + 1)}
     return {"vdd_v": validate.fmt(dp.vdd_v), "vcm_v": validate.fmt(dp.vcm_v), **refs}
 
 
