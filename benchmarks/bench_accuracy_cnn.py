@@ -13,6 +13,7 @@ Usage: python benchmarks/bench_accuracy_cnn.py quick|full [workers] [OUT] [MC_SA
 from __future__ import annotations
 
 import resource
+import shutil
 import sys
 import time
 
@@ -37,7 +38,8 @@ def main() -> None:
     t_fit, c_fit = time.perf_counter() - t, cpu_s() - c
     print(f"column models ({where}): wall {t_fit:.1f} s, CPU {c_fit:.1f} s (0 when reused from the cache)")
     t, c = time.perf_counter(), cpu_s()
-    doc = ac.run_study(opts, models)
+    shutil.rmtree(f"{out}/runs", ignore_errors=True)  # a timed run starts from scratch (no reuse)
+    doc = ac.run_study(opts, models, progress=True, runs_dir=f"{out}/runs")
     ac.write_study(doc, out)
     t_run, c_run = time.perf_counter() - t, cpu_s() - c
     print(f"study ({mode}, {workers} workers): wall {t_run:.1f} s, CPU {c_run:.1f} s; "

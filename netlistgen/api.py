@@ -748,7 +748,7 @@ def accuracy_cnn(opts=None, *, quick: bool = False, technology: str = "ptm45", c
     if log is not None:
         log(f"models: {where}; {len(opts.datasets)} data set(s) x {opts.train_seeds} network(s), "
             f"{opts.noise_seeds} noise seeds ...")
-    doc = ac.run_study(opts, models, progress=progress)
+    doc = ac.run_study(opts, models, progress=progress, runs_dir=Path(out) / "runs")
     return StudyReport(doc, ac.write_study(doc, out), ac.table)
 
 

@@ -2,7 +2,7 @@
 on column models fitted to real ngspice, data sets from their packages, CLI errors."""
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -122,6 +122,42 @@ def test_cli_uses_saved_models_and_rejects_bad_input(fitted, tmp_path, capsys):
     assert main(["accuracy", "--data", "mnist", "--out", str(tmp_path / "mlp")]) == 2
     assert main(["accuracy", "--net", "mobilenet", "--quick", "--models", str(where), "--train-seeds", "0"]) == 2
 
+
+
+@pytest.mark.ngspice
+def test_networks_saved_as_they_finish_and_reused(fitted, tmp_path, monkeypatch, capsys):
+    """An interrupted study resumes: each network's result is saved when it finishes; a rerun
+    reuses intact ones and recomputes a tampered, foreign or unreadable one."""
+    models, _ = fitted
+    opts = ac.StudyOptions.quick(schemes=("int8",), epochs=1, max_test=20, noise_seeds=1,
+                                 noise_variances=(0.1,), compare_variances=(0.1,))
+    runs = tmp_path / "runs"
+    first = ac.run_study(opts, models, runs_dir=runs)
+    saved = runs / "digits-seed0.json"
+    assert json.loads(saved.read_text())["run"] == to_jsonable(first["runs"][0])
+
+    def no_training(task):
+        raise AssertionError("the saved network should have been reused")
+
+    monkeypatch.setattr(ac, "evaluate_network", no_training)
+    again = ac.run_study(opts, models, runs_dir=runs, progress=True)
+    assert again["results"] == first["results"]
+    assert "1 of 1 networks reused" in capsys.readouterr().out
+    key = json.loads(saved.read_text())["key"]
+    doc = json.loads(saved.read_text())
+    doc["run"]["schemes"]["int8"]["quantized"] = 1.5  # tampered: not an accuracy
+    saved.write_text(json.dumps(doc))
+    assert ac._saved_run(saved, key, opts, "digits", 0, print) is None
+    assert "int8 quantized" in capsys.readouterr().out
+    saved.write_text("{not json")
+    assert ac._saved_run(saved, key, opts, "digits", 0, print) is None
+    other = ac._run_key(ac.StudyOptions.quick(schemes=("int8",), epochs=2, max_test=20, noise_seeds=1,
+                                              noise_variances=(0.1,), compare_variances=(0.1,)),
+                        "digits", 0, {"int8": models["int8"].to_dict()})
+    assert other != key  # another option is another study
+    assert ac._run_key(replace(opts, workers=2), "digits", 0, {"int8": models["int8"].to_dict()}) == key
+    with pytest.raises(AssertionError, match="reused"):  # the unreadable file is recomputed
+        ac.run_study(opts, models, runs_dir=runs)
 
 def test_options_validate():
     with pytest.raises(NetlistgenError, match="'cifar'"):

@@ -293,8 +293,71 @@ def ordering_verdicts(opts: StudyOptions, rows: Sequence[Mapping], variance: flo
     return out
 
 
-def run_study(opts: StudyOptions, models: Mapping[str, BehavioralModel], *, progress: bool = False) -> dict:
-    """Every (data set, training seed) network through every scheme; the aggregated table."""
+def _run_key(opts: StudyOptions, dataset: str, seed: int, docs: Mapping) -> str:
+    """What one network's result depends on: the package version, the options (not the
+    worker count), the data set, the training seed and the column models."""
+    from netlistgen import __version__
+
+    body = {"version": __version__, "options": {k: v for k, v in asdict(opts).items() if k != "workers"},
+            "dataset": dataset, "seed": seed, "models": docs}
+    return hashlib.sha256(json.dumps(to_jsonable(body), sort_keys=True).encode()).hexdigest()
+
+
+def _check_run(run, opts: StudyOptions, dataset: str, seed: int) -> None:
+    """A saved network result has the shape `evaluate_network` gives and accuracies in [0, 1]."""
+    if not isinstance(run, dict) or run.get("dataset") != dataset or run.get("train_seed") != seed:
+        raise NetlistgenError("not this network's result")
+    _fraction(run.get("float"), "float")
+    validate.number(run.get("cpu_s"), "cpu_s", minimum=0.0)
+    schemes = run.get("schemes")
+    if not isinstance(schemes, dict) or set(schemes) != set(opts.schemes):
+        raise NetlistgenError("schemes differ from the options")
+    for scheme, entry in schemes.items():
+        _fraction(entry.get("quantized"), f"{scheme} quantized")
+        policies = entry.get("policies")
+        if not isinstance(policies, dict) or set(policies) != {p for p, _ in opts.policies}:
+            raise NetlistgenError(f"{scheme}: policies differ from the options")
+        for policy, variances in opts.policies:
+            e = policies[policy]
+            _fraction(e.get("clean"), f"{scheme} {policy} clean")
+            noise = e.get("noise")
+            if not isinstance(noise, dict) or set(noise) != set(opts.noise_refs):
+                raise NetlistgenError(f"{scheme} {policy}: noise references differ from the options")
+            for ref, points in noise.items():
+                if not isinstance(points, list) or [p.get("variance") for p in points] != list(variances):
+                    raise NetlistgenError(f"{scheme} {policy} {ref}: noise points differ from the variances")
+                for p in points:
+                    vals = p.get("values")
+                    if not isinstance(vals, list) or len(vals) != opts.noise_seeds:
+                        raise NetlistgenError(f"{scheme} {policy} {ref}: {opts.noise_seeds} values expected")
+                    for v in vals:
+                        _fraction(v, f"{scheme} {policy} {ref} value")
+
+
+def _saved_run(path: Path, key: str, opts: StudyOptions, dataset: str, seed: int, log) -> dict | None:
+    """The network result saved by an earlier (possibly interrupted) run, if it is this
+    study's and intact; anything else is said in one line and recomputed."""
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or doc.get("key") != key:
+            log(f"  {path.name}: saved by a different study or version; recomputing")
+            return None
+        _check_run(doc.get("run"), opts, dataset, seed)
+    except (OSError, ValueError, AttributeError, TypeError, NetlistgenError) as exc:
+        log(f"  {path.name}: unusable saved result ({str(exc)[:120]}); recomputing")
+        return None
+    return doc["run"]
+
+
+def run_study(opts: StudyOptions, models: Mapping[str, BehavioralModel], *, progress: bool = False,
+              runs_dir: str | Path | None = None) -> dict:
+    """Every (data set, training seed) network through every scheme; the aggregated table.
+
+    With `runs_dir`, each network's result is saved there as soon as it finishes, and a
+    rerun with the same options and models reuses the saved ones (an interrupted full
+    study resumes instead of starting over)."""
     for s in opts.schemes:
         if s not in models:
             raise NetlistgenError(f"no column model for scheme {s!r}")
@@ -302,20 +365,44 @@ def run_study(opts: StudyOptions, models: Mapping[str, BehavioralModel], *, prog
             raise NetlistgenError(f"column model of {s!r} was fitted at {models[s].rows} rows, the macro has "
                                   f"R={opts.rows}: fit it at R")
     docs = {s: models[s].to_dict() for s in opts.schemes}
-    tasks = [(opts, d, seed, docs) for d in opts.datasets for seed in range(opts.train_seeds)]
-    t0, c0 = time.perf_counter(), time.process_time()
-    if opts.workers > 1 and len(tasks) > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(min(opts.workers, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as ex:
-            runs = list(ex.map(evaluate_network, tasks))
+    def log(msg: str) -> None:
+        if progress:
+            print(msg, flush=True)
+
+    pairs = [(d, seed) for d in opts.datasets for seed in range(opts.train_seeds)]
+    done: dict[tuple[str, int], dict] = {}
+    keys = {pair: _run_key(opts, *pair, docs) for pair in pairs}
+    if runs_dir is not None:
+        runs_dir = Path(runs_dir)
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        for pair in pairs:
+            run = _saved_run(runs_dir / f"{pair[0]}-seed{pair[1]}.json", keys[pair], opts, *pair, log)
+            if run is not None:
+                done[pair] = run
+        if done:
+            log(f"  {len(done)} of {len(pairs)} networks reused from {runs_dir}")
+
+    def finished(pair: tuple[str, int], run: dict) -> None:
+        done[pair] = run
+        if runs_dir is not None:
+            write_json(runs_dir / f"{pair[0]}-seed{pair[1]}.json", {"key": keys[pair], "run": run}, indent=1)
+        log(f"  {pair[0]} seed {pair[1]}: {run['cpu_s']:.0f} CPU s ({len(done)}/{len(pairs)} networks)")
+
+    todo = [pair for pair in pairs if pair not in done]
+    t0, c0 = time.perf_counter(), time.process_time()
+    if opts.workers > 1 and len(todo) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(min(opts.workers, len(todo)), mp_context=multiprocessing.get_context("spawn")) as ex:
+            futures = {ex.submit(evaluate_network, (opts, *pair, docs)): pair for pair in todo}
+            for fut in as_completed(futures):
+                finished(futures[fut], fut.result())
     else:
-        runs = []
-        for t in tasks:
-            runs.append(evaluate_network(t))
-            if progress:
-                print(f"  {t[1]} seed {t[2]}: {runs[-1]['cpu_s']:.0f} CPU s", flush=True)
+        for pair in todo:
+            finished(pair, evaluate_network((opts, *pair, docs)))
+    runs = [done[pair] for pair in pairs]
     rows = aggregate(opts, runs)
     return {
         "what": {
