@@ -769,6 +769,11 @@ def _invoked_command(argv: list[str]) -> str:
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
+    # numpy's OpenBLAS would start a thread per core at import, which spins for ~0.15 CPU s; the
+    # tool's arrays are small and its parallelism is processes (docs/startup.md). A user's
+    # own setting wins.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
     argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(_invoked_command(argv))
     args = parser.parse_args(argv)
