@@ -317,8 +317,9 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     Job directories go to OUT/jobs; with `write`, the report (plots, report.html) to OUT.
     `specs` (a spec file or loaded specs, analysis.specs) is read before any job runs and
     checked against the rows; a failing limit makes the run not `passed`."""
-    from netlistgen.analysis.report import summarize
     from netlistgen.circuits.generate import GenerateOptions, build
+    from netlistgen.core.preload import Preload
+    from netlistgen.sim import runner
     from netlistgen.sim.executor import run_jobs
 
     sampling = sampling or Sampling()
@@ -332,8 +333,17 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     netlists = {label: build(d) if isinstance(d, GenerateOptions) else d for label, d in designs.items()}
     jobs = [j for label, nl in netlists.items() for j in sampling_jobs(label, nl, sampling, run.timeout_s)]
     make_job_root(out)
+    later = ["netlistgen.sim.rawfile", "netlistgen.analysis.report"]  # needed once the simulator is done
+    if write:
+        later += ["netlistgen.analysis.htmlreport"] + (["netlistgen.analysis.plots"] if plots else [])
+    loader = Preload(*later, after=runner.STARTED)
     start = time.perf_counter()
-    results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
+    try:
+        results, errors = run_jobs(jobs, out / "jobs", split_columns=split_columns, **kwargs)
+    finally:
+        loader.release()  # cached jobs never start a simulator
+    from netlistgen.analysis.report import summarize
+
     rows = [summarize(label, results[label], results.get(label + "-energy")) for label in netlists
             if label in results]
     verdicts = None

@@ -4,6 +4,7 @@ user string reaching a netlist."""
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -219,6 +220,18 @@ def test_simulate_loads_only_what_it_needs(tmp_path, installed):
                 "netlistgen.tech.installer", "netlistgen.tech.flatten", "netlistgen.analysis.specs"}
     assert not mods & unneeded, mods & unneeded
 
+
+
+def test_openblas_threads_default_to_one_unless_the_user_set_them(monkeypatch):
+    """numpy's OpenBLAS thread pool spins ~0.15 CPU s at import; the CLI's arrays are small."""
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "3"
 
 def test_parser_of_the_invoked_command_parses_like_the_full_one():
     from netlistgen.cli import build_parser

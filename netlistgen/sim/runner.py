@@ -89,6 +89,7 @@ PIDFILE = "ngspice.pid"  # beside a running deck: who runs it, so an orphan can 
 MAX_LOG_CHARS = 4_000_000  # log text kept in memory; the log file itself is streamed
 _live: dict[int, subprocess.Popen] = {}  # process group id -> ngspice started by this process
 _live_lock = threading.Lock()
+STARTED = threading.Event()  # set once this process has started a simulator (api preloads after it)
 
 
 MAX_MESSAGE_CHARS = 300  # of a log line quoted in an error
@@ -242,6 +243,7 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
                 raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None
             with _live_lock:
                 _live[proc.pid] = proc
+            STARTED.set()
             expired = threading.Event()
 
             def expire() -> None:
