@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import resource
 import tempfile
@@ -54,14 +55,11 @@ def cpu_children_s() -> float:
 
 def timed(tag: str, cycles: int, tmp: str, *, max_step_s: float, split: bool = False):
     nl = build(GenerateOptions(scheme="zebra-i", technology="ptm45", rows=64, cols=2, fidelity="transistor"))
+    nl = dataclasses.replace(nl, tech=dataclasses.replace(nl.tech, sample_max_step_s=max_step_s))
     job = simulate.Job(tag, nl, random_stimulus(nl, cycles, seed=7))
-    old_step, simulate.SAMPLE_MAX_STEP_S = simulate.SAMPLE_MAX_STEP_S, max_step_s  # read when the deck is written
     cpu0, start = cpu_children_s(), time.perf_counter()
-    try:
-        results, errors = executor.run_jobs([job], f"{tmp}/{tag}", workers=2 if split else 1, progress=False,
-                                            split_columns=split)
-    finally:
-        simulate.SAMPLE_MAX_STEP_S = old_step
+    results, errors = executor.run_jobs([job], f"{tmp}/{tag}", workers=2 if split else 1, progress=False,
+                                        split_columns=split)
     if errors:
         raise SystemExit(f"{tag}: {errors}")
     return time.perf_counter() - start, cpu_children_s() - cpu0, os.getloadavg()[0], results[tag]
@@ -71,7 +69,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cycles", type=int, default=4)
     args = ap.parse_args()
-    step = simulate.SAMPLE_MAX_STEP_S
+    step = technology.load_technology("ptm45").sample_max_step_s
     print(f"64 rows x 8 GBLs (zebra-i, 2 weight columns), ptm45, transistor fidelity, {args.cycles} cycles")
     print("| run | max step | wall s | ngspice CPU s | load avg | max dV vs previous (LSB) |")
     print("|---|---|---|---|---|---|", flush=True)

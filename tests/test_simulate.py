@@ -277,3 +277,20 @@ def test_staging_directories_of_dead_runs_are_removed(tmp_path):
     assert json.loads((mine / simulate.OWNER_FILE).read_text()) == runner.owner_record()
     assert simulate.remove_stale_staging(root) == [theirs]
     assert mine.is_dir() and not theirs.exists()
+
+
+def test_sampling_step_comes_from_the_technology(build_small, tmp_path):
+    """Sampling runs use the technology's `sample_max_step_s` (deck and bench); energy runs keep their own."""
+    import dataclasses
+
+    from netlistgen.circuits.testbench import Timing, transient_deck
+    from netlistgen.sim.simulate import ENERGY_MAX_STEP_S
+
+    nl = build_small(cols=1)
+    nl = dataclasses.replace(nl, tech=dataclasses.replace(nl.tech, sample_max_step_s=3e-10))
+    stim = random_stimulus(nl, 2, 1)
+    assert Job("a", nl, stim).bench().analysis.max_step_s == 3e-10
+    assert Job("e", nl, stim, energy=True).bench().analysis.max_step_s == ENERGY_MAX_STEP_S
+    deck, _ = transient_deck(nl, str(tmp_path / "array.sp"), stim, Timing.for_technology(nl.tech))
+    tran = next(line for line in deck.splitlines() if line.strip().startswith("tran "))
+    assert float(tran.split()[1]) == float(tran.split()[-1]) == pytest.approx(3e-10)

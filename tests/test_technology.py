@@ -643,3 +643,19 @@ def test_sky130_fast_deck_matches_full_lib(real_cache, tmp_path, corner):
         assert set(res[fast]) == set(probes)
     for k in res[True]:
         assert abs(res[True][k] - res[False][k]) <= 1e-6, (k, res)
+
+
+def test_sample_max_step_from_descriptor(tmp_path):
+    """`[timing] sample_max_step_s` sets the sampling runs' step; 100 ps when absent."""
+    from netlistgen.tech.technology import DEFAULT_SAMPLE_MAX_STEP_S
+
+    assert T.load_technology("ptm45").sample_max_step_s == DEFAULT_SAMPLE_MAX_STEP_S == 100e-12
+    d = user_descriptor()
+    d.setdefault("timing", {})["sample_max_step_s"] = 250e-12
+    assert T.load_technology(str(write_desc(tmp_path, d))).sample_max_step_s == 250e-12
+    for bad, words in ((2e-9, "<= 1e-09"), (0.0, "> 0"), ("fast", "expected a number")):
+        d["timing"]["sample_max_step_s"] = bad
+        path = write_desc(tmp_path, d)
+        with pytest.raises(NetlistgenError) as ei:
+            T.load_technology(str(path))
+        assert "timing.sample_max_step_s" in str(ei.value) and words in str(ei.value), str(ei.value)

@@ -426,7 +426,7 @@ def transient_deck(
     timing: Timing,
     *,
     raw_name: str = "tran.raw",
-    max_step_s: float = 100e-12,
+    max_step_s: float | None = None,
     save_currents: bool = False,
     save_internal: tuple[str, ...] = (),
     rusage: bool = False,
@@ -435,15 +435,17 @@ def transient_deck(
     bundle_models: tuple[str, ...] | None = None,
 ) -> tuple[str, Schedule]:
     """The transient deck and its schedule. Energy runs pass save_currents=True and a
-    max step <= 10 ps (SPEC section 5); `reset_noise` injects sampled kT/C per GBL;
+    max step <= 10 ps (SPEC section 5), sampling runs default to the technology's
+    `sample_max_step_s`; `reset_noise` injects sampled kT/C per GBL;
     `options` are extra `.options` words (`name` or `name=number`, e.g. bypass=1)."""
     check_stimulus(netlist, stim)
     if not all(validate.IDENTIFIER_RE.match(n.replace(".", "_")) for n in save_internal):
         raise NetlistgenError(f"invalid node name in {save_internal!r}")
     sources, sched = transient_sources(netlist, stim, timing, reset_noise)
     saved = saved_vectors(netlist, sources, save_currents, save_internal)
+    step = netlist.tech.sample_max_step_s if max_step_s is None else max_step_s
     deck = tran_deck_text(netlist, library_path, sources, comment=tran_comment(stim, timing),
-                          stop_s=sched.t_stop_s, max_step_s=max_step_s, saved=saved, options=options,
+                          stop_s=sched.t_stop_s, max_step_s=step, saved=saved, options=options,
                           raw_name=raw_name, rusage=rusage, bundle_models=bundle_models)
     return deck, sched
 

@@ -42,7 +42,6 @@ from netlistgen.circuits.testbench import (Stimulus, Timing, check_stimulus, ide
 # Energy runs: at 5 ps (with energy.py's step-charge rule) energy per cycle is within 0.5 % of a 1 ps run
 # on ngspice and VACASK; at 10 ps ngspice was 1.2 % off in a cycle (docs/vacask.md, step convergence).
 ENERGY_MAX_STEP_S = 5e-12
-SAMPLE_MAX_STEP_S = 100e-12  # sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7)
 # Transistor-fidelity sampling runs skip re-evaluating devices whose terminal voltages
 # did not move (BSIM4 bypass; the 6T cells are static): a 64x8 array's ngspice CPU time
 # 57 -> 41 s, sampled values within 0.02 LSB (benchmarks/RESULTS.md "64x8 transistor
@@ -85,7 +84,7 @@ class Job:
         check_stimulus(nl, stim)
         sources, sched = transient_sources(nl, stim, self.timing, self.reset_noise)
         saved = saved_vectors(nl, sources, self.energy, self.probe_nodes)
-        analysis = TranAnalysis(stop_s=sched.t_stop_s, max_step_s=ENERGY_MAX_STEP_S if self.energy else SAMPLE_MAX_STEP_S,
+        analysis = TranAnalysis(stop_s=sched.t_stop_s, max_step_s=ENERGY_MAX_STEP_S if self.energy else nl.tech.sample_max_step_s,
                                 saved=tuple(saved), options=deck_options(self))
         meta = {
             "name": self.name,
