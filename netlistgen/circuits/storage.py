@@ -17,8 +17,9 @@ the computing-cell ports `inp inn vcm w wb s sb [p pb] gbl vdd vss`.
 
 - `per-cell` (ML-LCU): one SRAM word per computing cell.
 - `row-select` (baseline LCC): `sram_rows_per_lcc` SRAM rows share the computing cells
-  through a row multiplexer (transmission gates at both fidelities); the testbench
-  selects a row per compute cycle.
+  through a row multiplexer (transmission gates at transistor fidelity, ideal switches at
+  ideal-bits, where the stored bits are ideal too); the testbench selects a row per
+  compute cycle.
 """
 
 from __future__ import annotations
@@ -97,7 +98,8 @@ class RowSelect:
         return spec.sram_rows_per_lcc
 
     def reading(self, spec) -> str:
-        return (f"{spec.sram_rows_per_lcc} SRAM rows share each computing cell through a transmission-gate row "
+        mux = "transmission-gate" if spec.fidelity == "transistor" else "ideal-switch"
+        return (f"{spec.sram_rows_per_lcc} SRAM rows share each computing cell through a {mux} row "
                 "multiplexer; the row selects rsel_<r>_<k> pick the row that computes")
 
     def slice_ports(self, spec) -> list[str]:
