@@ -122,6 +122,25 @@ def test_check_reports_outputs_at_vcm(tmp_path, installed):
 
 
 @pytest.mark.ngspice
+def test_check_deck_has_params_and_an_older_directory_still_checks(tmp_path, installed):
+    """The check deck declares op.json's level params ({vdd_v} on the rails); a directory
+    written before that record runs with plain numbers and gives the same outputs."""
+    import json
+
+    api.generate(scheme="zebra-i", rows=2, cols=1, out=str(tmp_path / "g"))
+    new = api.check(tmp_path / "g", run=NO_CACHE)
+    deck = (tmp_path / "g" / "jobs" / "check" / "op.sp").read_text()
+    assert ".param vdd_v=1" in deck and " {vdd_v}" in deck and new.passed
+    op_json = tmp_path / "g" / "op.json"
+    op_json.write_text(json.dumps({k: v for k, v in json.loads(op_json.read_text()).items() if k != "params"}))
+    old = api.check(tmp_path / "g", run=NO_CACHE)
+    deck = (tmp_path / "g" / "jobs" / "check" / "op.sp").read_text()
+    assert ".param" not in deck and "{" not in deck and old.passed
+    assert old.outputs.keys() == new.outputs.keys()
+    assert max(abs(old.outputs[k] - new.outputs[k]) for k in new.outputs) < 1e-9
+
+
+@pytest.mark.ngspice
 def test_monte_carlo_returns_distributions(tmp_path, installed):
     lines: list[str] = []
     mc = api.monte_carlo(scheme="int4", rows=2, cols=1, schemes="int4,zebra-i", n=2, base_seed=5, cycles=4,

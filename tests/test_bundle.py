@@ -3,9 +3,11 @@ self-contained bundle, run in plain ngspice and by a hand-written testbench."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +108,40 @@ def test_bundle_runs_from_any_directory_and_a_hand_written_testbench_reproduces_
     designed = dp.c_sample_f + rows * dp.wire_c_per_row_f
     assert np.all(ratio > 1.2) and np.all(ratio < 2)
     assert np.all(cx > designed) and np.all(cx < designed + 10e-15), (ratio, cx)
+
+
+def _max_threads(deck: Path, cwd: Path) -> int:
+    """Run `ngspice -b deck` from `cwd`; the most threads the process had at once (Linux /proc)."""
+    proc = subprocess.Popen(["ngspice", "-b", str(deck)], cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    most = 0
+    while proc.poll() is None:
+        try:
+            most = max(most, len(os.listdir(f"/proc/{proc.pid}/task")))
+        except OSError:  # exited between poll and listdir
+            break
+        time.sleep(0.005)
+    assert proc.wait(timeout=600) == 0
+    return most
+
+
+@pytest.mark.ngspice
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads through Linux /proc")
+def test_bundle_decks_set_one_thread_from_any_working_directory(tmp_path, installed):
+    """ngspice reads .spiceinit only from the working directory: the bundle's decks carry
+    num_threads themselves. Without that line, the same deck run from elsewhere starts
+    ngspice's default of 2 OpenMP threads (the check that the count is seen)."""
+    bundle = tmp_path / "b"
+    assert main(["generate", "--rows", "1", "--cols", "1", "--out", str(tmp_path / "g"), "--bundle", str(bundle)]) == 0
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    for deck in ("op.sp", "tran.sp"):
+        assert "\n.options num_threads=1\n" in (bundle / deck).read_text()
+    assert _max_threads(bundle / "op.sp", cwd) == 1
+    bare = bundle / "op_bare.sp"
+    bare.write_text((bundle / "op.sp").read_text().replace(".options num_threads=1\n", ""))
+    assert _max_threads(bare, cwd) == 2
+    assert _max_threads(bare, bundle) == 1  # from the bundle directory its .spiceinit applies
 
 
 def test_bundle_errors_are_one_line_and_write_nothing(tmp_path, capsys):

@@ -41,3 +41,52 @@ def test_generate_writes_consistent_files(tmp_path, installed):
     assert manifest["spec"]["cell"] == "lcc" and manifest["spec"]["bit_cols"] == 3  # int4: 3 magnitude bits
     assert paths["library"].read_text() == nl.text
     assert str(paths["library"].resolve()) in paths["op_deck"].read_text()
+
+
+def _level_lines(deck: str) -> list[str]:
+    """The `.param` and source lines of a deck (what a level change touches)."""
+    return [ln for ln in deck.splitlines() if ln.startswith((".param ", "V"))]
+
+
+def test_check_decks_carry_the_generated_level_params(tmp_path, installed):
+    """op.json records the decks' level params; a library read back for `check` renders the
+    same `.param` and source lines as generate's own op.sp ({vdd_v}, {vcm_v}, {vref_<j>})."""
+    from netlistgen.circuits.generate import load_generated
+    from netlistgen.circuits.testbench import dc_sources, op_deck_text
+
+    nl, paths = generate(GenerateOptions(scheme="zebra-i", rows=2, cols=1, out=str(tmp_path / "g")))
+    assert json.loads(paths["op_bench"].read_text())["params"] == nl.deck_params
+    library, levels, probes, _ = load_generated(tmp_path / "g")
+    assert library.deck_params == nl.deck_params and library.temp_c == nl.temp_c
+    deck = op_deck_text(library, "array.sp", dc_sources(levels), probes, raw_name="op")
+    lines = _level_lines(deck)
+    assert lines == _level_lines(paths["op_deck"].read_text())
+    assert ".param vdd_v=1" in lines and ".param vref_0=0" in lines and "Vvdd_1 vdd_1 0 {vdd_v}" in lines
+    assert "Vref_4 ref_4 0 {vref_4}" in lines and "Vrstb rstb 0 0" in lines
+
+
+def test_directory_generated_before_the_params_record(tmp_path, installed, capsys):
+    """No "params" in op.json (written before it existed): the deck keeps plain numbers.
+    A malformed record is a one-line error naming it (it would become a .param line)."""
+    from netlistgen.circuits.generate import load_generated
+    from netlistgen.circuits.testbench import dc_sources, op_deck_text
+    from netlistgen.cli import main
+
+    generate(GenerateOptions(scheme="zebra-i", rows=2, cols=1, out=str(tmp_path / "g")))
+    op_json = tmp_path / "g" / "op.json"
+    record = json.loads(op_json.read_text())
+    old = {k: v for k, v in record.items() if k != "params"}
+    op_json.write_text(json.dumps(old))
+    library, levels, probes, _ = load_generated(tmp_path / "g")
+    assert library.deck_params == {}
+    lines = _level_lines(op_deck_text(library, "array.sp", dc_sources(levels), probes, raw_name="op"))
+    assert "Vvdd_1 vdd_1 0 1" in lines and "Vref_4 ref_4 0 0.6666666667" in lines
+    assert not any(ln.startswith(".param") or "{" in ln for ln in lines)
+    for params, needle in [({"vdd_v": "1\n.control"}, "level param 'vdd_v': expected a number"),
+                           ({"vdd_v; shell": 1}, "unexpected level param 'vdd_v; shell'"),
+                           ({"vref_1": True}, "level param 'vref_1': expected a number"),
+                           ([1, 2], "'params' must be a mapping")]:
+        op_json.write_text(json.dumps({**old, "params": params}))
+        assert main(["check", str(tmp_path / "g")]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and "op.json" in err and len(err.strip().splitlines()) == 1, err

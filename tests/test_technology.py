@@ -420,6 +420,26 @@ def toy_tech(tmp_path: Path, *, corners=True) -> Path:
     return write_desc(tmp_path, d, "toy.toml")
 
 
+def test_model_statements_check_the_models_once(tmp_path, monkeypatch):
+    """One check per call (the fast deck path used to check a second time), still a check:
+    a `.control` line added to the library afterwards is refused."""
+    monkeypatch.setenv("NETLISTGEN_CACHE", str(tmp_path / "cache"))
+    t = T.load_technology(str(toy_tech(tmp_path)))
+    calls: list[str] = []
+    real = type(t).check_models
+    monkeypatch.setattr(type(t), "check_models", lambda self, corner=None: (calls.append(corner), real(self, corner)))
+    assert t.model_statements("slow") == [f'.include "{t.fast_deck("slow")}"']
+    assert calls == ["slow", "slow"]  # model_statements once, then fast_deck (public) once
+    calls.clear()
+    t.model_statements("typ")
+    t.deck_fingerprint("typ")
+    assert calls == ["typ", "typ"]
+    with (tmp_path / "toy.lib.spice").open("a") as fh:
+        fh.write(".control\nshell true\n.endc\n")
+    with pytest.raises(NetlistgenError, match="'.control' is not allowed"):
+        t.model_statements("typ")
+
+
 def test_lib_sections_are_parsed(tmp_path, monkeypatch):
     monkeypatch.setenv("NETLISTGEN_CACHE", str(tmp_path / "cache"))
     t = T.load_technology(str(toy_tech(tmp_path, corners=False)))

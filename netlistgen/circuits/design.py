@@ -85,6 +85,17 @@ class DesignPoint:
                 f"invalid dv_v {self.dv_v!r}: levels={self.levels} span {bottom:.4g}..{top:.4g} V, outside 0..vdd_v={self.vdd_v}"
             )
 
+    def ref_level_v(self, j: int) -> float:
+        """ML-SIU reference j: VCM + (j - L)*dV (SPEC section 3), one formula for the
+        interface, the port levels and the deck params."""
+        return self.vcm_v + (j - self.levels) * self.dv_v
+
+    def deck_params(self) -> dict[str, str]:
+        """The decks' level `.param`s, formatted exactly as the port levels are written:
+        vdd_v, vcm_v and vref_<j>."""
+        refs = {f"vref_{j}": validate.fmt(self.ref_level_v(j)) for j in range(2 * self.levels + 1)}
+        return {"vdd_v": validate.fmt(self.vdd_v), "vcm_v": validate.fmt(self.vcm_v), **refs}
+
     @classmethod
     def for_technology(cls, tech: Technology, *, levels: int = 3, **overrides: object) -> "DesignPoint":
         """The default design point scaled to `tech`, with user overrides applied."""

@@ -240,7 +240,8 @@ def _check_writable(out: Path) -> None:
 
 def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
     """Write array.sp, op.sp (+ .spiceinit), op.json (the operating-point check as data:
-    port levels and probed outputs, for any simulator) and manifest.json into `out`."""
+    port levels, the decks' level params and probed outputs, for any simulator) and
+    manifest.json into `out`."""
     out = Path(out)
     library = out / "array.sp"
     files = {
@@ -248,7 +249,8 @@ def write(netlist: Netlist, out: str | Path) -> dict[str, Path]:
         "op_deck": (out / "op.sp", op_deck(netlist, str(library))),
         "spiceinit": (out / ".spiceinit", spiceinit(netlist)),
         "manifest": (out / "manifest.json", manifest_json(netlist.manifest)),
-        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "probes": output_nodes(netlist),
+        "op_bench": (out / "op.json", json.dumps({"levels": static_levels(netlist), "params": netlist.deck_params,
+                                                  "probes": output_nodes(netlist),
                                                   "models": netlist.model_statements()}, indent=1) + "\n"),
     }
     try:
@@ -296,7 +298,8 @@ def bundle_files(netlist: Netlist) -> dict[str, str | Path]:
         "models": list(names), "library": "array.sp", "op_deck": "op.sp",
         "tran_deck": {"file": "tran.sp", "cycles": BUNDLE_CYCLES, "stim_seed": BUNDLE_STIM_SEED,
                       "inputs": stim.inputs.tolist(), "sram_row": stim.sram_row.tolist()},
-        "run": "ngspice -b op.sp (any working directory; sky130 also needs the settings of .spiceinit)"}}
+        "run": "ngspice -b op.sp (any working directory: the decks set num_threads themselves; sky130 also "
+               "needs ngbehavior=hsa from .spiceinit, so run it from this directory)"}}
     subckt = includable_text(netlist)
     manifest["bundle"]["includable"] = (
         {"file": "cim_array.sp", "subckt": ARRAY_SUBCKT, "ports": list(netlist.array_nets)} if subckt is not None
@@ -345,6 +348,7 @@ class GeneratedLibrary:
     spec: object  # rows, cols, cell (a types.SimpleNamespace from the manifest)
     temp_c: float = DEFAULT_TEMP_C  # the design point's temperature: the decks' `.temp`
     model_lines: tuple[str, ...] = ()  # what generate loaded (e.g. this array's flattened cards)
+    deck_params: dict[str, str] = field(default_factory=dict)  # op.json's level params ({}: written before them)
 
     def model_statements(self) -> list[str]:
         return list(self.model_lines) or self.tech.model_statements(self.corner)
@@ -372,6 +376,7 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
         levels = {validate.identifier(k, "port"): validate.number(v, "port level") for k, v in bench["levels"].items()}
         probes = [validate.identifier(n, "probe") for n in bench["probes"]]
         model_lines = tuple(_checked_model_line(line) for line in bench.get("models", []))
+        params = _checked_params(bench.get("params", {}))
         tech_info, spec = manifest["technology"], manifest["spec"]
         temp_c = validate.number(manifest.get("design", {}).get("temp_c", DEFAULT_TEMP_C), "temp_c",
                                  minimum=TEMP_RANGE_C[0], maximum=TEMP_RANGE_C[1])
@@ -382,7 +387,28 @@ def load_generated(out: str | Path) -> tuple[GeneratedLibrary, dict[str, float],
     builtin = tech_info["name"] in list_technologies()
     tech = load_technology(tech_info["name"] if builtin else tech_info["descriptor"])
     view = types.SimpleNamespace(rows=spec["rows"], cols=spec["cols"], cell=spec["cell"])
-    return GeneratedLibrary(text, tech, tech_info["corner"], view, temp_c, model_lines), levels, probes, manifest
+    return GeneratedLibrary(text, tech, tech_info["corner"], view, temp_c, model_lines, params), levels, probes, manifest
+
+
+_DECK_PARAM_RE = re.compile(r"^(?:vdd_v|vcm_v|vref_[0-9]{1,2})$")
+
+
+def _checked_params(params: object) -> dict[str, str]:
+    """op.json's level params: only vdd_v, vcm_v and vref_<j>, each a number (it becomes a
+    `.param` line), formatted as the port levels are."""
+    if not isinstance(params, dict):
+        raise NetlistgenError(f"op.json: 'params' must be a mapping of level names to volts, got {str(params)[:80]!r}")
+    out = {}
+    for name, value in params.items():
+        if not isinstance(name, str) or not _DECK_PARAM_RE.match(name):
+            raise NetlistgenError(f"op.json: unexpected level param {str(name)[:40]!r} (known: vdd_v, vcm_v, vref_<j>)")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise NetlistgenError(f"op.json: level param {name!r}: expected a number, got {str(value)[:40]!r}")
+        try:
+            out[name] = validate.fmt(validate.number(float(value), f"op.json level param {name}"))
+        except ValueError:
+            raise NetlistgenError(f"op.json: level param {name!r}: expected a number, got {str(value)[:40]!r}") from None
+    return out
 
 
 def _checked_model_line(line: str) -> str:

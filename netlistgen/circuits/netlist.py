@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from netlistgen.core import validate
 from netlistgen.circuits.cells import check_cell_text
 from netlistgen.circuits.design import ArraySpec, DesignPoint, as_dict
 from netlistgen.circuits.encoding import Codes, decode
+from netlistgen.circuits.storage import WEIGHT_PROGRAMMING
 from netlistgen.core.errors import NetlistgenError, one_line
 from netlistgen.core.suggest import did_you_mean
 from netlistgen.tech.technology import Technology
@@ -232,6 +234,16 @@ class Netlist:
         return list(self.model_lines) or self.tech.model_statements(self.corner)
 
     @property
+    def deck_params(self) -> dict[str, str]:
+        """The level `.param`s of its decks (DesignPoint.deck_params)."""
+        return self.design.deck_params()
+
+    @property
+    def temp_c(self) -> float:
+        """The decks' `.temp`."""
+        return self.design.temp_c
+
+    @property
     def content_hash(self) -> str:
         return self.manifest["content_sha256"]
 
@@ -303,8 +315,8 @@ def interface(spec: ArraySpec, design: DesignPoint, nets: tuple[str, ...] | list
     """Every net family a testbench must drive (or observes), with its role, count and levels in V.
 
     The manifest carries it (machine-readable) and the library's header comment repeats it."""
-    vdd, vcm, dv, L = design.vdd_v, design.vcm_v, design.dv_v, design.levels
-    levels = {"ref": [vcm + (j - L) * dv for j in range(2 * L + 1)], "vcm": [vcm], "vdd": [vdd],
+    vdd, vcm = design.vdd_v, design.vcm_v
+    levels = {"ref": [design.ref_level_v(j) for j in range(2 * design.levels + 1)], "vcm": [vcm], "vdd": [vdd],
               "digital": [0.0, vdd], "observed": []}
     table = NET_FAMILIES + tuple((fam, "digital", role) for fam, role in spec.kind.storage.interface_roles(spec).items())
     compiled = [(_pattern(fam), fam, kind, role) for fam, kind, role in table]
@@ -417,6 +429,8 @@ def build_netlist(
     context = dict(
         common,
         interface_lines=interface_comment(iface),
+        weight_lines=textwrap.wrap(f"Weights are {WEIGHT_PROGRAMMING}. Storage {kind.storage.name}: "
+                                   f"{kind.storage.reading(spec)}.", 100),
         title=f"ZEBRA CIM array {spec.rows}x{spec.cols} {spec.cell}",
         version=__version__,
         tech_name=tech.name,
@@ -518,6 +532,8 @@ def make_manifest(
         "weights": {
             "shape": list(codes.shape),
             "layout": "weight row r, weight column j -> bit column j*n_bits+i (MSB first)",
+            "programming": WEIGHT_PROGRAMMING,
+            "reading": spec.kind.storage.reading(spec),
             "sign": codes.sign.tolist(),
             "pattern": codes.pattern.tolist(),
             "bits": codes.bits.tolist(),

@@ -1,14 +1,25 @@
 """How a cell kind's stored bits reach its computing cell: the storage conventions.
 
+One weight-programming convention holds for every convention (and so for every cell kind,
+user cells included): **the weights live in the library**. Every stored bit is tied to
+the rail it holds, its row's supply `vdd_<r>` for a 1 and ground for a 0: directly at
+ideal-bits fidelity, through the 6T cell's programming switch at transistor fidelity. A
+testbench drives only controls (inputs, references, reset/sample, and the row selects of
+a convention that shares cells among SRAM rows), never a weight; so the decks of two
+arrays that differ only in their weights are identical, and new weights mean a
+regenerated `array.sp` (tests/test_storage.py checks both).
+
 A convention owns everything about the stored weight that varies between cell kinds:
 the ports of the `slice` subcircuit (one weight in one row), the nets a slice instance
-connects to, the extra top-level nets the testbench must drive, their levels and
+connects to, the extra top-level control nets the testbench must drive, their levels and
 waveforms, and how many SRAM rows share one computing cell. The cell templates only see
 the computing-cell ports `inp inn vcm w wb s sb [p pb] gbl vdd vss`.
 
-- `per-cell` (ML-LCU): one SRAM word per computing cell; every stored bit is a rail.
+- `per-cell` (ML-LCU): one SRAM word per computing cell.
 - `row-select` (baseline LCC): `sram_rows_per_lcc` SRAM rows share the computing cells
-  through a row multiplexer; the testbench selects a row per compute cycle.
+  through a row multiplexer (transmission gates at transistor fidelity, ideal switches at
+  ideal-bits, where the stored bits are ideal too); the testbench selects a row per
+  compute cycle.
 """
 
 from __future__ import annotations
@@ -16,6 +27,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netlistgen.circuits.pwl import complement, digital
+
+
+# The convention as stated in every library's header and manifest ("weights" section).
+WEIGHT_PROGRAMMING = ("programmed in the library: each stored bit is tied to its row's supply "
+                      "vdd_<r> (1) or to ground (0), at transistor fidelity through its 6T cell's programming "
+                      "switch; no testbench net carries a weight, so new weights mean a regenerated array.sp")
 
 
 def _rail(vdd: str, bit) -> str:
@@ -35,6 +52,9 @@ class PerCell:
 
     def sram_rows(self, spec) -> int:
         return 1
+
+    def reading(self, spec) -> str:
+        return "one SRAM word per computing cell, always connected"
 
     def slice_ports(self, spec) -> list[str]:
         n = spec.n_bits
@@ -77,69 +97,49 @@ class RowSelect:
     def sram_rows(self, spec) -> int:
         return spec.sram_rows_per_lcc
 
+    def reading(self, spec) -> str:
+        mux = "transmission-gate" if spec.fidelity == "transistor" else "ideal-switch"
+        return (f"{spec.sram_rows_per_lcc} SRAM rows share each computing cell through a {mux} row "
+                "multiplexer; the row selects rsel_<r>_<k> pick the row that computes")
+
     def slice_ports(self, spec) -> list[str]:
+        """Every SRAM row's bits (a 6T cell's programming rail, or the rails themselves at
+        ideal-bits: the latch's q and qb) and the row selects."""
         n, g = spec.n_bits, spec.sram_rows_per_lcc
         if spec.fidelity == "transistor":
             ports = ["prog"] + [f"wv_{k}_{i}" for k in range(g) for i in range(n)] + [f"sv_{k}" for k in range(g)]
-            return ports + [f"sel_{k}" for k in range(g)] + [f"selb_{k}" for k in range(g)]
-        return [f"lw_{i}" for i in range(n)] + [f"lwb_{i}" for i in range(n)] + ["ls", "lsb"]
+        else:
+            ports = [f"w_{k}_{i}" for k in range(g) for i in range(n)] + [f"wb_{k}_{i}" for k in range(g) for i in range(n)]
+            ports += [f"s_{k}" for k in range(g)] + [f"sb_{k}" for k in range(g)]
+        return ports + [f"sel_{k}" for k in range(g)] + [f"selb_{k}" for k in range(g)]
 
     def slice_nets(self, spec, codes, r: int, j: int) -> list[str]:
         n, g = spec.n_bits, spec.sram_rows_per_lcc
         vdd = f"vdd_{r}"
+        rows = range(r * g, (r + 1) * g)
+        bits = [int(codes.bits[wr, j, i]) for wr in rows for i in range(n)]
+        signs = [int(codes.sign[wr, j]) for wr in rows]
         if spec.fidelity == "transistor":
-            rows = range(r * g, (r + 1) * g)
-            nets = ["prog"] + [_rail(vdd, codes.bits[wr, j, i]) for wr in rows for i in range(n)]
-            nets += [_rail(vdd, codes.sign[wr, j]) for wr in rows]
-            return nets + [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-        nets = [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
-        return nets + [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
+            nets = ["prog"] + [_rail(vdd, b) for b in bits] + [_rail(vdd, s) for s in signs]
+        else:
+            nets = [_rail(vdd, b) for b in bits] + [_rail(vdd, 1 - b) for b in bits]
+            nets += [_rail(vdd, s) for s in signs] + [_rail(vdd, 1 - s) for s in signs]
+        return nets + [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
 
     def array_nets(self, spec) -> list[str]:
-        """Row selects per row (transistor), or the selected row's bits per slice (ideal-bits)."""
-        g, n = spec.sram_rows_per_lcc, spec.n_bits
-        nets: list[str] = []
-        for r in range(spec.rows):
-            if spec.fidelity == "transistor":
-                nets += [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]
-            else:
-                for j in range(spec.cols):
-                    nets += [f"lw_{r}_{j}_{i}" for i in range(n)] + [f"lwb_{r}_{j}_{i}" for i in range(n)]
-                    nets += [f"ls_{r}_{j}", f"lsb_{r}_{j}"]
-        return nets
+        """The row selects, per row."""
+        g = spec.sram_rows_per_lcc
+        return [net for r in range(spec.rows)
+                for net in [f"rsel_{r}_{k}" for k in range(g)] + [f"rselb_{r}_{k}" for k in range(g)]]
 
     def interface_roles(self, spec) -> dict[str, str]:
         """Role of each storage net family (netlist.interface)."""
-        if spec.fidelity == "transistor":
-            return {"rsel_<r>_<k>": "SRAM row select k of row r (1 = row k drives the computing cells)",
-                    "rselb_<r>_<k>": "complement of rsel_<r>_<k>"}
-        return {"lw_<r>_<j>_<i>": "selected SRAM row's weight bit i, row r, weight column j (ideal-bits)",
-                "lwb_<r>_<j>_<i>": "complement of lw_<r>_<j>_<i>",
-                "ls_<r>_<j>": "selected SRAM row's sign bit, row r, weight column j (ideal-bits)",
-                "lsb_<r>_<j>": "complement of ls_<r>_<j>"}
-
-    @staticmethod
-    def local_bits(netlist, k: int) -> dict[str, int]:
-        """Ideal-bits: the bit on every lw/lwb/ls/lsb net when SRAM row k of each group
-        is selected (the rails the selected latch would pass)."""
-        spec, codes = netlist.spec, netlist.codes
-        g = spec.sram_rows_per_lcc
-        bits: dict[str, int] = {}
-        for r in range(spec.rows):
-            wr = r * g + k
-            for j in range(spec.cols):
-                s = int(codes.sign[wr, j])
-                bits[f"ls_{r}_{j}"], bits[f"lsb_{r}_{j}"] = s, 1 - s
-                for i in range(spec.n_bits):
-                    b = int(codes.bits[wr, j, i])
-                    bits[f"lw_{r}_{j}_{i}"], bits[f"lwb_{r}_{j}_{i}"] = b, 1 - b
-        return bits
+        return {"rsel_<r>_<k>": "SRAM row select k of row r (1 = row k drives the computing cells)",
+                "rselb_<r>_<k>": "complement of rsel_<r>_<k>"}
 
     def static_levels(self, netlist) -> dict[str, float]:
         """First SRAM row of each group selected."""
         spec, vdd = netlist.spec, netlist.design.vdd_v
-        if spec.fidelity != "transistor":
-            return {port: vdd * bit for port, bit in self.local_bits(netlist, 0).items()}
         levels: dict[str, float] = {}
         for r in range(spec.rows):
             for k in range(spec.sram_rows_per_lcc):
@@ -148,17 +148,9 @@ class RowSelect:
         return levels
 
     def waves(self, netlist, stim, sched) -> dict[str, list[tuple[float, float]]]:
-        """The selected row changes early in each reset phase: the selected bits directly
-        (ideal-bits), or break-before-make row selects (transistor)."""
+        """The selected SRAM row changes early in each reset phase, break before make."""
         spec, vdd, e = netlist.spec, netlist.design.vdd_v, sched.timing.t_edge_s
         waves: dict[str, list[tuple[float, float]]] = {}
-        if spec.fidelity != "transistor":
-            per_row = [self.local_bits(netlist, k) for k in range(spec.sram_rows_per_lcc)]
-            for port in per_row[0]:
-                edges = [(sched.cycle_start(c) + 2 * e, bool(per_row[int(stim.sram_row[c])][port]))
-                         for c in range(stim.cycles)]
-                waves[port] = digital(edges, bool(per_row[int(stim.sram_row[0])][port]), vdd, 2 * e)
-            return waves
         for k in range(spec.sram_rows_per_lcc):
             edges = []
             for c in range(stim.cycles):

@@ -41,11 +41,6 @@ class Source:
     pwl: tuple[str, ...] = ()
 
 
-def ref_level_v(dp, j: int) -> float:
-    """ML-SIU reference j: VCM + (j - L)*dV (SPEC section 3), one formula for ports and params."""
-    return dp.vcm_v + (j - dp.levels) * dp.dv_v
-
-
 def static_levels(netlist: Netlist) -> dict[str, float]:
     """DC value of every driven array port for the reset/hold state (m = 0 everywhere;
     the cell's storage convention gives its own nets, e.g. the first SRAM row selected)."""
@@ -59,7 +54,7 @@ def static_levels(netlist: Netlist) -> dict[str, float]:
         if port in local:
             values[port] = local[port]
         elif port.startswith("ref_"):
-            values[port] = ref_level_v(dp, int(port[4:]))
+            values[port] = dp.ref_level_v(int(port[4:]))
         elif port.startswith("sel_"):
             values[port] = vdd if int(port.rsplit("_", 1)[1]) == levels else 0.0
         elif port.startswith("selb_"):
@@ -79,14 +74,6 @@ _RAIL_PARAMS = ((re.compile(r"^ref_([0-9]+)$"), "vref_{}"), (re.compile(r"^vdd(?
                 (re.compile(r"^vcm(?:_[0-9]+|_rst_[0-9]+_[0-9]+)?$"), "vcm_v"))
 
 
-def level_params(netlist: Netlist) -> dict[str, str]:
-    """The deck's `.param`s, formatted exactly as `static_levels` writes them: vdd_v, vcm_v
-    and vref_<j> (ML-SIU reference j = VCM + (j - L)*dV)."""
-    dp = netlist.design
-    refs = {f"vref_{j}": validate.fmt(ref_level_v(dp, j)) for j in range(2 * dp.levels + 1)}
-    return {"vdd_v": validate.fmt(dp.vdd_v), "vcm_v": validate.fmt(dp.vcm_v), **refs}
-
-
 def _port_param(node: str) -> str:
     """The `.param` a source on `node` may carry: its reference or rail, else (a digital
     control) the high level vdd_v."""
@@ -100,11 +87,10 @@ def parametrized(netlist: Netlist, sources: list[Source]) -> tuple[list[str], li
     """(`.param` lines, sources) with every level that equals its port's parameter written
     as `{name}`: the same number as before, so the simulation is unchanged, yet a user can
     `alterparam vdd_v=...` in plain ngspice. Other values (0 V, noise draws) stay numbers.
-    A library read back from a generated directory (`check`) has no design point: its
-    levels stay numbers, exactly as op.json gives them."""
-    if getattr(netlist, "design", None) is None:
-        return [], list(sources)
-    values = level_params(netlist)
+    `netlist.deck_params`: from its design point, or (a library read back by `check`) as
+    op.json recorded them; a directory written before that record has none, so its
+    levels stay numbers."""
+    values = netlist.deck_params
 
     def level(node: str, text: str) -> str:
         name = _port_param(node)
@@ -134,13 +120,6 @@ def probe_index(netlist: Netlist) -> dict:
     }
 
 
-def deck_temp_c(netlist) -> float:
-    """The `.temp` of a deck: the design point's temperature (a Netlist), or the one a
-    generated library was written at (circuits.generate.GeneratedLibrary)."""
-    design = getattr(netlist, "design", None)
-    return design.temp_c if design is not None else netlist.temp_c
-
-
 def _library_ref(library_path: str) -> str:
     """The library as the deck names it: a bare file name (`array.sp`, resolved beside the
     deck, so a job directory can move) or a checked absolute path."""
@@ -149,14 +128,22 @@ def _library_ref(library_path: str) -> str:
     return validate.spice_path(library_path, "library path", must_exist=False, follow_links=False)
 
 
+# ngspice's OpenMP threads (BSIM3/4 load): one, so parallel jobs do not oversubscribe the
+# cores (SPEC section 7). Job directories set it in .spiceinit; a bundle's decks also carry
+# it as an option, because ngspice reads .spiceinit only from the working directory (and $HOME).
+NUM_THREADS = 1
+
+
 def _includes(netlist: Netlist, library_path: str, bundle_models: tuple[str, ...] | None) -> dict:
-    """Model statements and the library path of a deck: the technology's models and the
-    library (`_library_ref`), or (a bundle) the given paths relative to the deck's directory."""
+    """Model statements, the library path and start-up options of a deck: the technology's
+    models and the library (`_library_ref`), or (a bundle) the given paths relative to the
+    deck's directory plus the thread count, so it runs alike from any working directory."""
     if bundle_models is None:
         return {"model_statements": netlist.model_statements(),
-                "library_path": _library_ref(library_path)}
+                "library_path": _library_ref(library_path), "startup_options": []}
     return {"model_statements": [f'.include "{validate.relative_spice_path(m, "model file")}"' for m in bundle_models],
-            "library_path": validate.relative_spice_path(library_path, "library path")}
+            "library_path": validate.relative_spice_path(library_path, "library path"),
+            "startup_options": [f"num_threads={NUM_THREADS}"]}
 
 
 def op_deck(netlist: Netlist, library_path: str, *, bundle_models: tuple[str, ...] | None = None) -> str:
@@ -179,7 +166,7 @@ def op_deck_text(netlist: Netlist, library_path: str, sources: list[Source], pro
     return _env().get_template("op.sp.j2").render(
         title=f"operating point of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         **_includes(netlist, library_path, bundle_models),
-        temp_c=validate.fmt(deck_temp_c(netlist)),
+        temp_c=validate.fmt(netlist.temp_c),
         param_lines=param_lines,
         sources=sources,
         probes=[f"v({n})" for n in probes],
@@ -220,7 +207,7 @@ def spiceinit(netlist: Netlist) -> str:
 
 def spiceinit_text(tech: Technology) -> str:
     """`.spiceinit` of any deck on `tech`'s models (see `spiceinit`)."""
-    return "\n".join(["set num_threads=1", *tech.spiceinit_lines]) + "\n"
+    return "\n".join([f"set num_threads={NUM_THREADS}", *tech.spiceinit_lines]) + "\n"
 
 
 @dataclass(frozen=True)
@@ -477,7 +464,7 @@ def tran_deck_text(netlist: Netlist, library_path: str, sources: list[Source], *
         title=f"transient of {netlist.spec.rows}x{netlist.spec.cols} {netlist.spec.cell} array",
         comment=comment,
         **_includes(netlist, library_path, bundle_models),
-        temp_c=validate.fmt(deck_temp_c(netlist)),
+        temp_c=validate.fmt(netlist.temp_c),
         param_lines=param_lines,
         sources=sources,
         options=list(options),

@@ -388,7 +388,7 @@ class Technology:
         if m.style == "include":
             if fast and m.fast_params:
                 try:
-                    return [f'.include "{validate.spice_path(self.fast_deck(corner), "fast model deck")}"']
+                    return [f'.include "{validate.spice_path(self._fast_deck(corner), "fast model deck")}"']
                 except TrimError as exc:
                     warnings.warn(f"technology {self.name!r}: {exc}; loading the cards unchanged", stacklevel=2)
             return [f'.include "{validate.spice_path(p, "model file")}"' for p in self._corner_files(corner)]
@@ -396,7 +396,7 @@ class Technology:
         assert lib is not None
         if fast and m.trim:
             try:
-                deck = self.fast_deck(corner)
+                deck = self._fast_deck(corner)
             except TrimError as exc:
                 # A differently organised deck (e.g. another $PDK_ROOT release): still correct, only slower.
                 warnings.warn(f"technology {self.name!r}: {exc}; loading the full library instead", stacklevel=2)
@@ -428,6 +428,10 @@ class Technology:
         corner = self._check_corner(corner)
         self._require_installed()
         self.check_models(corner)
+        return self._fast_deck(corner)
+
+    def _fast_deck(self, corner: str) -> Path:
+        """`fast_deck` for a corner its caller has checked, models included (once per call)."""
         if self._models.style == "include" and self._models.fast_params:
             return self._override_deck(corner)
         if not self._models.trim or self._models.style != "lib":
@@ -552,7 +556,7 @@ class Technology:
         m = self._models
         fast = fast and self.models != "full"
         if fast and (m.trim and m.style == "lib" or m.fast_params and m.style == "include"):
-            return hashlib.sha256(self.fast_deck(corner).read_bytes()).hexdigest()
+            return hashlib.sha256(self._fast_deck(corner).read_bytes()).hexdigest()
         return self._expansion(corner).fingerprint
 
     def available_sections(self) -> list[str]:
