@@ -97,22 +97,43 @@ def agreement_row(label: str, gain: float, runs: dict, steps: list[float]) -> di
     return row
 
 
-def print_agreement(agreement: list[dict], steps: list[float]) -> None:
-    coarse = f"{steps[-2] * 1e12:g}" if len(steps) > 1 else None
-    print(f"\nAgreement ngspice vs VACASK at {steps[-1] * 1e12:g} ps (targets: 20 uV ideal-bits, 0.02 LSB transistor, "
-          "1 % energy per cycle; energy gap = VACASK/ngspice - 1 per averaged cycle)"
-          + (f"; 'move' = each engine's largest change from {coarse} ps" if coarse else "") + "\n")
-    head = "| case | max dV uV | max dV LSB | energy gap per cycle % | worst % |"
-    if coarse:
+def print_agreement(agreement: list[dict]) -> None:
+    moves = all("subprocess_dv_move_uv" in r for r in agreement)
+    print("\nAgreement ngspice vs VACASK at the finest step (targets: 20 uV ideal-bits, 0.02 LSB transistor, 1 % "
+          "energy per cycle; energy gap = VACASK/ngspice - 1 per averaged cycle)"
+          + ("; 'move' = each engine's largest change from the next-coarser step" if moves else "") + "\n")
+    head = "| case | step ps | max dV uV | max dV LSB | energy gap per cycle % | worst % |"
+    if moves:
         head += " ngspice move uV / % | VACASK move uV / % |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for r in agreement:
-        line = (f"| {r['case']} | {r['dv_uv']:.2f} | {r['dv_uv'] / (r['gain_mv'] * 1e3):.4f} "
+        line = (f"| {r['case']} | {r['step_ps']:g} | {r['dv_uv']:.2f} | {r['dv_uv'] / (r['gain_mv'] * 1e3):.4f} "
                 f"| {', '.join(f'{x:+.2f}' for x in r['de_cycle_pct'])} | {r['de_worst_pct']:.2f} |")
-        if coarse:
+        if moves:
             line += "".join(f" {r[f'{e}_dv_move_uv']:.2f} / {r[f'{e}_de_move_pct']:.2f} |" for e in ENGINES)
         print(line)
+
+
+def agreement_from_logs(logs: list[Path], cycles: int) -> None:
+    """The agreement table from `run` lines (finest step per case = the smallest step that
+    both engines finished); gains are refitted from the rebuilt jobs."""
+    runs: dict[str, dict] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if line.startswith("run "):
+                r = json.loads(line[4:])
+                runs.setdefault(r["case"], {})[r["engine"], r["step_ps"] * 1e-12] = {
+                    k: np.asarray(x) for k, x in r.items() if k in ("v", "e")}
+    labels = {label: job for label, job in case_jobs(None, ["ideal-bits", "transistor"], cycles)}
+    agreement = []
+    for label, got in runs.items():
+        both = sorted({s for e, s in got if all((x, s) in got for x in ENGINES)}, reverse=True)
+        if not both or label not in labels:
+            continue
+        agreement.append(agreement_row(label, abs(gain_v(labels[label], got["subprocess", both[-1]]["v"])), got, both))
+    if agreement:
+        print_agreement(agreement)
 
 
 def main() -> None:
@@ -122,7 +143,13 @@ def main() -> None:
     ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
     ap.add_argument("--fidelity", default="ideal-bits,transistor")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--from-logs", type=Path, nargs="+", default=None,
+                    help="print the agreement table from the `run` lines of earlier runs' output (runs split "
+                         "over several processes; a case counts once both engines finished its finest step)")
     args = ap.parse_args()
+    if args.from_logs:
+        agreement_from_logs(args.from_logs, args.cycles)
+        return
     steps = [float(s) * 1e-12 for s in args.steps.split(",")]
     rows, agreement = [], []
     with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
@@ -173,7 +200,7 @@ def main() -> None:
               f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
               f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
               f"| {r['de_old_own_pct']:.2f} |")
-    print_agreement(agreement, steps)
+    print_agreement(agreement)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "agreement": agreement}, indent=1))
 
