@@ -29,7 +29,7 @@ ENGINES = ("subprocess", "vacask")
 
 
 def case_jobs(names: list[str] | None, fidelities: list[str], cycles: int):
-    """(label, energy Job) for the named ptm45 regression cases (None: all) x fidelity, each
+    """(label, energy Job) for the named ptm45 array regression cases (None: all) x fidelity, each
     with `cycles` averaged cycles of its stimulus after the warm-up."""
     from netlistgen.sim.energy import energy_run_cycles
     from netlistgen.sim.simulate import Job
@@ -37,7 +37,7 @@ def case_jobs(names: list[str] | None, fidelities: list[str], cycles: int):
 
     out = []
     for case in regress.load_suite():
-        if case.options.technology != "ptm45" or (names and case.name not in names):
+        if not isinstance(case, regress.Case) or case.options.technology != "ptm45" or (names and case.name not in names):
             continue
         for fid in fidelities:
             c = dataclasses.replace(case, cycles=energy_run_cycles(cycles),
@@ -65,8 +65,11 @@ def run_once(job, engine: str, max_step_s: float, workdir: Path) -> dict:
     vec = out.vectors
     sources = {k[3:-1]: (vec[f"v({k[3:-1]})"], vec[k]) for k in vec if k.startswith("i(v")}
     old = energy_per_cycle(vec["time"], sources, [tuple(w) for w in bench.meta["windows_s"]], quadrature="pointwise")
-    return {"v": np.asarray(fields["v_sample_v"]), "e": np.asarray(fields["energy"]["delivered_j"]),
+    e = fields["energy"]
+    return {"v": np.asarray(fields["v_sample_v"]), "e": np.asarray(e["delivered_j"]),
             "e_old": np.asarray(old["delivered_j"]),
+            "e_src": {k: np.asarray(x).tolist() for k, x in e["per_source_delivered_j"].items()},
+            "e_src_net": {k: np.asarray(x).tolist() for k, x in e["per_source_net_j"].items()},
             "points": int(vec["time"].size), "seconds": seconds}
 
 
@@ -76,6 +79,63 @@ def gain_v(job, v: np.ndarray) -> float:
     return float(np.polyfit(ideal_outputs(job.netlist, job.stimulus).ravel(), v.ravel(), 1)[0])
 
 
+def agreement_row(label: str, gain: float, runs: dict, steps: list[float]) -> dict:
+    """ngspice vs VACASK at the finest step: sampled outputs, energy per averaged cycle (each
+    cycle's gap, the worst reported), and each engine's own move from the next-coarser step
+    (how converged the finest step is)."""
+    fine = steps[-1]
+    n, v = runs["subprocess", fine], runs["vacask", fine]
+    gaps = (v["e"][1:] / n["e"][1:] - 1) * 100
+    row = {"case": label, "step_ps": fine * 1e12, "gain_mv": gain * 1e3,
+           "dv_uv": float(np.abs(v["v"] - n["v"]).max() * 1e6),
+           "de_cycle_pct": gaps.tolist(), "de_worst_pct": float(np.abs(gaps).max())}
+    if len(steps) > 1:
+        for engine in ENGINES:
+            a, b = runs[engine, steps[-2]], runs[engine, fine]
+            row[f"{engine}_dv_move_uv"] = float(np.abs(a["v"] - b["v"]).max() * 1e6)
+            row[f"{engine}_de_move_pct"] = float(np.abs(a["e"][1:] / b["e"][1:] - 1).max() * 100)
+    return row
+
+
+def print_agreement(agreement: list[dict]) -> None:
+    moves = all("subprocess_dv_move_uv" in r for r in agreement)
+    print("\nAgreement ngspice vs VACASK at the finest step (targets: 20 uV ideal-bits, 0.02 LSB transistor, 1 % "
+          "energy per cycle; energy gap = VACASK/ngspice - 1 per averaged cycle)"
+          + ("; 'move' = each engine's largest change from the next-coarser step" if moves else "") + "\n")
+    head = "| case | step ps | max dV uV | max dV LSB | energy gap per cycle % | worst % |"
+    if moves:
+        head += " ngspice move uV / % | VACASK move uV / % |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for r in agreement:
+        line = (f"| {r['case']} | {r['step_ps']:g} | {r['dv_uv']:.2f} | {r['dv_uv'] / (r['gain_mv'] * 1e3):.4f} "
+                f"| {', '.join(f'{x:+.2f}' for x in r['de_cycle_pct'])} | {r['de_worst_pct']:.2f} |")
+        if moves:
+            line += "".join(f" {r[f'{e}_dv_move_uv']:.2f} / {r[f'{e}_de_move_pct']:.2f} |" for e in ENGINES)
+        print(line)
+
+
+def agreement_from_logs(logs: list[Path], cycles: int) -> None:
+    """The agreement table from `run` lines (finest step per case = the smallest step that
+    both engines finished); gains are refitted from the rebuilt jobs."""
+    runs: dict[str, dict] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if line.startswith("run "):
+                r = json.loads(line[4:])
+                runs.setdefault(r["case"], {})[r["engine"], r["step_ps"] * 1e-12] = {
+                    k: np.asarray(x) for k, x in r.items() if k in ("v", "e")}
+    labels = {label: job for label, job in case_jobs(None, ["ideal-bits", "transistor"], cycles)}
+    agreement = []
+    for label, got in runs.items():
+        both = sorted({s for e, s in got if all((x, s) in got for x in ENGINES)}, reverse=True)
+        if not both or label not in labels:
+            continue
+        agreement.append(agreement_row(label, abs(gain_v(labels[label], got["subprocess", both[-1]]["v"])), got, both))
+    if agreement:
+        print_agreement(agreement)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", default="100,10,5,2,1", help="max steps in ps, finest last")
@@ -83,9 +143,15 @@ def main() -> None:
     ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
     ap.add_argument("--fidelity", default="ideal-bits,transistor")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--from-logs", type=Path, nargs="+", default=None,
+                    help="print the agreement table from the `run` lines of earlier runs' output (runs split "
+                         "over several processes; a case counts once both engines finished its finest step)")
     args = ap.parse_args()
+    if args.from_logs:
+        agreement_from_logs(args.from_logs, args.cycles)
+        return
     steps = [float(s) * 1e-12 for s in args.steps.split(",")]
-    rows = []
+    rows, agreement = [], []
     with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
         for label, job in case_jobs(args.cases.split(",") if args.cases else None, args.fidelity.split(","), args.cycles):
             runs = {}
@@ -93,9 +159,11 @@ def main() -> None:
                 for engine in ENGINES:
                     r = runs[engine, step] = run_once(job, engine, step, Path(tmp) / f"{label}-{engine}-{step:g}".replace(" ", "_"))
                     print("run", json.dumps({"case": label, "engine": engine, "step_ps": step * 1e12,
-                                             **{k: np.asarray(x).tolist() for k, x in r.items()}}), flush=True)
+                                             **{k: x if isinstance(x, dict) else np.asarray(x).tolist()
+                                                for k, x in r.items()}}), flush=True)
             ref_step = steps[-1]
             g = abs(gain_v(job, runs["subprocess", ref_step]["v"]))
+            agreement.append(agreement_row(label, g, runs, steps))
             for engine in ENGINES:
                 own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
                 for step in steps:
@@ -132,8 +200,9 @@ def main() -> None:
               f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
               f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
               f"| {r['de_old_own_pct']:.2f} |")
+    print_agreement(agreement)
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps({"rows": rows, "agreement": agreement}, indent=1))
 
 
 if __name__ == "__main__":

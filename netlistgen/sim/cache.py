@@ -35,7 +35,7 @@ from netlistgen.core.files import write_bytes_atomic
 from netlistgen.tech.deckcheck import deck_includes, read_set, scripts_dir
 from netlistgen.core.paths import cache_dir
 
-KEY_VERSION = 2  # bump when the stored fields or the key recipe change
+KEY_VERSION = 3  # bump when the stored fields or the key recipe change
 ENTRY_FORMAT = "netlistgen-cache-entry-v1"
 _META = "__meta__"
 _WORKDIR_PLACEHOLDER = "<jobdir>"

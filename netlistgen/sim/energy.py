@@ -19,6 +19,10 @@ from netlistgen.core.arrays import as_1d, scalar
 # (tstop printed with limited digits), and is then clipped to the span.
 _WINDOW_EDGE_SLACK = 1e-9
 
+# A sample is at a breakpoint if it lies this close to it (engines place a time point
+# on each PWL corner to double precision; their smallest steps are ~1e-16 s).
+_BREAKPOINT_TOLERANCE_S = 1e-18
+
 # The first simulated cycle starts from VCM with nothing to reset, so it costs far less
 # than a steady cycle (SPEC section 5): it is simulated as a warm-up and never averaged.
 WARMUP_CYCLES = 1
@@ -26,7 +30,8 @@ WARMUP_CYCLES = 1
 ENERGY_BOOKKEEPING = (
     "per source p = -v*i (ngspice branch current flows into the + terminal); "
     "delivered = integral of max(0, p) dt over each cycle window, summed over sources "
-    "(headline); net = integral of p dt; taken per simulator step as -v_mid * (trapezoid of i), "
+    "(headline); net = integral of p dt; taken per simulator step as -v_mid * (trapezoid of i; "
+    "i[k+1]*h on a step starting at a PWL corner, where the integrator restarts at order 1), "
     "delivered summing the steps with positive energy (cancels trapezoidal ringing), window edges "
     "linearly interpolated; the first (warm-up) cycle is simulated and not averaged"
 )
@@ -90,17 +95,45 @@ def _interp_at(t: np.ndarray, x: np.ndarray, te: float) -> float:
     return float(x[k - 1] + w * (x[k] - x[k - 1]))
 
 
-def _windowed(t, v, i, t0, t1, lo, hi) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Time grid [t0, samples inside, t1] with v and i on it (edges interpolated)."""
+def restart_steps(t: np.ndarray, breakpoints_s=()) -> np.ndarray:
+    """Per simulator step: True where the step starts at a breakpoint (a PWL corner).
+
+    Why: at a breakpoint both engines restart their integrator at order 1 (backward
+    Euler), so the charge a source moves over that first step is i[k+1]*h, not the
+    trapezoid. The sample at the breakpoint is the current's left limit (before a
+    driver's slope changes), and a step after it can be long (VACASK: a full max step,
+    ngspice: 0.1 ps); the trapezoid then misses half the current jump times the step
+    (docs/vacask.md: this was the 1 % cross-engine energy gap).
+    """
+    restart = np.zeros(t.size - 1, dtype=bool)
+    bp = np.unique(np.asarray(breakpoints_s, dtype=float))
+    if bp.size:
+        above = np.clip(np.searchsorted(t, bp), 0, t.size - 1)  # t[above - 1] < bp <= t[above]
+        below = np.maximum(above - 1, 0)
+        k = np.where(np.abs(t[above] - bp) <= np.abs(t[below] - bp), above, below)  # nearest sample
+        restart[k[(np.abs(t[k] - bp) <= _BREAKPOINT_TOLERANCE_S) & (k < t.size - 1)]] = True
+    return restart
+
+
+def _windowed(t, v, i, t0, t1, lo, hi, restart=None):
+    """Time grid [t0, samples inside, t1] with v and i on it (edges interpolated) and the
+    restart flag of each step on that grid. Inside a restart step the current is its
+    right-end sample, so an edge falling in one takes that value."""
+    if restart is None:
+        restart = np.zeros(t.size - 1, dtype=bool)
+    rw = restart[lo - 1:hi]
+    i0 = float(i[lo]) if rw[0] else _interp_at(t, i, t0)
+    i1 = float(i[hi]) if rw[-1] else _interp_at(t, i, t1)
     tw = np.concatenate(([t0], t[lo:hi], [t1]))
     vw = np.concatenate(([_interp_at(t, v, t0)], v[lo:hi], [_interp_at(t, v, t1)]))
-    iw = np.concatenate(([_interp_at(t, i, t0)], i[lo:hi], [_interp_at(t, i, t1)]))
-    return tw, vw, iw
+    iw = np.concatenate(([i0], i[lo:hi], [i1]))
+    return tw, vw, iw, rw
 
 
-def _step_charge(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[float, float]:
-    """(delivered, net): per simulator step, charge dq = trapezoid of i, energy -v_mid*dq;
-    delivered sums the steps whose energy is positive.
+def _step_charge(t: np.ndarray, v: np.ndarray, i: np.ndarray, restart: np.ndarray) -> tuple[float, float]:
+    """(delivered, net): per simulator step, charge dq = trapezoid of i (i[k+1]*h on a step
+    that starts at a breakpoint, see restart_steps), energy -v_mid*dq; delivered sums the
+    steps whose energy is positive.
 
     Why per step: ngspice's trapezoidal integration makes a source that drives a
     capacitive node directly ring from sample to sample (i alternates around its true
@@ -109,14 +142,16 @@ def _step_charge(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[float, fl
     instead counted every negative swing as extra delivered energy (+3-5 % at 10 ps on
     ngspice, docs/vacask.md).
     """
-    de = -0.25 * (v[1:] + v[:-1]) * (i[1:] + i[:-1]) * np.diff(t)
+    h = np.diff(t)
+    dq = np.where(restart, i[1:] * h, 0.5 * (i[1:] + i[:-1]) * h)
+    de = -0.5 * (v[1:] + v[:-1]) * dq
     return float(np.sum(np.maximum(de, 0.0))), float(np.sum(de))
 
 
-def _pointwise(t: np.ndarray, v: np.ndarray, i: np.ndarray) -> tuple[float, float]:
+def _pointwise(t: np.ndarray, v: np.ndarray, i: np.ndarray, restart: np.ndarray) -> tuple[float, float]:
     """(delivered, net) of p = -v*i taken linear between samples, the positive part split
-    at zero crossings. Kept to show what the step-charge rule fixes: it turns
-    trapezoidal ringing into delivered energy."""
+    at zero crossings (restart steps ignored). Kept to show what the step-charge rule
+    fixes: it turns trapezoidal ringing into delivered energy."""
     p = -v * i
     dt = np.diff(t)
     p0, p1 = p[:-1], p[1:]
@@ -152,18 +187,20 @@ def _source_arrays(name: str, t: np.ndarray, v_v, i_a) -> tuple[np.ndarray, np.n
     return v, i
 
 
-def delivered_energy_j(t_s, v_v, i_a, t0_s, t1_s, quadrature: str = DEFAULT_QUADRATURE) -> tuple[float, float]:
+def delivered_energy_j(t_s, v_v, i_a, t0_s, t1_s, quadrature: str = DEFAULT_QUADRATURE,
+                       breakpoints_s=()) -> tuple[float, float]:
     """(delivered, net) energy in J of one source over [t0_s, t1_s].
 
     p = -v*i (ngspice's branch current flows into the + terminal). delivered is the
     integral of max(0, p), net the integral of p, by `quadrature` on the sample grid
-    with the window edges linearly interpolated.
+    with the window edges linearly interpolated; `breakpoints_s` are the PWL corners
+    (restart_steps).
     """
     rule = _quadrature(quadrature)
     t = _time_axis(t_s)
     v, i = _source_arrays("source", t, v_v, i_a)
     t0, t1, lo, hi = _window(t, t0_s, t1_s)
-    return rule(*_windowed(t, v, i, t0, t1, lo, hi))
+    return rule(*_windowed(t, v, i, t0, t1, lo, hi, restart_steps(t, breakpoints_s)))
 
 
 def energy_per_cycle(
@@ -171,8 +208,12 @@ def energy_per_cycle(
     sources: Mapping[str, tuple[np.ndarray, np.ndarray]],
     windows: Sequence[tuple[float, float]],
     quadrature: str = DEFAULT_QUADRATURE,
+    breakpoints_s=(),
 ) -> dict:
     """Delivered and net energy per cycle window, total and per source.
+
+    breakpoints_s: the bench's PWL corner times, where the engines restart their
+    integrator (restart_steps); empty = every step is a trapezoid.
 
     sources maps a name to (v_v, i_a) sampled on t_s. The total delivered energy is
     the sum of each source's own delivered energy (one source's return current does
@@ -202,12 +243,13 @@ def energy_per_cycle(
         except NetlistgenError as exc:
             raise NetlistgenError(f"cycle {k}: {exc}") from None
 
+    restart = restart_steps(t, breakpoints_s)
     n = len(spans)
     per_delivered = {name: np.empty(n) for name in arrays}
     per_net = {name: np.empty(n) for name in arrays}
     for name, (v, i) in arrays.items():
         for k, (t0, t1, lo, hi) in enumerate(spans):
-            per_delivered[name][k], per_net[name][k] = rule(*_windowed(t, v, i, t0, t1, lo, hi))
+            per_delivered[name][k], per_net[name][k] = rule(*_windowed(t, v, i, t0, t1, lo, hi, restart))
     return {
         "delivered_j": np.sum(list(per_delivered.values()), axis=0),
         "net_j": np.sum(list(per_net.values()), axis=0),

@@ -89,6 +89,7 @@ class Job:
         meta = {
             "name": self.name,
             "windows_s": sched.windows(),
+            "breakpoints_s": pwl_corners_s(sources),
             "sample_times_s": [sched.sample_time(c) for c in range(stim.cycles)],
             "read_times_s": [sched.read_time(c) for c in range(stim.cycles)],
             "inputs": stim.inputs.tolist(),
@@ -189,6 +190,12 @@ class BenchResult:
     cached: bool = False
 
 
+def pwl_corners_s(sources) -> list[float]:
+    """Every PWL corner time of the bench's sources: where the engines place a time point
+    and restart their integrator (energy.restart_steps)."""
+    return sorted({float(pair.split()[0]) for src in sources for pair in src.pwl})
+
+
 def collect_samples(job: Job, raw: dict[str, np.ndarray], meta: dict) -> dict:
     """Per-cycle samples (and energy) of a transient run's vectors."""
     nl = job.netlist
@@ -205,7 +212,8 @@ def collect_samples(job: Job, raw: dict[str, np.ndarray], meta: dict) -> dict:
             if key.startswith("i(v"):
                 node = key[3:-1]
                 sources[node] = (raw[f"v({node})"], raw[key])
-        energy = energy_per_cycle(t, sources, [tuple(w) for w in meta["windows_s"]])
+        energy = energy_per_cycle(t, sources, [tuple(w) for w in meta["windows_s"]],
+                                  breakpoints_s=meta["breakpoints_s"])
         groups: dict[str, np.ndarray] = {}
         for name, e in energy["per_source_delivered_j"].items():
             g = _source_group(name)

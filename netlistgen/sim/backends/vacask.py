@@ -237,9 +237,13 @@ def vacask_decks(bench: Bench) -> DeckSet:
     lines += [f"model {m} {m}" for _, m, _ in _PASSIVES.values()]
     body = library(bench.netlist).rstrip()
     files = {}
-    if " nlg_switch (" in body:
+    # the switch is compiled (OpenVAF, in every run) only when an instance uses it: ideal-bits
+    # netlists declare the `sw` model and have no S element
+    if re.search(r"^S\S* \(", body, re.MULTILINE | re.IGNORECASE):
         files[SWITCH_VA] = _SWITCH_TEXT
         lines.append(f'load "{SWITCH_VA}"')
+    else:
+        body = "\n".join(ln for ln in body.splitlines() if not (ln.startswith("model ") and " nlg_switch (" in ln))
     lines += ["model vsource vsource", f'include "{model_include(bench.netlist)}"', body]
     lines += [_source(s) for s in bench.sources]
     lines += ["control", '  options rawfile="binary"', f"  save {' '.join(saves)}",
