@@ -63,6 +63,19 @@ def test_ideal_quantizer_enob_and_foms():
     assert metrics.schreier_fom_db(0.5e-12, 50.0) == pytest.approx(50.0 + 120.0)
 
 
+def test_default_sine_record_can_show_enob_within_005_bit_of_b():
+    """The sine test's own limit: an ideal quantizer on its samples (also shifted by up to
+    0.1 LSB, as a small ADC offset does) must reach B - 0.05, or the test cannot judge ENOB."""
+    from netlistgen.studies.adc import AdcTest, ideal_sine_enob
+
+    test = AdcTest()
+    for bits in range(4, 9):
+        worst = min(ideal_sine_enob(bits, test, shift) for shift in np.linspace(-0.1, 0.1, 9))
+        assert bits - 0.05 <= worst <= bits + 0.05, (bits, worst)
+    short = AdcTest(sine_conversions=64, sine_cycles=7)  # the record the first passes used
+    assert ideal_sine_enob(6, short) < 5.7 and ideal_sine_enob(7, short) == pytest.approx(6.92, abs=0.01)
+
+
 def test_cli_bad_bits_exit_2(tmp_path, capsys):
     assert main(["adc", "--bits", "12", "--out", str(tmp_path / "o")]) == 2
     assert "bits" in capsys.readouterr().err
