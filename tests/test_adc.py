@@ -100,6 +100,36 @@ def test_b4_ptm45_in_ngspice(tmp_path):
     assert math.isfinite(r["schreier_fom_db"])
 
 
+def test_reltol_follows_the_lsb(tmp_path):
+    from netlistgen.circuits.adc import adc_deck, sim_reltol
+
+    tech = load_technology("ptm45")
+    stim = AdcStimulus("ramp", 4, 0.1, 0.9)
+    lib = tmp_path / "adc.sp"
+    lib.write_text("* library\n")
+
+    def options(bits):
+        deck = adc_deck(build_adc(AdcSpec(bits=bits), tech), str(lib), stim)
+        return next(ln for ln in deck.splitlines() if ln.startswith(".options"))
+
+    assert "reltol" not in options(4)  # B <= 4: ngspice's 1e-3, the regression deck is unchanged
+    assert f"reltol={sim_reltol(8):g}" in options(8) and sim_reltol(8) * tech.vdd_v <= tech.vdd_v / 2 ** 8 / 40
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_b8_decisions_near_a_transition_in_ngspice(tmp_path):
+    """Four B = 8 ptm45 conversions 0.2-0.8 LSB from a transition give the ideal code. With
+    ngspice's default reltol (1e-3, ~0.6 mV = 0.15 LSB at VCM) 63.2 gave 62 and 192.8 gave 193."""
+    from netlistgen.studies import adc as study
+
+    tech, spec = load_technology("ptm45"), AdcSpec(bits=8)
+    lsb = tech.vdd_v / 2 ** 8
+    run = study._simulate(build_adc(spec, tech), AdcStimulus("ramp", 4, 63.2 * lsb, 192.8 * lsb), tmp_path, None)
+    assert np.allclose(run["v_in_v"] / lsb, [63.2, 106.4, 149.6, 192.8], atol=0.01)
+    assert list(run["codes"]) == [63, 106, 149, 192]
+
+
 def test_spice_adc_model_is_registered_and_maps_nodes():
     from netlistgen.analysis import macro
     from netlistgen.studies import adc as study
