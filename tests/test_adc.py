@@ -10,6 +10,7 @@ import pytest
 from netlistgen.analysis import adc as metrics
 from netlistgen.circuits.adc import AdcSpec, AdcStimulus, build_adc, read_times, sample_times
 from netlistgen.cli import main
+from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech.technology import load_technology
 
@@ -113,7 +114,7 @@ def test_reltol_follows_the_lsb(tmp_path):
         return next(ln for ln in deck.splitlines() if ln.startswith(".options"))
 
     assert "reltol" not in options(4)  # B <= 4: ngspice's 1e-3, the regression deck is unchanged
-    assert f"reltol={sim_reltol(8):g}" in options(8) and sim_reltol(8) * tech.vdd_v <= tech.vdd_v / 2 ** 8 / 40
+    assert f"reltol={validate.fmt(sim_reltol(8))}" in options(8) and sim_reltol(8) * tech.vdd_v <= tech.vdd_v / 2 ** 8 / 40
 
 
 @pytest.mark.slow
