@@ -601,8 +601,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--rate", default="50e6", help="conversions per second (default 50e6)")
     p.add_argument("--corner", help="process corner (default: the technology's)")
     p.add_argument("--hits", default="4", help="ramp hits per code (default 4)")
-    p.add_argument("--sine-n", default="128", help="sine record length in conversions (default 128)")
-    p.add_argument("--sine-cycles", default="13", help="sine periods in the record, coprime with --sine-n (default 13)")
+    p.add_argument("--sine-n", default="320", help="sine record length in conversions (default 320)")
+    p.add_argument("--sine-cycles", default="37", help="sine periods in the record, coprime with --sine-n (default 37)")
     p.add_argument("--mc", default="0", help="Monte Carlo draws of comparator offset and CDAC mismatch (default 0)")
     p.add_argument("--no-cache", action="store_true", help="always simulate (no result cache)")
     p.add_argument("--out", default="out/adc", help="output directory (default out/adc)")
@@ -719,7 +719,7 @@ def cmd_adc(args: argparse.Namespace) -> int:
                                   out / "transfer_dnl.png", title=title)
     adc_metrics.plot_spectrum(r["sine"]["spectrum_db"], out / "spectrum.png", title=title)
     write_json(out / "adc.json", r)
-    print(f"{title}: ENOB {r['enob']:.2f} (SNDR {r['sndr_db']:.1f} dB), DNL {r['dnl_max_lsb']:.2f} LSB, "
+    print(f"{title}: ENOB {r['enob']:.2f} (ideal quantizer on the same sine {r['ideal_enob']:.2f}; SNDR {r['sndr_db']:.1f} dB), DNL {r['dnl_max_lsb']:.2f} LSB, "
           f"INL {r['inl_max_lsb']:.2f} LSB, energy {r['energy_per_conversion_j'] * 1e15:.1f} fJ/conversion, "
           f"Walden {r['walden_fom_j_per_step'] * 1e15:.2f} fJ/step, Schreier {r['schreier_fom_db']:.1f} dB")
     if n_mc:

@@ -10,6 +10,7 @@ import pytest
 from netlistgen.analysis import adc as metrics
 from netlistgen.circuits.adc import AdcSpec, AdcStimulus, build_adc, read_times, sample_times
 from netlistgen.cli import main
+from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.tech.technology import load_technology
 
@@ -63,6 +64,19 @@ def test_ideal_quantizer_enob_and_foms():
     assert metrics.schreier_fom_db(0.5e-12, 50.0) == pytest.approx(50.0 + 120.0)
 
 
+def test_default_sine_record_can_show_enob_within_005_bit_of_b():
+    """The sine test's own limit: an ideal quantizer on its samples (also shifted by up to
+    0.1 LSB, as a small ADC offset does) must reach B - 0.05, or the test cannot judge ENOB."""
+    from netlistgen.studies.adc import AdcTest, ideal_sine_enob
+
+    test = AdcTest()
+    for bits in range(4, 9):
+        worst = min(ideal_sine_enob(bits, test, shift) for shift in np.linspace(-0.1, 0.1, 9))
+        assert bits - 0.05 <= worst <= bits + 0.05, (bits, worst)
+    short = AdcTest(sine_conversions=64, sine_cycles=7)  # the record the first passes used
+    assert ideal_sine_enob(6, short) < 5.7 and ideal_sine_enob(7, short) == pytest.approx(6.92, abs=0.01)
+
+
 def test_cli_bad_bits_exit_2(tmp_path, capsys):
     assert main(["adc", "--bits", "12", "--out", str(tmp_path / "o")]) == 2
     assert "bits" in capsys.readouterr().err
@@ -85,6 +99,36 @@ def test_b4_ptm45_in_ngspice(tmp_path):
     assert 0.2 * 16e-15 < r["energy_per_source_j"]["vref"] < 2 * 16e-15
     assert r["walden_fom_j_per_step"] == pytest.approx(e / 2 ** r["enob"])
     assert math.isfinite(r["schreier_fom_db"])
+
+
+def test_reltol_follows_the_lsb(tmp_path):
+    from netlistgen.circuits.adc import adc_deck, sim_reltol
+
+    tech = load_technology("ptm45")
+    stim = AdcStimulus("ramp", 4, 0.1, 0.9)
+    lib = tmp_path / "adc.sp"
+    lib.write_text("* library\n")
+
+    def options(bits):
+        deck = adc_deck(build_adc(AdcSpec(bits=bits), tech), str(lib), stim)
+        return next(ln for ln in deck.splitlines() if ln.startswith(".options"))
+
+    assert "reltol" not in options(4)  # B <= 4: ngspice's 1e-3, the regression deck is unchanged
+    assert f"reltol={validate.fmt(sim_reltol(8))}" in options(8) and sim_reltol(8) * tech.vdd_v <= tech.vdd_v / 2 ** 8 / 40
+
+
+@pytest.mark.slow
+@pytest.mark.ngspice
+def test_b8_decisions_near_a_transition_in_ngspice(tmp_path):
+    """Four B = 8 ptm45 conversions 0.2-0.8 LSB from a transition give the ideal code. With
+    ngspice's default reltol (1e-3, ~0.6 mV = 0.15 LSB at VCM) 63.2 gave 62 and 192.8 gave 193."""
+    from netlistgen.studies import adc as study
+
+    tech, spec = load_technology("ptm45"), AdcSpec(bits=8)
+    lsb = tech.vdd_v / 2 ** 8
+    run = study._simulate(build_adc(spec, tech), AdcStimulus("ramp", 4, 63.2 * lsb, 192.8 * lsb), tmp_path, None)
+    assert np.allclose(run["v_in_v"] / lsb, [63.2, 106.4, 149.6, 192.8], atol=0.01)
+    assert list(run["codes"]) == [63, 106, 149, 192]
 
 
 def test_spice_adc_model_is_registered_and_maps_nodes():

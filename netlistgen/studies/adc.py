@@ -16,7 +16,8 @@ import numpy as np
 from netlistgen.analysis import adc as metrics
 from netlistgen.analysis import macro
 from netlistgen.circuits.adc import (
-    AdcNetlist, AdcSpec, AdcStimulus, adc_deck, build_adc, conversion_windows, read_times, sample_times,
+    SINE_PHASE_DEG, AdcNetlist, AdcSpec, AdcStimulus, adc_deck, build_adc, conversion_windows, read_times,
+    sample_times,
 )
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
@@ -33,11 +34,16 @@ RAMP_OVERRANGE_LSB = 1.0  # the ramp starts/ends this far beyond the first/last 
 
 @dataclasses.dataclass(frozen=True)
 class AdcTest:
-    """How much to simulate: hits per code of the ramp, sine record length and cycles."""
+    """How much to simulate: hits per code of the ramp, sine record length and cycles.
+
+    The default sine (320 conversions, 37 cycles, 0.98 of full scale) is long enough that
+    an ideal quantizer reaches B - 0.04 ENOB or better for B = 4..8, also with its input
+    shifted by up to 0.1 LSB (docs/adc.md): a 64-point record gave 7.95 at B = 8 but 5.67
+    at B = 6, so short records cannot judge an ENOB goal within 0.5 bit."""
 
     hits_per_code: int = 4
-    sine_conversions: int = 128
-    sine_cycles: int = 13
+    sine_conversions: int = 320
+    sine_cycles: int = 37
     sine_amplitude_fs: float = 0.98  # peak-to-peak as a fraction of full scale
     points_per_step: int = 20  # largest time step = one SAR step / this
     ramp_chunks: int = 1  # the ramp split into this many decks (run in parallel)
@@ -105,6 +111,16 @@ def _sine(spec: AdcSpec, tech: Technology, test: AdcTest) -> AdcStimulus:
     return AdcStimulus("sine", test.sine_conversions, half, tech.vdd_v - half, cycles=test.sine_cycles)
 
 
+def ideal_sine_enob(bits: int, test: AdcTest, shift_lsb: float = 0.0) -> float:
+    """ENOB of an ideal B-bit quantizer on the test's own sine samples (optionally shifted
+    by `shift_lsb`): the most the sine test can report, set by its record, not the circuit."""
+    k = np.arange(test.sine_conversions)
+    phase = 2 * np.pi * test.sine_cycles * k / test.sine_conversions + np.deg2rad(SINE_PHASE_DEG)
+    x_fs = 0.5 + 0.5 * test.sine_amplitude_fs * np.sin(phase)
+    codes = np.clip(np.floor(x_fs * 2 ** bits + shift_lsb), 0, 2 ** bits - 1)
+    return metrics.sine_sndr(codes, test.sine_cycles)["enob"]
+
+
 def steady_energy_j(per_source: dict) -> tuple[float, dict]:
     """(headline energy per conversion, per-source means) after the warm-up conversion."""
     means = {k: float(np.mean(np.asarray(v)[WARMUP_CYCLES:])) for k, v in per_source.items()}
@@ -119,12 +135,13 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
     nl = build_adc(spec, tech)
     base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="netlistgen-adc-"))
     stims = {"sine": _sine(spec, tech, test)}
-    if ramp:  # the ramp chunks first: they are the long jobs
+    if ramp:
         chunks = _ramp(spec, tech, test)
-        stims = {**{f"ramp{k}": s for k, s in enumerate(chunks)}, **stims}
+        stims.update({f"ramp{k}": s for k, s in enumerate(chunks)})
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(stims)))) as pool:
+        # longest decks first, so the workers finish together
         futs = {k: pool.submit(_simulate, nl, s, base / k, cache, timeout_s, test.points_per_step)
-                for k, s in stims.items()}
+                for k, s in sorted(stims.items(), key=lambda kv: -kv[1].conversions)}
         runs = {k: f.result() for k, f in futs.items()}
     if ramp:
         parts = [runs.pop(f"ramp{k}") for k in range(len(chunks))]
@@ -145,6 +162,7 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
         "vdd_v": tech.vdd_v,
         "sndr_db": sine["sndr_db"],
         "enob": sine["enob"],
+        "ideal_enob": ideal_sine_enob(spec.bits, test),
         "sfdr_db": sine["sfdr_db"],
         "energy_per_conversion_j": e_conv,
         "energy_per_source_j": per_source,
