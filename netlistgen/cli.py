@@ -581,7 +581,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["paper"])
     _tech_args(p, corner=False)
     p.add_argument("--rows", default="16", help="compute rows of each simulated column = rows per conversion R of the macro model (default 16)")
-    p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
+    p.add_argument("--cycles", default="12", help="sampled cycles per scheme (default 12)")
     p.add_argument("--energy-cycles", default="4", help="averaged energy cycles per scheme, plus one warm-up (default 4)")
     p.add_argument("--energy-step-ps", default="10",
                    help="maximum step of the energy runs in ps, at most 10 (default 10; `simulate` uses 5)")

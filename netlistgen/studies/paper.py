@@ -229,7 +229,7 @@ class PaperOptions:
 
     technology: str = "ptm45"
     rows: int = 16  # compute rows of the simulated column (energy, linearity)
-    cycles: int = 24  # sampled compute cycles per scheme (linearity, SNR)
+    cycles: int = 12  # sampled compute cycles per scheme (linearity, SNR; 24 before: docs/macro.md "Cost")
     energy_cycles: int = 4  # averaged cycles of the energy run per scheme (after a warm-up cycle)
     # The report's energy runs step at 10 ps, the SPEC's limit, not the tool's 5 ps default:
     # half the time points; measured change of the report's energies in docs/macro.md ("Cost").
