@@ -392,6 +392,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         rows=validate.integer(args.rows, "rows", minimum=1, maximum=256),
         cycles=validate.integer(args.cycles, "cycles", minimum=4, maximum=10000),
         energy_cycles=validate.integer(args.energy_cycles, "energy-cycles", minimum=1, maximum=100),
+        energy_max_step_s=validate.number(args.energy_step_ps, "energy-step-ps", minimum=0.1, maximum=10) * 1e-12,
         workers=_workers(args),
         accuracy_seeds=validate.integer(args.accuracy_seeds, "accuracy-seeds", minimum=0, maximum=100),
         adc_model=args.adc_model,
@@ -580,8 +581,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("kind", choices=["paper"])
     _tech_args(p, corner=False)
     p.add_argument("--rows", default="16", help="compute rows of each simulated column = rows per conversion R of the macro model (default 16)")
-    p.add_argument("--cycles", default="24", help="sampled cycles per scheme (default 24)")
-    p.add_argument("--energy-cycles", default="4", help="averaged 5 ps energy cycles per scheme, plus one warm-up (default 4)")
+    p.add_argument("--cycles", default="12", help="sampled cycles per scheme (default 12)")
+    p.add_argument("--energy-cycles", default="4", help="averaged energy cycles per scheme, plus one warm-up (default 4)")
+    p.add_argument("--energy-step-ps", default="10",
+                   help="maximum step of the energy runs in ps, at most 10 (default 10; `simulate` uses 5)")
     p.add_argument("--accuracy-seeds", default="3", help="noise seeds of the accuracy experiment, 0 to skip (default 3)")
     p.add_argument("--adc-model", default="hwcomponents",
                    help="ADC energy/area model of the macro numbers: hwcomponents, neurosim, walden, "

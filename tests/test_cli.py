@@ -157,7 +157,8 @@ def test_sqnr_command():
 
 @pytest.mark.parametrize("flag,value,needle", [("--adc-model", "spice9", "'spice9'"),
                                                ("--adc-policy", "loose", "'loose'"),
-                                               ("--adc-share", "0", "adc-share")])
+                                               ("--adc-share", "0", "adc-share"),
+                                               ("--energy-step-ps", "20", "energy-step-ps")])
 def test_report_paper_bad_macro_flags_exit_2(tmp_path, installed, flag, value, needle):
     out = tmp_path / "never"
     code, _, err = run_cli(["report", "paper", flag, value, "--out", str(out)])

@@ -340,3 +340,16 @@ def test_malformed_scheduler_addresses_fail_at_once():
         port = s.getsockname()[1]
     with pytest.raises(NetlistgenError, match="cannot reach Dask scheduler"):
         make_executor("dask", workers=1, processes=False, scheduler=f"tcp://127.0.0.1:{port}")
+
+
+def test_job_cost_follows_each_jobs_own_step(build_small):
+    # the paper report's pair: 24 sampled cycles at 100 ps against 1 + 4 energy cycles
+    nl = build_small(rows=4, cols=1)
+    sampled = Job("s", nl, random_stimulus(nl, 24, 1))
+    e5 = Job("e5", nl, random_stimulus(nl, 5, 2), energy=True)
+    e10 = Job("e10", nl, random_stimulus(nl, 5, 2), energy=True, max_step_s=10e-12)
+    # measured points per cycle: ~94 at 100 ps and ~971 at 5 ps (paper columns)
+    per_cycle = lambda job: job_cost(job) / job.stimulus.cycles  # noqa: E731
+    assert per_cycle(e5) / per_cycle(sampled) == pytest.approx(971 / 94, rel=0.05)
+    assert job_cost(e5) > job_cost(e10) > job_cost(sampled)
+    assert job_cost(e10) / job_cost(e5) == pytest.approx((460 + 50) / (920 + 50), rel=0.02)

@@ -114,3 +114,20 @@ def test_report_compares_a_fixed_model_set_and_the_simulated_adc_only_when_chose
     assert calls == []  # choosing it runs no SAR characterization before the report starts
     assert paper.PaperOptions(adc_model="walden").adc_model == "walden"
     assert calls == []
+
+
+def test_paper_energy_runs_take_the_reports_own_step(installed):
+    # the report's energy jobs run at PaperOptions.energy_max_step_s (10 ps, the SPEC's
+    # limit); the tool's default energy step (simulate.ENERGY_MAX_STEP_S) is not changed
+    from netlistgen.sim.simulate import ENERGY_MAX_STEP_S
+    from netlistgen.tech.technology import load_technology as load
+
+    _, jobs = paper.paper_jobs(paper.PaperOptions(rows=2, cycles=4, energy_cycles=1))
+    steps = {j.name: j.bench().analysis.max_step_s for j in jobs}
+    assert {steps[f"{s}-energy"] for s in paper.SCHEMES} == {10e-12}
+    assert {steps[s] for s in paper.SCHEMES} == {load("ptm45").sample_max_step_s}
+    assert ENERGY_MAX_STEP_S == 5e-12
+    _, jobs = paper.paper_jobs(paper.PaperOptions(rows=2, cycles=4, energy_cycles=1, energy_max_step_s=5e-12))
+    assert {j.step_s for j in jobs if j.energy} == {5e-12}
+    with pytest.raises(NetlistgenError, match="energy_max_step_s"):
+        paper.PaperOptions(energy_max_step_s=20e-12)

@@ -294,3 +294,20 @@ def test_sampling_step_comes_from_the_technology(build_small, tmp_path):
     deck, _ = transient_deck(nl, str(tmp_path / "array.sp"), stim, Timing.for_technology(nl.tech))
     tran = next(line for line in deck.splitlines() if line.strip().startswith("tran "))
     assert float(tran.split()[1]) == float(tran.split()[-1]) == pytest.approx(3e-10)
+
+
+def test_job_max_step_defaults_by_kind_and_energy_steps_keep_the_spec_limit(build_small):
+    from netlistgen.core.errors import NetlistgenError
+    from netlistgen.sim.simulate import ENERGY_MAX_STEP_S
+
+    nl = build_small(rows=2, cols=1)
+    stim = random_stimulus(nl, 2, 1)
+    assert Job("s", nl, stim).bench().analysis.max_step_s == nl.tech.sample_max_step_s
+    assert Job("e", nl, stim, energy=True).bench().analysis.max_step_s == ENERGY_MAX_STEP_S
+    # a job's own step (the paper report's energy runs) reaches the deck
+    own = Job("e10", nl, stim, energy=True, max_step_s=10e-12)
+    assert own.bench().analysis.max_step_s == 10e-12 and own.step_s == 10e-12
+    # SPEC section 5: an energy run never steps coarser than 10 ps; the error names the value
+    with pytest.raises(NetlistgenError, match="max_step_s 2e-11"):
+        Job("e20", nl, stim, energy=True, max_step_s=20e-12)
+    assert Job("s200", nl, stim, max_step_s=200e-12).bench().analysis.max_step_s == 200e-12

@@ -42,6 +42,8 @@ from netlistgen.circuits.testbench import (Stimulus, Timing, check_stimulus, ide
 # Energy runs: at 5 ps (with energy.py's step-charge rule) energy per cycle is within 0.5 % of a 1 ps run
 # on ngspice and VACASK; at 10 ps ngspice was 1.2 % off in a cycle (docs/vacask.md, step convergence).
 ENERGY_MAX_STEP_S = 5e-12
+# SPEC section 5: energy runs never step coarser than this (a job may choose a finer or equal step).
+ENERGY_STEP_LIMIT_S = 10e-12
 # Transistor-fidelity sampling runs skip re-evaluating devices whose terminal voltages
 # did not move (BSIM4 bypass; the 6T cells are static): a 64x8 array's ngspice CPU time
 # 57 -> 41 s, sampled values within 0.02 LSB (benchmarks/RESULTS.md "64x8 transistor
@@ -72,9 +74,14 @@ class Job:
     timeout_s: float = 1800.0
     reset_noise: ResetNoise | None = None  # injected kT/C per GBL (variation.py); needs reset_noise netlist
     probe_nodes: tuple[str, ...] = ()  # internal nodes saved besides the outputs (waveform plots)
+    max_step_s: float | None = None  # None: ENERGY_MAX_STEP_S, or the technology's sample_max_step_s
 
     def __post_init__(self) -> None:
         validate.identifier(self.name.replace("-", "_"), "job name")
+        if self.max_step_s is not None:
+            limit = ENERGY_STEP_LIMIT_S if self.energy else 1e-9
+            object.__setattr__(self, "max_step_s", validate.number(self.max_step_s, "max_step_s", minimum=1e-15,
+                                                                   maximum=limit))
         if self.timing is None:
             object.__setattr__(self, "timing", Timing.for_technology(self.netlist.tech))
 
@@ -84,8 +91,8 @@ class Job:
         check_stimulus(nl, stim)
         sources, sched = transient_sources(nl, stim, self.timing, self.reset_noise)
         saved = saved_vectors(nl, sources, self.energy, self.probe_nodes)
-        analysis = TranAnalysis(stop_s=sched.t_stop_s, max_step_s=ENERGY_MAX_STEP_S if self.energy else nl.tech.sample_max_step_s,
-                                saved=tuple(saved), options=deck_options(self))
+        analysis = TranAnalysis(stop_s=sched.t_stop_s, max_step_s=self.step_s, saved=tuple(saved),
+                                options=deck_options(self))
         meta = {
             "name": self.name,
             "windows_s": sched.windows(),
@@ -105,6 +112,13 @@ class Job:
                if self.reset_noise is not None else {}),
         }
         return Bench(self.name, tran_comment(stim, self.timing), nl, tuple(sources), analysis, meta)
+
+    @property
+    def step_s(self) -> float:
+        """The transient's maximum step: the job's own, else the default of its kind."""
+        if self.max_step_s is not None:
+            return self.max_step_s
+        return ENERGY_MAX_STEP_S if self.energy else self.netlist.tech.sample_max_step_s
 
     def reduce(self, vectors: dict[str, np.ndarray], meta: dict) -> dict:
         """What is kept of a run (and cached): sampled and held outputs, per-cycle energy."""
