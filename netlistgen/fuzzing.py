@@ -51,6 +51,8 @@ INCLUDE = re.compile(r'^\.include "([^"]*)"$')
 LIB = re.compile(rf'^\.lib "([^"]*)" {IDENT}$')
 OPTIONS = re.compile(rf"^\.options(?: {IDENT}(?:=(?:{IDENT}|{NUM}))?)*$")
 TEMP = re.compile(rf"^\.temp {NUM}$")  # device temperature of a deck (deg C)
+SAVE = re.compile(r"^\.save$")  # the vectors follow on continuation lines
+SAVED = re.compile(rf"^\+(?: (?:v\({IDENT}\)|i\({IDENT}\)))+$")
 CONTROL_COMMANDS = [
     re.compile(r"^op$"),
     re.compile(rf"^print(?: v\({IDENT}\))+$"),
@@ -125,6 +127,9 @@ def check_netlist(text: str, *, deck: bool) -> int:
         elif TEMP.match(line):
             if not deck:
                 raise OracleError(f"{where}: .temp inside the library")
+        elif SAVE.match(line) or SAVED.match(line):
+            if not deck:
+                raise OracleError(f"{where}: .save inside the library")
         elif PWL_SOURCE.match(line):
             if not deck:
                 raise OracleError(f"{where}: source inside the library")
