@@ -109,9 +109,14 @@ def main() -> None:
         if "64x8" in cases:
             report["transistor_64x8"] = child(["array", "64", "2", "transistor", "flat", "1", ""])
             print("64 rows x 8 GBLs", report["transistor_64x8"], flush=True)
+    finish_report(report, args.out)
+
+
+def finish_report(report: dict, out: str | None) -> None:
+    """Stamp the load average, write the JSON report to `out` (if given) and print it."""
     report["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
+    if out:
+        Path(out).write_text(json.dumps(report, indent=1) + "\n")
     print(json.dumps(report, indent=1))
 
 

@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from bench_sky130_flat import finish_report  # same directory: the shared JSON report tail
 
 
 def ratio_se(dof_a: int, dof_b: int) -> float:
@@ -98,10 +99,7 @@ def main() -> None:
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     report["children_cpu_s"] = ru.ru_utime + ru.ru_stime
     report["children_peak_mb"] = ru.ru_maxrss / 1024
-    report["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report, indent=1))
+    finish_report(report, args.out)
 
 
 if __name__ == "__main__":
