@@ -311,3 +311,20 @@ def test_job_max_step_defaults_by_kind_and_energy_steps_keep_the_spec_limit(buil
     with pytest.raises(NetlistgenError, match="max_step_s 2e-11"):
         Job("e20", nl, stim, energy=True, max_step_s=20e-12)
     assert Job("s200", nl, stim, max_step_s=200e-12).bench().analysis.max_step_s == 200e-12
+
+
+def test_many_saved_vectors_go_to_a_save_card_not_to_write():
+    """ngspice 39's `write` refuses ~1000 arguments ("write: too many args"); an R = 16 int8 LCC
+    energy run saves over 1000 vectors, so the deck lists them in `.save` and writes bare."""
+    from netlistgen.sim.backends import get_backend
+
+    nl = build(GenerateOptions(scheme="int8", rows=16, cols=1, technology="ptm45"))
+    job = Job("big-energy", nl, random_stimulus(nl, 2, 1), energy=True)
+    bench = job.bench()
+    assert len(bench.analysis.saved) > 1000
+    decks = get_backend("subprocess").decks(bench)
+    text = decks.files[decks.main]
+    control = text[text.index(".control"):]
+    assert f"\nwrite {decks.outputs[0]}\n" in control and "i(v" not in control
+    save = text[text.index("\n.save"):text.index(".control")]
+    assert all(f" {v}" in save for v in bench.analysis.saved)
