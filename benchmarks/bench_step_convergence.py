@@ -10,7 +10,8 @@ Energy per cycle is given by both quadratures of sim/energy.py: `step-charge` (t
 and `pointwise` (the rule before it), to show which one converges.
 
 Usage: python benchmarks/bench_step_convergence.py [--steps 100,10,5,2,1] [--cycles 2]
-       [--cases NAME,NAME] [--fidelity ideal-bits,transistor] [--json out.json]
+       [--cases NAME,NAME] [--fidelity ideal-bits,transistor] [--json out.json] [--engines vacask]
+       python benchmarks/bench_step_convergence.py --from-logs A.log B.log  (merge split runs)
 (prints Markdown tables; every number is measured in this run)
 """
 
@@ -143,6 +144,8 @@ def main() -> None:
     ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
     ap.add_argument("--fidelity", default="ideal-bits,transistor")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help="run only these engines (a slow engine in its own process; merge with --from-logs)")
     ap.add_argument("--from-logs", type=Path, nargs="+", default=None,
                     help="print the agreement table from the `run` lines of earlier runs' output (runs split "
                          "over several processes; a case counts once both engines finished its finest step)")
@@ -151,16 +154,21 @@ def main() -> None:
         agreement_from_logs(args.from_logs, args.cycles)
         return
     steps = [float(s) * 1e-12 for s in args.steps.split(",")]
+    engines = args.engines.split(",")
+    if bad := sorted(set(engines) - set(ENGINES)):
+        raise SystemExit(f"--engines: unknown engine {bad[0]!r} (known: {', '.join(ENGINES)})")
     rows, agreement = [], []
     with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
         for label, job in case_jobs(args.cases.split(",") if args.cases else None, args.fidelity.split(","), args.cycles):
             runs = {}
             for step in steps:
-                for engine in ENGINES:
+                for engine in engines:
                     r = runs[engine, step] = run_once(job, engine, step, Path(tmp) / f"{label}-{engine}-{step:g}".replace(" ", "_"))
                     print("run", json.dumps({"case": label, "engine": engine, "step_ps": step * 1e12,
                                              **{k: x if isinstance(x, dict) else np.asarray(x).tolist()
                                                 for k, x in r.items()}}), flush=True)
+            if len(engines) < len(ENGINES):
+                continue  # one engine only: the `run` lines are the output, tables come from --from-logs
             ref_step = steps[-1]
             g = abs(gain_v(job, runs["subprocess", ref_step]["v"]))
             agreement.append(agreement_row(label, g, runs, steps))
@@ -185,6 +193,8 @@ def main() -> None:
                         "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
                     })
                     print(json.dumps(rows[-1]), flush=True)
+    if not rows:
+        return  # one engine only: no comparison here
     ref = steps[-1] * 1e12
     print(f"\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
           f"the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
