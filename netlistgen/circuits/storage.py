@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netlistgen.circuits.pwl import complement, digital
+from netlistgen.circuits.pwl import complement, digital, split_ramps
 
 
 # The convention as stated in every library's header and manifest ("weights" section).
@@ -148,7 +148,8 @@ class RowSelect:
         return levels
 
     def waves(self, netlist, stim, sched) -> dict[str, list[tuple[float, float]]]:
-        """The selected SRAM row changes early in each reset phase, break before make."""
+        """The selected SRAM row changes early in each reset phase, break before make; each
+        edge has a corner where the row-select switches flip (pwl.split_ramps)."""
         spec, vdd, e = netlist.spec, netlist.design.vdd_v, sched.timing.t_edge_s
         waves: dict[str, list[tuple[float, float]]] = {}
         for k in range(spec.sram_rows_per_lcc):
@@ -156,7 +157,7 @@ class RowSelect:
             for c in range(stim.cycles):
                 ts = sched.cycle_start(c)
                 edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
-            wave = digital(edges, k == int(stim.sram_row[0]), vdd, e)
+            wave = split_ramps(digital(edges, k == int(stim.sram_row[0]), vdd, e))
             for r in range(spec.rows):
                 waves[f"rsel_{r}_{k}"] = wave
                 waves[f"rselb_{r}_{k}"] = complement(wave, vdd)
