@@ -116,6 +116,50 @@ def print_agreement(agreement: list[dict]) -> None:
         print(line)
 
 
+def convergence_rows(label: str, gain: float, runs: dict, steps: list[float]) -> list[dict]:
+    """Per engine and step: sampled outputs and energy per cycle against the same engine's
+    finest step ("own") and the other engine's finest step ("other")."""
+    ref_step, rows = steps[-1], []
+    for engine in ENGINES:
+        own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
+        for step in steps:
+            r = runs[engine, step]
+            rows.append({
+                "case": label, "engine": engine, "step_ps": step * 1e12, "points": r.get("points", 0),
+                "seconds": r.get("seconds", 0.0), "gain_mv": gain * 1e3,
+                "dv_own_uv": float(np.abs(r["v"] - own["v"]).max() * 1e6),
+                "dv_other_uv": float(np.abs(r["v"] - other["v"]).max() * 1e6),
+                # energy per cycle: the mean over the averaged (post-warm-up) cycles, the
+                # tool's headline (energy.steady_mean), and the worst single cycle
+                "e_fj": float(np.mean(r["e"][1:]) * 1e15),
+                "de_mean_own_pct": float((np.mean(r["e"][1:]) / np.mean(own["e"][1:]) - 1) * 100),
+                "de_mean_other_pct": float((np.mean(r["e"][1:]) / np.mean(other["e"][1:]) - 1) * 100),
+                "de_own_pct": float(np.max(np.abs(r["e"][1:] / own["e"][1:] - 1)) * 100),
+                "de_other_pct": float(np.max(np.abs(r["e"][1:] / other["e"][1:] - 1)) * 100),
+                "e_old_fj": float(np.mean(r["e_old"][1:]) * 1e15),
+                "de_old_mean_own_pct": float((np.mean(r["e_old"][1:]) / np.mean(own["e_old"][1:]) - 1) * 100),
+                "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
+            })
+    return rows
+
+
+def print_convergence(rows: list[dict]) -> None:
+    print("\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
+          "the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
+          "same engine at its finest step, 'other' = against the other engine at that step\n")
+    print("| case | engine | step ps | points | dV own uV | dV own LSB | dV other uV | dV other LSB | E fJ/cycle "
+          "| dE mean own % | dE mean other % | dE worst own % | dE worst other % | pointwise E fJ "
+          "| pointwise dE mean own % | pointwise dE worst own % |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        lsb = r["gain_mv"] * 1e3
+        print(f"| {r['case']} | {r['engine']} | {r['step_ps']:g} | {r['points']} | {r['dv_own_uv']:.2f} "
+              f"| {r['dv_own_uv'] / lsb:.4f} | {r['dv_other_uv']:.2f} | {r['dv_other_uv'] / lsb:.4f} | {r['e_fj']:.2f} "
+              f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
+              f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
+              f"| {r['de_old_own_pct']:.2f} |")
+
+
 def agreement_from_logs(logs: list[Path], cycles: int) -> None:
     """The agreement table from `run` lines (finest step per case = the smallest step that
     both engines finished); gains are refitted from the rebuilt jobs."""
@@ -125,14 +169,20 @@ def agreement_from_logs(logs: list[Path], cycles: int) -> None:
             if line.startswith("run "):
                 r = json.loads(line[4:])
                 runs.setdefault(r["case"], {})[r["engine"], r["step_ps"] * 1e-12] = {
-                    k: np.asarray(x) for k, x in r.items() if k in ("v", "e")}
+                    k: np.asarray(x) if k in ("v", "e", "e_old") else x for k, x in r.items()
+                    if k in ("v", "e", "e_old", "points", "seconds")}
     labels = {label: job for label, job in case_jobs(None, ["ideal-bits", "transistor"], cycles)}
-    agreement = []
+    agreement, rows = [], []
     for label, got in runs.items():
         both = sorted({s for e, s in got if all((x, s) in got for x in ENGINES)}, reverse=True)
         if not both or label not in labels:
             continue
-        agreement.append(agreement_row(label, abs(gain_v(labels[label], got["subprocess", both[-1]]["v"])), got, both))
+        g = abs(gain_v(labels[label], got["subprocess", both[-1]]["v"]))
+        agreement.append(agreement_row(label, g, got, both))
+        if len(both) > 1:
+            rows += convergence_rows(label, g, got, both)
+    if rows:
+        print_convergence(rows)
     if agreement:
         print_agreement(agreement)
 
@@ -169,47 +219,14 @@ def main() -> None:
                                                 for k, x in r.items()}}), flush=True)
             if len(engines) < len(ENGINES):
                 continue  # one engine only: the `run` lines are the output, tables come from --from-logs
-            ref_step = steps[-1]
-            g = abs(gain_v(job, runs["subprocess", ref_step]["v"]))
+            g = abs(gain_v(job, runs["subprocess", steps[-1]]["v"]))
             agreement.append(agreement_row(label, g, runs, steps))
-            for engine in ENGINES:
-                own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
-                for step in steps:
-                    r = runs[engine, step]
-                    rows.append({
-                        "case": label, "engine": engine, "step_ps": step * 1e12, "points": r["points"],
-                        "seconds": r["seconds"], "gain_mv": g * 1e3,
-                        "dv_own_uv": float(np.abs(r["v"] - own["v"]).max() * 1e6),
-                        "dv_other_uv": float(np.abs(r["v"] - other["v"]).max() * 1e6),
-                        # energy per cycle: the mean over the averaged (post-warm-up) cycles, the
-                        # tool's headline (energy.steady_mean), and the worst single cycle
-                        "e_fj": float(np.mean(r["e"][1:]) * 1e15),
-                        "de_mean_own_pct": float((np.mean(r["e"][1:]) / np.mean(own["e"][1:]) - 1) * 100),
-                        "de_mean_other_pct": float((np.mean(r["e"][1:]) / np.mean(other["e"][1:]) - 1) * 100),
-                        "de_own_pct": float(np.max(np.abs(r["e"][1:] / own["e"][1:] - 1)) * 100),
-                        "de_other_pct": float(np.max(np.abs(r["e"][1:] / other["e"][1:] - 1)) * 100),
-                        "e_old_fj": float(np.mean(r["e_old"][1:]) * 1e15),
-                        "de_old_mean_own_pct": float((np.mean(r["e_old"][1:]) / np.mean(own["e_old"][1:]) - 1) * 100),
-                        "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
-                    })
-                    print(json.dumps(rows[-1]), flush=True)
+            rows += convergence_rows(label, g, runs, steps)
+            for row in rows[-2 * len(steps):]:
+                print(json.dumps(row), flush=True)
     if not rows:
         return  # one engine only: no comparison here
-    ref = steps[-1] * 1e12
-    print(f"\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
-          f"the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
-          f"same engine at {ref:g} ps, 'other' = against the other engine at {ref:g} ps\n")
-    print("| case | engine | step ps | points | dV own uV | dV own LSB | dV other uV | dV other LSB | E fJ/cycle "
-          "| dE mean own % | dE mean other % | dE worst own % | dE worst other % | pointwise E fJ "
-          "| pointwise dE mean own % | pointwise dE worst own % |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        lsb = r["gain_mv"] * 1e3
-        print(f"| {r['case']} | {r['engine']} | {r['step_ps']:g} | {r['points']} | {r['dv_own_uv']:.2f} "
-              f"| {r['dv_own_uv'] / lsb:.4f} | {r['dv_other_uv']:.2f} | {r['dv_other_uv'] / lsb:.4f} | {r['e_fj']:.2f} "
-              f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
-              f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
-              f"| {r['de_old_own_pct']:.2f} |")
+    print_convergence(rows)
     print_agreement(agreement)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "agreement": agreement}, indent=1))
