@@ -150,6 +150,7 @@ class BackendRecord:
     module: str
     cls: str
     description: str
+    xspice: bool = False  # runs ngspice's XSPICE digital models (the SAR ADC study needs them)
 
     def create(self) -> Backend:
         import importlib
