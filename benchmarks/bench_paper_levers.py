@@ -39,6 +39,12 @@ def parse_variant(text: str) -> tuple[float, tuple[str, ...]]:
     return float(step) * 1e-12, tuple(o for o in opts.split("+") if o)
 
 
+def report_column(scheme: str, opts: paper.PaperOptions):
+    """The report's simulated column of `scheme` (as `paper.paper_jobs` builds it)."""
+    return build(GenerateOptions(scheme=scheme, technology=opts.technology, rows=opts.rows, cols=1,
+                                 sram_rows_per_lcc=opts.plan.sram_rows_per_cell))
+
+
 def run_variant(job: Job, step_s: float, options: tuple[str, ...], workdir: Path) -> dict:
     """One ngspice run of `job` at `step_s` with extra `.options`: CPU s, points, samples, energy."""
     bench = job.bench()
@@ -72,8 +78,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="levers_") as tmp:
         for scheme in args.schemes.split(","):
-            nl = build(GenerateOptions(scheme=scheme, technology=opts.technology, rows=opts.rows, cols=1,
-                                       sram_rows_per_lcc=opts.plan.sram_rows_per_cell))
+            nl = report_column(scheme, opts)
             kinds = []
             if args.sampled_cycles and args.sampled_variants:
                 kinds.append(("sampled", Job(scheme, nl, random_stimulus(nl, args.sampled_cycles, opts.stim_seed)),

@@ -155,34 +155,6 @@ def test_lcc_row_select_switches_run_and_agree_with_ngspice(build_small, tmp_pat
 
 @needs_vacask
 @pytest.mark.ngspice
-def test_lcc_energy_per_cycle_agrees_with_ngspice_at_the_default_step(build_small, tmp_path):
-    """Delivered energy per cycle of an int4 LCC (row select changing every cycle) at the
-    default 5 ps energy step: within 1 % between the engines. Without the mid-ramp corner
-    on the row selects (pwl.split_ramps) ngspice's trapezoidal ringing after the switch
-    flipped gave -1.8 % on the second averaged cycle of this very job."""
-    from netlistgen.sim.energy import energy_run_cycles
-    from netlistgen.sim.simulate import ENERGY_MAX_STEP_S
-
-    nl = build_small(scheme="int4", rows=2, cols=1)
-    job = Job("e", nl, random_stimulus(nl, energy_run_cycles(2), 1), energy=True)
-    assert len(set(job.stimulus.sram_row)) == 3
-    bench = job.bench()
-    assert bench.analysis.max_step_s == ENERGY_MAX_STEP_S
-    e = {}
-    for name in ("subprocess", "vacask"):
-        eng = get_backend(name)
-        decks = eng.decks(bench)
-        (tmp_path / name).mkdir()
-        decks.write(tmp_path / name)
-        out = eng.run(decks, tmp_path / name, timeout_s=900, name="e")
-        e[name] = np.asarray(job.reduce(out.vectors, bench.meta)["energy"]["delivered_j"])[1:]
-    gap = e["vacask"] / e["subprocess"] - 1
-    print(f"int4 LCC energy gap per cycle: {', '.join(f'{g * 100:+.3f} %' for g in gap)}")
-    assert e["subprocess"].min() > 5e-15 and np.abs(gap).max() < 0.01
-
-
-@needs_vacask
-@pytest.mark.ngspice
 def test_regress_cross_check_reports_differences_and_unsupported_cases(installed, tmp_path):
     """`regress --cross-check vacask` on a two-case suite: the ptm45 case gets a measured
     difference (default 100 ps step), the sky130 case the backend's one-line reason."""

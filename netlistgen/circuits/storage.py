@@ -20,13 +20,15 @@ the computing-cell ports `inp inn vcm w wb s sb [p pb] gbl vdd vss`.
   through a row multiplexer (transmission gates at transistor fidelity, ideal switches at
   ideal-bits, where the stored bits are ideal too); the testbench selects a row per
   compute cycle.
+
+When the selected row changes within a cycle depends on the multiplexer (`SELECT_EDGES`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netlistgen.circuits.pwl import complement, digital, split_ramps
+from netlistgen.circuits.pwl import complement, digital
 
 
 # The convention as stated in every library's header and manifest ("weights" section).
@@ -39,6 +41,32 @@ def _rail(vdd: str, bit) -> str:
     """A stored bit as a rail: the rail its 6T cell is programmed to (transistor
     fidelity) or the rail standing in for the cell (ideal-bits)."""
     return vdd if int(bit) else "0"
+
+
+@dataclass(frozen=True)
+class SelectEdges:
+    """When a row multiplexer changes the selected SRAM row: the old row's select starts to
+    fall `break_edges` and the new row's starts to rise `make_edges` control edges (t_edge_s)
+    after the cycle starts. Equal counts: one ramp, both selects together."""
+
+    break_edges: int
+    make_edges: int
+
+    def edges(self, t_start_s: float, t_edge_s: float, selected: bool) -> list[tuple[float, bool]]:
+        """One select's (time, level) edges in a cycle (pwl.digital skips those that keep its level)."""
+        make = (t_start_s + self.make_edges * t_edge_s, selected)
+        if self.break_edges == self.make_edges:
+            return [make]
+        return [(t_start_s + self.break_edges * t_edge_s, False), make]
+
+
+# Transmission gates conduct while their controls ramp, so the old row breaks and the new one
+# makes two edges later (break before make). The ideal-bits switches are on only while
+# sel > selb, and the two rows' controls are exact complements during a shared ramp, so one
+# opens in the time step the other closes, never both on; their ramp is the reset edge at the
+# cycle start, which adds no breakpoints of its own (the separate ramps cost an int8 sampled
+# run ~30 % more time points: docs/macro.md "Cost").
+SELECT_EDGES = {"transistor": SelectEdges(2, 4), "ideal-bits": SelectEdges(0, 0)}
 
 
 @dataclass(frozen=True)
@@ -148,16 +176,15 @@ class RowSelect:
         return levels
 
     def waves(self, netlist, stim, sched) -> dict[str, list[tuple[float, float]]]:
-        """The selected SRAM row changes early in each reset phase, break before make; each
-        edge has a corner where the row-select switches flip (pwl.split_ramps)."""
+        """The selected SRAM row changes early in each reset phase (timing: SELECT_EDGES)."""
         spec, vdd, e = netlist.spec, netlist.design.vdd_v, sched.timing.t_edge_s
+        timing = SELECT_EDGES[spec.fidelity]
         waves: dict[str, list[tuple[float, float]]] = {}
         for k in range(spec.sram_rows_per_lcc):
             edges = []
             for c in range(stim.cycles):
-                ts = sched.cycle_start(c)
-                edges += [(ts + 2 * e, False), (ts + 4 * e, int(stim.sram_row[c]) == k)]
-            wave = split_ramps(digital(edges, k == int(stim.sram_row[0]), vdd, e))
+                edges += timing.edges(sched.cycle_start(c), e, int(stim.sram_row[c]) == k)
+            wave = digital(edges, k == int(stim.sram_row[0]), vdd, e)
             for r in range(spec.rows):
                 waves[f"rsel_{r}_{k}"] = wave
                 waves[f"rselb_{r}_{k}"] = complement(wave, vdd)
