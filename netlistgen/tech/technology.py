@@ -272,6 +272,10 @@ class Technology:
     # Largest transient step of sampling runs (energy runs have their own, sim/simulate.py):
     # a technology whose slow switches need long phases can afford a coarser step there.
     sample_max_step_s: float = DEFAULT_SAMPLE_MAX_STEP_S
+    # Transistor sampling runs may skip re-evaluating devices whose voltages barely moved
+    # (ngspice `bypass=1`, sim/simulate.py). Its threshold (reltol x |V| + vntol, ~0.9 mV
+    # at VCM) is near the sky130 LSB, so sky130 turns it off (docs/sky130.md).
+    sample_bypass: bool = True
 
     def with_models(self, mode: str) -> "Technology":
         """This technology loading its models as `mode` (full | trimmed | flat)."""
@@ -722,7 +726,7 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
     ar = d.table("area")
     d.check_keys("area", ar, ("sram6t_m2", "transistor_area_per_wl"))
     tm = d.table("timing", required=False)
-    d.check_keys("timing", tm, ("t_reset_s", "t_settle_s", "sample_max_step_s"))
+    d.check_keys("timing", tm, ("t_reset_s", "t_settle_s", "sample_max_step_s", "sample_bypass"))
     src = d.table("sources", required=False)
     notes = tuple((k, d.string(src, f"sources.{k}")) for k in src)
     avt = d.num(mm, "mismatch.avt_v_m", allow_zero=True, maximum=1e-6)
@@ -776,6 +780,7 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
         models=_default_models(d, mt, flatten, trim or bool(fast_params)),
         sample_max_step_s=d.num(tm, "timing.sample_max_step_s", required=False, default=DEFAULT_SAMPLE_MAX_STEP_S,
                                 maximum=1e-9),
+        sample_bypass=d.boolean(tm, "timing.sample_bypass", required=False, default=True),
     )
 
 
