@@ -217,8 +217,8 @@ _TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "cap
 _MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep",
                 "fast_params", "flatten", "flat_params", "default_models")
 MODEL_MODES = ("full", "trimmed", "flat")  # how a netlist loads its models (Technology.models)
-# ptm45: sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7). sky130 (docs/sky130.md):
-# coarser steps move a 64-row array by > 0.02 LSB, and 100 ps is 0.48 LSB from 20 ps on 16 rows (open).
+# ptm45: sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7). sky130 without device
+# bypass (docs/sky130.md, stop 21): 500 ps moves a 64x8 array by 0.005 LSB from 100 ps; kept at 100 ps.
 DEFAULT_SAMPLE_MAX_STEP_S = 100e-12
 
 
