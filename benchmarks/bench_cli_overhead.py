@@ -10,7 +10,8 @@ repetition and in rotating order, the same deck runs as
 CPU time is user+sys of the whole process tree (os.wait4 rusage, which includes the
 ngspice child the CLI waits for); it is the fair measure on a loaded machine. Wall time
 is reported too. Usage: python benchmarks/bench_cli_overhead.py [--repeats 5] [--cycles 12]
-(--cycles sets the deck's length: the issue's goal is stated for a deck of ~1.5 CPU s).
+[--baseline EXE] (--cycles sets the deck's length: the issue's goal is stated for a deck of
+~1.5 CPU s; --baseline adds the two CLI modes of another build's `netlistgen`, side by side).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--cycles", type=int, default=12, help="random input cycles of the deck (its length)")
+    ap.add_argument("--baseline", help="another build's netlistgen executable, run side by side")
     args = ap.parse_args()
     exe = netlistgen_exe()
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
@@ -63,11 +65,16 @@ def main() -> None:
             "cli": lambda k: ([*cli, "--no-plots", "--out", str(root / f"cli{k}")], root),
             "cli+plots": lambda k: ([*cli, "--out", str(root / f"plots{k}")], root),
         }
+        if args.baseline:
+            base = [args.baseline, *cli[1:]]
+            modes["base cli"] = lambda k: ([*base, "--no-plots", "--out", str(root / f"bcli{k}")], root)
+            modes["base cli+plots"] = lambda k: ([*base, "--out", str(root / f"bplots{k}")], root)
         names = list(modes)
         cpu: dict[str, list[float]] = {m: [] for m in names}
         wall: dict[str, list[float]] = {m: [] for m in names}
         for k in range(args.repeats):
-            for m in names[k % 3:] + names[:k % 3]:  # rotate the order: load drift hits every mode
+            n = k % len(names)
+            for m in names[n:] + names[:n]:  # rotate the order: load drift hits every mode
                 c, w = timed(*modes[m](k))
                 cpu[m].append(c)
                 wall[m].append(w)
