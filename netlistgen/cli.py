@@ -826,7 +826,7 @@ def run() -> None:
     if runner is not None:
         runner.kill_all()
     busy = any(t is not threading.main_thread() and not t.daemon for t in threading.enumerate())
-    if busy or any(m in sys.modules for m in NEEDS_TEARDOWN):
+    if busy or any(m in sys.modules for m in NEEDS_TEARDOWN) or not isinstance(code, int):
         sys.exit(code)
     os._exit(code)
 
