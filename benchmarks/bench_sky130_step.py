@@ -8,7 +8,8 @@ anything is changed.
 Usage: python benchmarks/bench_sky130_step.py [--rows 16] [--cols 1] [--fidelity transistor]
            [--cycles 3] [--steps 1000,500,200,100,50,20,10] [--levers rbodymod=0,rsh=0]
            [--lever-step 100] [--energy-rows 4] [--energy-steps 10,5,2]
-           [--confirm 64x2 --confirm-steps 100,500 --confirm-params rbodymod=0] [--json FILE]
+           [--confirm 64x2 --confirm-steps 100,500 --confirm-params rbodymod=0]
+           [--confirm-variants 100,100:bypass,500] [--json FILE]
 
 - step: the same job (flat cards, tt, random stimulus seed 1) at each maximum step (ps,
   finest last = the reference); max |sampled GBL voltage - reference| in uV and in LSB
@@ -21,6 +22,8 @@ Usage: python benchmarks/bench_sky130_step.py [--rows 16] [--cols 1] [--fidelity
   at each --confirm-steps, the first being the reference, and (with --confirm-params) with
   those card parameters at the last step; ngspice CPU, peak memory and the largest
   sampled-voltage change in LSB of that array. This is the timed part (run it alone).
+  --confirm-variants lists the runs explicitly; "bypass" puts back ngspice bypass=1,
+  which sky130 sampling runs no longer use (docs/sky130.md, stop 21).
 """
 
 from __future__ import annotations
@@ -75,14 +78,23 @@ def fitted_gain_v(job, v: np.ndarray) -> float:
     return abs(float(np.polyfit(ideal_outputs(job.netlist, job.stimulus).ravel(), v.ravel(), 1)[0]))
 
 
+BYPASS = "bypass"  # pseudo card parameter of a variant: the sampling runs use ngspice bypass=1
+
+
 def descriptor_with(params: list[str], tmp: Path) -> Path:
-    """A copy of the built-in sky130 descriptor with `models.flat_params = params`."""
+    """A copy of the built-in sky130 descriptor with `models.flat_params = params`
+    (and `[timing] sample_bypass = true` when "bypass" is one of them)."""
     import importlib.resources
 
     text = (importlib.resources.files("netlistgen.pdk_models") / "sky130.toml").read_text()
-    assert "flat_params" not in text, "the descriptor already sets flat_params"
-    line = "flat_params = [" + ", ".join(json.dumps(p) for p in params) + "]\n"
-    text = text.replace("flatten = true\n", "flatten = true\n" + line, 1)
+    cards = [p for p in params if p != BYPASS]
+    if cards:
+        assert "flat_params" not in text, "the descriptor already sets flat_params"
+        line = "flat_params = [" + ", ".join(json.dumps(p) for p in cards) + "]\n"
+        text = text.replace("flatten = true\n", "flatten = true\n" + line, 1)
+    if BYPASS in params:
+        assert "sample_bypass = false\n" in text, "the descriptor no longer turns bypass off"
+        text = text.replace("sample_bypass = false\n", "sample_bypass = true\n", 1)
     path = tmp / f"sky130-{'-'.join(p.replace('=', '') for p in params)}.toml"
     path.write_text(text)
     return path
@@ -92,23 +104,31 @@ def confirm(args, tmp: Path) -> list[dict]:
     """One cycle of the large array at each confirm step (and card variant): CPU, memory, dV."""
     rows, cols = (int(x) for x in args.confirm.split("x"))
     cps = [float(s) for s in args.confirm_steps.split(",") if s]
-    variants = [("sky130", s) for s in cps]
+    variants = [("sky130", s, []) for s in cps]
     params = [p for p in args.confirm_params.split(",") if p]
     if params:
-        variants.append((str(descriptor_with(params, tmp)), cps[-1]))
+        variants.append((str(descriptor_with(params, tmp)), cps[-1], params))
+    if args.confirm_variants:  # STEP[:param+param], in this order (interleave for CPU ratios)
+        variants = []
+        for item in args.confirm_variants.split(","):
+            step, _, ps = item.partition(":")
+            ps = [p for p in ps.split("+") if p]
+            variants.append((str(descriptor_with(ps, tmp)) if ps else "sky130", float(step), ps))
+        cps = [variants[0][1]]
     out, ref, gain = [], None, None
-    for k, (tech, s) in enumerate(variants):
+    for k, (tech, s, vparams) in enumerate(variants):
         job = make_job(tech, rows, cols, "transistor", 1)
         r = run_at(job, s * 1e-12, tmp / f"confirm-{k}")
         if ref is None:
             ref, gain = r, fitted_gain_v(job, r["v"])
         dv = float(np.abs(r["v"] - ref["v"]).max())
-        out.append({"step_ps": s, "params": params if tech != "sky130" else [], "points": r["points"],
+        out.append({"step_ps": s, "params": vparams, "points": r["points"],
                     "cpu_s": r["cpu_s"], "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                     "dv_uv": dv * 1e6, "dv_lsb": dv / gain, "gain_mv_per_lsb": gain * 1e3,
                     "loadavg": Path("/proc/loadavg").read_text().split()[0]})
         print(json.dumps(out[-1]), flush=True)
-    print(f"\n{rows}x{cols} transistor, one cycle, LSB {gain * 1e3:.4f} mV; dV against {cps[0]:g} ps, PDK cards\n")
+    print(f"\n{rows}x{cols} transistor, one cycle, LSB {gain * 1e3:.4f} mV; dV against the first run "
+          f"({cps[0]:g} ps, {' '.join(variants[0][2]) or 'PDK cards'})\n")
     print("| max step ps | card parameters | time points | ngspice CPU s | peak MB (so far) | max dV uV | max dV LSB "
           "| load |\n|---|---|---|---|---|---|---|---|")
     for r in out:
@@ -131,6 +151,9 @@ def main() -> None:
     ap.add_argument("--confirm", default="", help="ROWSxCOLS of the one-cycle confirmation run ('' = none)")
     ap.add_argument("--confirm-steps", default="100,500", help="max steps in ps, the first is the reference")
     ap.add_argument("--confirm-params", default="", help="card parameters also run at the last confirm step")
+    ap.add_argument("--confirm-variants", default="",
+                    help="instead of the two above: STEP[:param+param] runs in order, the first the reference; "
+                         "'bypass' as a param turns ngspice bypass on (e.g. 100,100:bypass,500)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
     report: dict = {"args": vars(args) | {"json": str(args.json)},

@@ -363,6 +363,7 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
         verdicts = check_specs(specs, rows)
     sim = SimulationRun(rows, results, errors, time.perf_counter() - start, spec_verdicts=verdicts)
     if write and rows:
+        loader.join()  # its imports are needed now anyway; alone, this thread may fork to draw the plots
         sim = dataclasses.replace(sim, paths=sim.write(out, plots=plots))
     return sim
 

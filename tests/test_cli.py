@@ -240,6 +240,33 @@ def test_parser_of_the_invoked_command_parses_like_the_full_one():
     argv = ["simulate", "--scheme", "int4", "--rows", "3", "--no-plots", "--jobs", "2"]
     assert vars(build_parser("simulate").parse_args(argv)) == vars(build_parser().parse_args(argv))
     assert build_parser("nonsense").format_help() == build_parser().format_help()  # unknown: every choice listed
+FAST_EXIT_PROBE = """
+import atexit, sys, threading, time, types
+from netlistgen.cli import run
+atexit.register(lambda: print("interpreter teardown ran"))
+case = sys.argv.pop(1)
+if case == "busy":  # a thread that lasts until the main thread has finished
+    threading.Thread(target=lambda: [time.sleep(0.01) for _ in iter(threading.main_thread().is_alive, False)]).start()
+elif case == "coverage":
+    sys.modules.setdefault("coverage", types.ModuleType("coverage"))
+run()
+"""
+
+
+@pytest.mark.parametrize("case, teardown", [("idle", False), ("busy", True), ("coverage", True)])
+@pytest.mark.parametrize("argv, code, stream, text", [(["pdk", "list"], 0, "stdout", "ptm45"),
+                                                     (["pdk", "show", "nosuch"], 2, "stderr", "nosuch")])
+def test_entry_point_skips_the_teardown_only_when_nothing_needs_it(tmp_path, case, teardown, argv, code, stream,
+                                                                   text):
+    """Issue 10 (CLI fixed cost): `netlistgen` ends without the interpreter's teardown (0.05 CPU s), with
+    its output flushed and its exit code, unless a thread or a tool that cleans up at exit is still there."""
+    proc = subprocess.run([sys.executable, "-c", FAST_EXIT_PROBE, case, *argv], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=120)
+    assert proc.returncode == code, proc.stderr
+    assert text in getattr(proc, stream)
+    assert ("interpreter teardown ran" in proc.stdout) == teardown
+
+
 # ------------------------------------------------------------------ state the tool does not own (issue 13)
 
 import subprocess  # noqa: E402

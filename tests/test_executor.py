@@ -186,15 +186,18 @@ def test_task_names():
 def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path):
     from conftest import small
 
-    case = Case("lazy", small(rows=2, cols=1), cycles=3, stim_seed=1, stimulus="random")
+    cases = {n: Case(n, small(rows=2, cols=1), cycles=3, stim_seed=1, stimulus="random") for n in ("lazy", "lazy2")}
+    case = cases["lazy"]
     built = []
 
-    def make():
+    def make(name):
         built.append(threading.current_thread().name)
-        return case_job(case)
+        return case_job(cases[name])
 
     eager = case_job(case)
-    lazy, e1 = run_jobs([LazyJob("lazy", make, cost=1.0)], tmp_path / "lazy", progress=False, workers=1)
+    # two jobs: a run of one job runs it in the calling thread, without a pool (executor._round)
+    lazy, e1 = run_jobs([LazyJob(n, functools.partial(make, n), cost=1.0) for n in cases], tmp_path / "lazy",
+                        progress=False, workers=1)
     ref, e2 = run_jobs([eager], tmp_path / "eager", progress=False, workers=1)
     assert not e1 and not e2
     assert built and built[0] != threading.main_thread().name  # built in a pool thread, not up front
@@ -202,6 +205,10 @@ def test_lazy_jobs_build_in_the_worker_and_match_eager_ones(installed, tmp_path)
     assert lazy["lazy"].job.netlist.text == build(case.options).text
     part = functools.partial(case_job, case)
     assert plan([LazyJob("p", part, cost=5.0)], tmp_path, split_columns=True)[0][1] == 5.0
+    built.clear()
+    one, e3 = run_jobs([LazyJob("lazy", functools.partial(make, "lazy"))], tmp_path / "one", progress=False, workers=1)
+    assert not e3 and built == [threading.main_thread().name]  # one job: no pool, built when it runs, here
+    assert np.array_equal(one["lazy"].v_sample_v, ref["lazy"].v_sample_v)
 
 
 # A worker preload: every file-system access under $NETLISTGEN_TEST_FORBIDDEN (the

@@ -121,3 +121,5 @@ def test_bypass_only_for_transistor_sampling_runs(build_small):
     assert simulate.deck_options(simulate.Job("a", ideal, stim)) == ()
     assert simulate.deck_options(simulate.Job("b", trans, stim)) == ("noopiter", "bypass=1")
     assert simulate.deck_options(simulate.Job("c", trans, stim, energy=True)) == ("noopiter",)
+    sky = build_small(rows=1, cols=1, fidelity="transistor", technology="sky130")  # sample_bypass = false
+    assert simulate.deck_options(simulate.Job("d", sky, stim)) == ("noopiter",)

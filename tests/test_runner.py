@@ -223,6 +223,20 @@ def test_log_is_streamed_to_a_file(tmp_path):
     assert "v(a) = 1" in (tmp_path / "op.log").read_text()
 
 
+@pytest.mark.ngspice
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+def test_ngspice_runs_in_its_own_group_but_the_callers_session(tmp_path):
+    """Its own process group (killed as a whole), this session: a new session would also put it
+    in a new scheduler autogroup, away from the priority the caller runs at."""
+    deck = tmp_path / "ids.sp"
+    deck.write_text("* ids\nV1 a 0 1\nR1 a 0 1k\n.control\nshell cat /proc/self/stat\nquit 0\n.endc\n.end\n")
+    result = runner.run_deck(deck, timeout_s=60)
+    line = next(ln for ln in result.stdout.splitlines() if " (cat) " in ln)
+    pgrp, session = (int(x) for x in line.split(") ", 1)[1].split()[2:4])  # cat inherits ngspice's
+    assert session == os.getsid(0)
+    assert pgrp != os.getpgrp()
+
+
 def chatty_deck(path, lines: int) -> None:
     path.write_text(f"""chatty
 V1 1 0 1

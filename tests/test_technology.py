@@ -665,6 +665,17 @@ def test_sky130_fast_deck_matches_full_lib(real_cache, tmp_path, corner):
         assert abs(res[True][k] - res[False][k]) <= 1e-6, (k, res)
 
 
+def test_sample_bypass_from_descriptor(tmp_path):
+    """`[timing] sample_bypass`: on unless a descriptor turns it off (sky130 does)."""
+    assert T.load_technology("ptm45").sample_bypass and not T.load_technology("sky130").sample_bypass
+    d = user_descriptor()
+    d.setdefault("timing", {})["sample_bypass"] = False
+    assert not T.load_technology(str(write_desc(tmp_path, d))).sample_bypass
+    d["timing"]["sample_bypass"] = "no"
+    with pytest.raises(NetlistgenError, match="timing.sample_bypass.*expected true or false"):
+        T.load_technology(str(write_desc(tmp_path, d)))
+
+
 def test_sample_max_step_from_descriptor(tmp_path):
     """`[timing] sample_max_step_s` sets the sampling runs' step; 100 ps when absent."""
     from netlistgen.tech.technology import DEFAULT_SAMPLE_MAX_STEP_S

@@ -4,6 +4,7 @@ and transfer-curve / residual / energy plots."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -288,14 +289,18 @@ def write_report(rows: list[dict], results: dict[str, SimResult], out: str | Pat
                                    html_parts(rows, {}, spec_verdicts))
         return paths
     from netlistgen.analysis.plots import energy_bar
+    from netlistgen.core.forks import run_in_forks
 
     series = [transfer_entry(label, item["y_ideal"], item["v_sample_v"], item) for label, item in samples.items()]
-    figs = transfer_plots(series, {"transfer": out / "transfer.png", "residual": out / "residual.png"})
+    figs = {"transfer": out / "transfer.png", "residual": out / "residual.png"}
+    draws = [partial(transfer_plots, series, {kind: path}) for kind, path in figs.items()]
     bars = [{"label": r["label"], "energy_per_op_fj": r["energy_per_op_fj"],
              "breakdown": {k: v / (2 * r["rows"] * r["cols"]) for k, v in r["energy_breakdown_fj"].items()}}
             for r in rows if "energy_per_op_fj" in r]
     if bars:
-        figs["energy"] = energy_bar(bars, out / "energy.png")
+        figs["energy"] = out / "energy.png"
+        draws.append(partial(energy_bar, bars, figs["energy"]))
+    run_in_forks(draws)  # the plots at once, one per core: each writes its own file
     paths.update(figs)
     paths["html"] = write_page(out / "report.html", "netlistgen simulation report", html_parts(rows, figs, spec_verdicts))
     return paths

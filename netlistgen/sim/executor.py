@@ -239,6 +239,17 @@ class LocalExecutor:
                 yield k, ("error", "its worker process died twice (killed by a signal or out of memory)")
 
     def _round(self, fn: Callable, args: list[tuple], todo: list[int], workers: int):
+        if len(todo) == 1 and not self.processes:
+            # One call (a single simulate): run it in this thread. A pool would add a thread hand-off and
+            # the import of concurrent.futures and logging (~0.01 CPU s of a 0.3 s fixed cost, docs/startup.md).
+            try:
+                result = fn(*args[todo[0]])
+            except BaseException:
+                if self.on_abort is not None:
+                    self.on_abort()
+                raise
+            yield todo[0], result
+            return []
         # imported here: the process pool pulls in multiprocessing, needed by in-process engines only
         from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, wait
         if self.processes:

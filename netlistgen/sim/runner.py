@@ -237,7 +237,9 @@ def run_deck(deck: str | Path, *, timeout_s: float = 600.0, name: str | None = N
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,  # a job never waits for a terminal
                     env={**os.environ, "OMP_NUM_THREADS": "1"},
-                    start_new_session=True,  # its own process group: killed as a whole
+                    # Its own process group (killed as a whole), but this session: a new session would also
+                    # get a new scheduler autogroup, not the caller's priority (docs/startup.md).
+                    process_group=0,
                 )
             except OSError as exc:  # fork/exec failed for this job (out of memory or processes)
                 raise SimulationError(f"job {job!r}: cannot start ngspice {exe!r}: {exc.strerror or exc}") from None

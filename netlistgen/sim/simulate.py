@@ -45,10 +45,12 @@ ENERGY_MAX_STEP_S = 5e-12
 # SPEC section 5: energy runs never step coarser than this (a job may choose a finer or equal step).
 ENERGY_STEP_LIMIT_S = 10e-12
 # Transistor-fidelity sampling runs skip re-evaluating devices whose terminal voltages
-# did not move (BSIM4 bypass; the 6T cells are static): a 64x8 array's ngspice CPU time
-# 57 -> 41 s, sampled values within 0.02 LSB (benchmarks/RESULTS.md "64x8 transistor
-# array"). Not used for ideal-bits decks (small; sky130 regression SNR moved 0.6 dB with
-# it) nor for energy runs, which keep every evaluation.
+# did not move (BSIM4 bypass; the 6T cells are static): a ptm45 64x8 array's ngspice CPU
+# time 57 -> 41 s, sampled values within 0.02 LSB (benchmarks/RESULTS.md "64x8 transistor
+# array"). Only where the technology allows it (`sample_bypass`): bypass ignores changes
+# below reltol x |V| + vntol (~0.9 mV at VCM), so the samples depend on the time grid by
+# that much, 0.7 LSB on sky130 (docs/sky130.md). Not used for ideal-bits decks (small;
+# sky130 regression SNR moved 0.6 dB with it) nor for energy runs.
 SAMPLE_OPTIONS: tuple[str, ...] = ("bypass=1",)
 # Transistor fidelity: the direct Newton operating point failed on every array measured
 # (16x2, 64x8: ~100 wasted iterations) before gmin stepping; start with gmin stepping.
@@ -59,7 +61,8 @@ def deck_options(job: "Job") -> tuple[str, ...]:
     """Extra `.options` of a job's transient deck."""
     if job.netlist.spec.fidelity != "transistor":
         return ()
-    return TRANSISTOR_OPTIONS + (() if job.energy else SAMPLE_OPTIONS)
+    bypass = job.netlist.tech.sample_bypass and not job.energy
+    return TRANSISTOR_OPTIONS + (SAMPLE_OPTIONS if bypass else ())
 
 
 @dataclass(frozen=True)

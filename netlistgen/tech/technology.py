@@ -217,8 +217,8 @@ _TOP_KEYS = ("name", "description", "vdd_v", "models", "devices", "sizing", "cap
 _MODELS_KEYS = ("source", "style", "default_corner", "mismatch_corners", "spiceinit", "corners", "lib", "pdk_root_lib", "trim", "trim_keep",
                 "fast_params", "flatten", "flat_params", "default_models")
 MODEL_MODES = ("full", "trimmed", "flat")  # how a netlist loads its models (Technology.models)
-# ptm45: sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7). sky130 (docs/sky130.md):
-# coarser steps move a 64-row array by > 0.02 LSB, and 100 ps is 0.48 LSB from 20 ps on 16 rows (open).
+# ptm45: sampled voltages within ~1.3 uV of a 5 ps reference (SPEC section 7). sky130 without device
+# bypass (docs/sky130.md, stop 21): 500 ps moves a 64x8 array by 0.005 LSB from 100 ps; kept at 100 ps.
 DEFAULT_SAMPLE_MAX_STEP_S = 100e-12
 
 
@@ -272,6 +272,10 @@ class Technology:
     # Largest transient step of sampling runs (energy runs have their own, sim/simulate.py):
     # a technology whose slow switches need long phases can afford a coarser step there.
     sample_max_step_s: float = DEFAULT_SAMPLE_MAX_STEP_S
+    # Transistor sampling runs may skip re-evaluating devices whose voltages barely moved
+    # (ngspice `bypass=1`, sim/simulate.py). Its threshold (reltol x |V| + vntol, ~0.9 mV
+    # at VCM) is near the sky130 LSB, so sky130 turns it off (docs/sky130.md).
+    sample_bypass: bool = True
 
     def with_models(self, mode: str) -> "Technology":
         """This technology loading its models as `mode` (full | trimmed | flat)."""
@@ -722,7 +726,7 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
     ar = d.table("area")
     d.check_keys("area", ar, ("sram6t_m2", "transistor_area_per_wl"))
     tm = d.table("timing", required=False)
-    d.check_keys("timing", tm, ("t_reset_s", "t_settle_s", "sample_max_step_s"))
+    d.check_keys("timing", tm, ("t_reset_s", "t_settle_s", "sample_max_step_s", "sample_bypass"))
     src = d.table("sources", required=False)
     notes = tuple((k, d.string(src, f"sources.{k}")) for k in src)
     avt = d.num(mm, "mismatch.avt_v_m", allow_zero=True, maximum=1e-6)
@@ -776,6 +780,7 @@ def _load_descriptor(path: Path, *, builtin: bool) -> Technology:
         models=_default_models(d, mt, flatten, trim or bool(fast_params)),
         sample_max_step_s=d.num(tm, "timing.sample_max_step_s", required=False, default=DEFAULT_SAMPLE_MAX_STEP_S,
                                 maximum=1e-9),
+        sample_bypass=d.boolean(tm, "timing.sample_bypass", required=False, default=True),
     )
 
 

