@@ -10,7 +10,8 @@ Energy per cycle is given by both quadratures of sim/energy.py: `step-charge` (t
 and `pointwise` (the rule before it), to show which one converges.
 
 Usage: python benchmarks/bench_step_convergence.py [--steps 100,10,5,2,1] [--cycles 2]
-       [--cases NAME,NAME] [--fidelity ideal-bits,transistor] [--json out.json]
+       [--cases NAME,NAME] [--fidelity ideal-bits,transistor] [--json out.json] [--engines vacask]
+       python benchmarks/bench_step_convergence.py --from-logs A.log B.log  (merge split runs)
 (prints Markdown tables; every number is measured in this run)
 """
 
@@ -115,80 +116,37 @@ def print_agreement(agreement: list[dict]) -> None:
         print(line)
 
 
-def agreement_from_logs(logs: list[Path], cycles: int) -> None:
-    """The agreement table from `run` lines (finest step per case = the smallest step that
-    both engines finished); gains are refitted from the rebuilt jobs."""
-    runs: dict[str, dict] = {}
-    for log in logs:
-        for line in log.read_text().splitlines():
-            if line.startswith("run "):
-                r = json.loads(line[4:])
-                runs.setdefault(r["case"], {})[r["engine"], r["step_ps"] * 1e-12] = {
-                    k: np.asarray(x) for k, x in r.items() if k in ("v", "e")}
-    labels = {label: job for label, job in case_jobs(None, ["ideal-bits", "transistor"], cycles)}
-    agreement = []
-    for label, got in runs.items():
-        both = sorted({s for e, s in got if all((x, s) in got for x in ENGINES)}, reverse=True)
-        if not both or label not in labels:
-            continue
-        agreement.append(agreement_row(label, abs(gain_v(labels[label], got["subprocess", both[-1]]["v"])), got, both))
-    if agreement:
-        print_agreement(agreement)
+def convergence_rows(label: str, gain: float, runs: dict, steps: list[float]) -> list[dict]:
+    """Per engine and step: sampled outputs and energy per cycle against the same engine's
+    finest step ("own") and the other engine's finest step ("other")."""
+    ref_step, rows = steps[-1], []
+    for engine in ENGINES:
+        own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
+        for step in steps:
+            r = runs[engine, step]
+            rows.append({
+                "case": label, "engine": engine, "step_ps": step * 1e12, "points": r.get("points", 0),
+                "seconds": r.get("seconds", 0.0), "gain_mv": gain * 1e3,
+                "dv_own_uv": float(np.abs(r["v"] - own["v"]).max() * 1e6),
+                "dv_other_uv": float(np.abs(r["v"] - other["v"]).max() * 1e6),
+                # energy per cycle: the mean over the averaged (post-warm-up) cycles, the
+                # tool's headline (energy.steady_mean), and the worst single cycle
+                "e_fj": float(np.mean(r["e"][1:]) * 1e15),
+                "de_mean_own_pct": float((np.mean(r["e"][1:]) / np.mean(own["e"][1:]) - 1) * 100),
+                "de_mean_other_pct": float((np.mean(r["e"][1:]) / np.mean(other["e"][1:]) - 1) * 100),
+                "de_own_pct": float(np.max(np.abs(r["e"][1:] / own["e"][1:] - 1)) * 100),
+                "de_other_pct": float(np.max(np.abs(r["e"][1:] / other["e"][1:] - 1)) * 100),
+                "e_old_fj": float(np.mean(r["e_old"][1:]) * 1e15),
+                "de_old_mean_own_pct": float((np.mean(r["e_old"][1:]) / np.mean(own["e_old"][1:]) - 1) * 100),
+                "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
+            })
+    return rows
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", default="100,10,5,2,1", help="max steps in ps, finest last")
-    ap.add_argument("--cycles", type=int, default=2, help="averaged cycles (a warm-up cycle is added)")
-    ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
-    ap.add_argument("--fidelity", default="ideal-bits,transistor")
-    ap.add_argument("--json", type=Path, default=None)
-    ap.add_argument("--from-logs", type=Path, nargs="+", default=None,
-                    help="print the agreement table from the `run` lines of earlier runs' output (runs split "
-                         "over several processes; a case counts once both engines finished its finest step)")
-    args = ap.parse_args()
-    if args.from_logs:
-        agreement_from_logs(args.from_logs, args.cycles)
-        return
-    steps = [float(s) * 1e-12 for s in args.steps.split(",")]
-    rows, agreement = [], []
-    with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
-        for label, job in case_jobs(args.cases.split(",") if args.cases else None, args.fidelity.split(","), args.cycles):
-            runs = {}
-            for step in steps:
-                for engine in ENGINES:
-                    r = runs[engine, step] = run_once(job, engine, step, Path(tmp) / f"{label}-{engine}-{step:g}".replace(" ", "_"))
-                    print("run", json.dumps({"case": label, "engine": engine, "step_ps": step * 1e12,
-                                             **{k: x if isinstance(x, dict) else np.asarray(x).tolist()
-                                                for k, x in r.items()}}), flush=True)
-            ref_step = steps[-1]
-            g = abs(gain_v(job, runs["subprocess", ref_step]["v"]))
-            agreement.append(agreement_row(label, g, runs, steps))
-            for engine in ENGINES:
-                own, other = runs[engine, ref_step], runs[ENGINES[1 - ENGINES.index(engine)], ref_step]
-                for step in steps:
-                    r = runs[engine, step]
-                    rows.append({
-                        "case": label, "engine": engine, "step_ps": step * 1e12, "points": r["points"],
-                        "seconds": r["seconds"], "gain_mv": g * 1e3,
-                        "dv_own_uv": float(np.abs(r["v"] - own["v"]).max() * 1e6),
-                        "dv_other_uv": float(np.abs(r["v"] - other["v"]).max() * 1e6),
-                        # energy per cycle: the mean over the averaged (post-warm-up) cycles, the
-                        # tool's headline (energy.steady_mean), and the worst single cycle
-                        "e_fj": float(np.mean(r["e"][1:]) * 1e15),
-                        "de_mean_own_pct": float((np.mean(r["e"][1:]) / np.mean(own["e"][1:]) - 1) * 100),
-                        "de_mean_other_pct": float((np.mean(r["e"][1:]) / np.mean(other["e"][1:]) - 1) * 100),
-                        "de_own_pct": float(np.max(np.abs(r["e"][1:] / own["e"][1:] - 1)) * 100),
-                        "de_other_pct": float(np.max(np.abs(r["e"][1:] / other["e"][1:] - 1)) * 100),
-                        "e_old_fj": float(np.mean(r["e_old"][1:]) * 1e15),
-                        "de_old_mean_own_pct": float((np.mean(r["e_old"][1:]) / np.mean(own["e_old"][1:]) - 1) * 100),
-                        "de_old_own_pct": float(np.max(np.abs(r["e_old"][1:] / own["e_old"][1:] - 1)) * 100),
-                    })
-                    print(json.dumps(rows[-1]), flush=True)
-    ref = steps[-1] * 1e12
-    print(f"\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
-          f"the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
-          f"same engine at {ref:g} ps, 'other' = against the other engine at {ref:g} ps\n")
+def print_convergence(rows: list[dict]) -> None:
+    print("\nmax |dV| of the sampled outputs in uV (LSB = fitted gain); energy = delivered energy per cycle, error of "
+          "the mean over the averaged cycles (the tool's headline) and of the worst cycle, in %; 'own' = against the "
+          "same engine at its finest step, 'other' = against the other engine at that step\n")
     print("| case | engine | step ps | points | dV own uV | dV own LSB | dV other uV | dV other LSB | E fJ/cycle "
           "| dE mean own % | dE mean other % | dE worst own % | dE worst other % | pointwise E fJ "
           "| pointwise dE mean own % | pointwise dE worst own % |")
@@ -200,6 +158,75 @@ def main() -> None:
               f"| {r['de_mean_own_pct']:+.2f} | {r['de_mean_other_pct']:+.2f} | {r['de_own_pct']:.2f} "
               f"| {r['de_other_pct']:.2f} | {r['e_old_fj']:.2f} | {r['de_old_mean_own_pct']:+.2f} "
               f"| {r['de_old_own_pct']:.2f} |")
+
+
+def agreement_from_logs(logs: list[Path], cycles: int) -> None:
+    """The agreement table from `run` lines (finest step per case = the smallest step that
+    both engines finished); gains are refitted from the rebuilt jobs."""
+    runs: dict[str, dict] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            if line.startswith("run "):
+                r = json.loads(line[4:])
+                runs.setdefault(r["case"], {})[r["engine"], r["step_ps"] * 1e-12] = {
+                    k: np.asarray(x) if k in ("v", "e", "e_old") else x for k, x in r.items()
+                    if k in ("v", "e", "e_old", "points", "seconds")}
+    labels = {label: job for label, job in case_jobs(None, ["ideal-bits", "transistor"], cycles)}
+    agreement, rows = [], []
+    for label, got in runs.items():
+        both = sorted({s for e, s in got if all((x, s) in got for x in ENGINES)}, reverse=True)
+        if not both or label not in labels:
+            continue
+        g = abs(gain_v(labels[label], got["subprocess", both[-1]]["v"]))
+        agreement.append(agreement_row(label, g, got, both))
+        if len(both) > 1:
+            rows += convergence_rows(label, g, got, both)
+    if rows:
+        print_convergence(rows)
+    if agreement:
+        print_agreement(agreement)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--steps", default="100,10,5,2,1", help="max steps in ps, finest last")
+    ap.add_argument("--cycles", type=int, default=2, help="averaged cycles (a warm-up cycle is added)")
+    ap.add_argument("--cases", default=None, help="comma-separated regression case names (default: every ptm45 case)")
+    ap.add_argument("--fidelity", default="ideal-bits,transistor")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--engines", default=",".join(ENGINES),
+                    help="run only these engines (a slow engine in its own process; merge with --from-logs)")
+    ap.add_argument("--from-logs", type=Path, nargs="+", default=None,
+                    help="print the agreement table from the `run` lines of earlier runs' output (runs split "
+                         "over several processes; a case counts once both engines finished its finest step)")
+    args = ap.parse_args()
+    if args.from_logs:
+        agreement_from_logs(args.from_logs, args.cycles)
+        return
+    steps = [float(s) * 1e-12 for s in args.steps.split(",")]
+    engines = args.engines.split(",")
+    if bad := sorted(set(engines) - set(ENGINES)):
+        raise SystemExit(f"--engines: unknown engine {bad[0]!r} (known: {', '.join(ENGINES)})")
+    rows, agreement = [], []
+    with tempfile.TemporaryDirectory(prefix="stepconv_") as tmp:
+        for label, job in case_jobs(args.cases.split(",") if args.cases else None, args.fidelity.split(","), args.cycles):
+            runs = {}
+            for step in steps:
+                for engine in engines:
+                    r = runs[engine, step] = run_once(job, engine, step, Path(tmp) / f"{label}-{engine}-{step:g}".replace(" ", "_"))
+                    print("run", json.dumps({"case": label, "engine": engine, "step_ps": step * 1e12,
+                                             **{k: x if isinstance(x, dict) else np.asarray(x).tolist()
+                                                for k, x in r.items()}}), flush=True)
+            if len(engines) < len(ENGINES):
+                continue  # one engine only: the `run` lines are the output, tables come from --from-logs
+            g = abs(gain_v(job, runs["subprocess", steps[-1]]["v"]))
+            agreement.append(agreement_row(label, g, runs, steps))
+            rows += convergence_rows(label, g, runs, steps)
+            for row in rows[-2 * len(steps):]:
+                print(json.dumps(row), flush=True)
+    if not rows:
+        return  # one engine only: no comparison here
+    print_convergence(rows)
     print_agreement(agreement)
     if args.json:
         args.json.write_text(json.dumps({"rows": rows, "agreement": agreement}, indent=1))

@@ -72,6 +72,15 @@ class RunSettings:
 
             get_backend(self.backend).identity()
 
+    def require_support(self, netlists) -> None:
+        """A netlist the backend cannot simulate stops the run with its one-line reason,
+        before any job directory or file is written."""
+        from netlistgen.sim.backends import get_backend
+
+        engine = get_backend(self.backend)
+        for netlist in netlists:
+            engine.check(netlist)
+
 
 @dataclass(frozen=True)
 class Sampling:
@@ -331,6 +340,7 @@ def simulate_many(designs: Mapping[str, object], *, sampling: Sampling | None = 
     run.require_simulator()
     specs = load_specs(specs)
     netlists = {label: build(d) if isinstance(d, GenerateOptions) else d for label, d in designs.items()}
+    run.require_support(netlists.values())
     jobs = [j for label, nl in netlists.items() for j in sampling_jobs(label, nl, sampling, run.timeout_s)]
     make_job_root(out)
     later = ["netlistgen.sim.rawfile", "netlistgen.analysis.report"]  # needed once the simulator is done

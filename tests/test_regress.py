@@ -114,6 +114,16 @@ def test_adc_case_runs_against_its_goldens(tmp_path, installed, capsys):
     assert report["cases"][0]["metrics"]["energy_fj"]["ok"] is False
 
 
+def test_adc_case_is_refused_on_an_engine_without_xspice(tmp_path):
+    """The ADC study runs ngspice itself; on `--backend vacask` the case is an error naming
+    why, not an ngspice result under VACASK's name (nothing is simulated)."""
+    cases = [c for c in regress.load_suite() if isinstance(c, regress.AdcCase)]
+    rows, errors = regress.measure(cases, tmp_path / "j", backend="vacask", progress=False)
+    assert rows == {} and set(errors) == {c.name for c in cases}
+    assert all("does not run the SAR ADC case" in m and "XSPICE" in m for m in errors.values())
+    assert not (tmp_path / "j" / cases[0].name).exists()
+
+
 def test_adc_case_keys_are_checked(tmp_path):
     text = ("cases:\n  - {name: a, scheme: int4, technology: ptm45, rows: 1, cols: 1}\n"
             "adc_cases:\n  - {name: x, technology: ptm45, bits: 4, tolerances: {enob: {abs: 0.1}}, hits: 3}\n")

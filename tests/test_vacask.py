@@ -52,6 +52,27 @@ def test_unsupported_technology_and_analysis_are_one_line_errors(build_small):
 
 
 @needs_vacask
+@pytest.mark.parametrize("argv, needle", [
+    (["simulate", "--tech", "sky130"], "does not support technology 'sky130': its model decks (full, trimmed and flat)"),
+    (["simulate", "--tech", "sky130", "--models", "flat"], "under .option scale"),
+    (["sweep", "--tech", "sky130", "--corner", "tt,ss"], "does not support technology 'sky130'"),
+    (["mc", "--n", "2"], "does not support Monte Carlo mismatch: the netlist draws"),
+])
+def test_cli_refuses_what_vacask_cannot_run_up_front(installed, tmp_path, capsys, argv, needle):
+    """`--backend vacask` on sky130 or Monte Carlo: one line naming what and why, exit 2, and
+    no output folder (the refusal comes before any job directory is made)."""
+    from netlistgen.cli import main
+
+    out = tmp_path / "out"
+    code = main([*argv, "--backend", "vacask", "--rows", "2", "--cols", "1", "--jobs", "1", "--no-cache",
+                 "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("netlistgen: error: backend 'vacask'"), err
+    assert needle in err[0]
+    assert not out.exists()
+
+
+@needs_vacask
 @pytest.mark.ngspice
 def test_engine_identity_is_in_the_cache_key(build_small, tmp_path):
     from netlistgen.sim.cache import ResultCache
@@ -114,6 +135,22 @@ def test_sampled_gbl_voltages_agree_with_ngspice_transistor(build_small, tmp_pat
     diff_lsb = np.abs(a - b).max() / abs(gain_v)
     print(f"transistor max |V_ngspice - V_vacask| = {np.abs(a - b).max() * 1e6:.2f} uV = {diff_lsb:.4f} LSB")
     assert diff_lsb < 0.02
+
+
+@needs_vacask
+@pytest.mark.ngspice
+def test_lcc_row_select_switches_run_and_agree_with_ngspice(build_small, tmp_path):
+    """The LCC cell selects its stored bit through ideal switches that toggle at every row
+    change; with a hard on/off step in the Verilog-A switch VACASK aborted there ("Timestep
+    too small"), so this runs the int4 LCC on both engines and compares its outputs."""
+    nl = build_small(scheme="int4", rows=2, cols=1)
+    assert "swsel" in nl.text  # the row-select switch model is really in the netlist
+    job, a, b = _both_engines(nl, tmp_path, cycles=2)
+    gain_v = np.polyfit(ideal_outputs(nl, job.stimulus).ravel(), a.ravel(), 1)[0]
+    assert abs(gain_v) > 1e-3
+    diff_v = np.abs(a - b).max()
+    print(f"int4 LCC max |V_ngspice - V_vacask| = {diff_v * 1e6:.2f} uV = {diff_v / abs(gain_v):.4f} LSB")
+    assert diff_v < 20e-6
 
 
 @needs_vacask

@@ -33,7 +33,7 @@ from netlistgen.circuits.generate import GenerateOptions, build
 from netlistgen.core.jsonio import write_json
 from netlistgen.circuits.netlist import Netlist
 from netlistgen.analysis.report import summarize
-from netlistgen.sim.backends import DEFAULT_BACKEND, AcAnalysis, Bench
+from netlistgen.sim.backends import DEFAULT_BACKEND, AcAnalysis, Bench, get_backend
 from netlistgen.sim.executor import run_jobs
 from netlistgen.sim.simulate import BenchJob, Job, SimResult
 from netlistgen.circuits.testbench import Stimulus, dc_sources, random_stimulus, static_levels
@@ -203,12 +203,14 @@ def run_mc_many(
     if noise is not None:
         noise = validate.number(noise, "noise temperature_k", minimum=0.0, exclusive_minimum=True, maximum=1000.0)
     workdir = Path(workdir)
+    engine = get_backend(backend)
     jobs, meta = [], {}
     for label, opts in configs.items():
         stim: Stimulus | None = None
         for k in indices:
             seed = base_seed + k
             nl = build(sample_options(dataclasses.replace(opts, reset_noise=noise is not None), seed, mismatch))
+            engine.check(nl)  # an engine that cannot run it stops here, before any file is written
             stim = stim or random_stimulus(nl, cycles, stim_seed)
             name = f"{label}-s{seed}"
             rn = reset_noise_for(nl, Noise(seed, noise), workdir / f"{name}-cap",

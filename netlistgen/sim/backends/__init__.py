@@ -18,9 +18,9 @@ BACKENDS: dict[str, BackendRecord] = {
     r.name: r
     for r in (
         BackendRecord("subprocess", "netlistgen.sim.backends.ngspice", "SubprocessNgspice",
-                      "ngspice -b per job (default)"),
+                      "ngspice -b per job (default)", xspice=True),
         BackendRecord("shared", "netlistgen.sim.backends.ngspice_shared", "SharedNgspiceBackend",
-                      "libngspice in worker processes (PySpice)"),
+                      "libngspice in worker processes (PySpice)", xspice=True),
         BackendRecord("vacask", "netlistgen.sim.backends.vacask", "VacaskBackend",
                       "VACASK subprocess per job (extra 'vacask'; ptm45 ideal-bits transient)"),
     )

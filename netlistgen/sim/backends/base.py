@@ -126,6 +126,10 @@ class Backend(Protocol):
     def identity(self) -> str:
         """Engine name, version and binary fingerprint (checks the engine is usable)."""
 
+    def check(self, netlist) -> None:
+        """Raise a one-line NetlistgenError (what is unsupported and why) if this engine
+        cannot simulate `netlist`; called before any job directory is made."""
+
     def decks(self, bench: Bench) -> DeckSet:
         """The deck files for `bench` (deterministic text: it is part of the cache key)."""
 
@@ -146,6 +150,7 @@ class BackendRecord:
     module: str
     cls: str
     description: str
+    xspice: bool = False  # runs ngspice's XSPICE digital models (the SAR ADC study needs them)
 
     def create(self) -> Backend:
         import importlib

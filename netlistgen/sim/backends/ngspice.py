@@ -91,6 +91,9 @@ class SubprocessNgspice:
         exe = runner.ngspice_path()
         return f"ngspice-{runner.ngspice_version(exe)} -b {file_sha256(exe)}{startup_files_identity()}"
 
+    def check(self, netlist) -> None:
+        """Every generated netlist is ngspice's own dialect: nothing to refuse."""
+
     def decks(self, bench: Bench) -> DeckSet:
         return ngspice_decks(bench)
 

