@@ -88,7 +88,7 @@ def _pwl(source) -> tuple[np.ndarray, np.ndarray]:
 def test_row_select_changes_rows_without_overlap(installed, fidelity):
     """Every cycle selects its SRAM row (sram_row), and no two rows conduct at once: at
     ideal-bits (switches on while sel > selb) the selects ramp together on the reset edge,
-    adding no breakpoint of their own; the transmission gates break before they make."""
+    with one corner where the switches flip; the transmission gates break before they make."""
     nl = build(GenerateOptions(cell="lcc", scheme="int4", rows=1, cols=1, sram_rows_per_lcc=3, fidelity=fidelity))
     stim = random_stimulus(nl, 5, 1)
     sources, sched = transient_sources(nl, stim, Timing.for_technology(nl.tech))
@@ -100,6 +100,14 @@ def test_row_select_changes_rows_without_overlap(installed, fidelity):
     assert on.sum(axis=0).max() == 1
     for c in range(stim.cycles):  # the selected row holds through the compute phase
         assert on[:, np.searchsorted(t, sched.sample_time(c))].tolist() == [k == stim.sram_row[c] for k in range(3)]
-    rsel_times = {float(x) for k in range(3) for x in _pwl(by_node[f"rsel_0_{k}"])[0]}
-    rst_times = set(_pwl(by_node["rst"])[0].tolist())
-    assert (rsel_times <= rst_times) == (fidelity == "ideal-bits")
+    rsel = [_pwl(by_node[f"rsel_0_{k}"]) for k in range(3)]
+    fs = lambda x: round(float(x) * 1e15)  # noqa: E731  (times to the femtosecond)
+    rsel_times = {fs(x) for ts, _ in rsel for x in ts}
+    rst_t, rst_v = _pwl(by_node["rst"])
+    rst_times = {fs(x) for x in rst_t}
+    # ideal-bits: besides the reset edge's own corners, one corner at each ramp's middle,
+    # where the select equals selb (vdd/2) and the ideal switches flip
+    ramp_mids = {fs((a + b) / 2) for a, b, va, vb in zip(rst_t, rst_t[1:], rst_v, rst_v[1:]) if va != vb}
+    mids = {fs(x) for ts, vs in rsel for x, v in zip(ts, vs) if abs(v - nl.design.vdd_v / 2) < 1e-12}
+    assert (rsel_times <= rst_times | ramp_mids) == (fidelity == "ideal-bits")
+    assert bool(mids) == (fidelity == "ideal-bits") and mids <= ramp_mids

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netlistgen.circuits.pwl import complement, digital
+from netlistgen.circuits.pwl import complement, digital, split_ramps
 
 
 # The convention as stated in every library's header and manifest ("weights" section).
@@ -47,10 +47,13 @@ def _rail(vdd: str, bit) -> str:
 class SelectEdges:
     """When a row multiplexer changes the selected SRAM row: the old row's select starts to
     fall `break_edges` and the new row's starts to rise `make_edges` control edges (t_edge_s)
-    after the cycle starts. Equal counts: one ramp, both selects together."""
+    after the cycle starts. Equal counts: one ramp, both selects together. `corner_at_flip`:
+    a PWL corner at each ramp's middle, where ideal switches (vt = 0 on sel - selb) flip, so
+    the engine puts a time point there and resolves the rail's sub-ps charging edge."""
 
     break_edges: int
     make_edges: int
+    corner_at_flip: bool = False
 
     def edges(self, t_start_s: float, t_edge_s: float, selected: bool) -> list[tuple[float, bool]]:
         """One select's (time, level) edges in a cycle (pwl.digital skips those that keep its level)."""
@@ -65,8 +68,10 @@ class SelectEdges:
 # sel > selb, and the two rows' controls are exact complements during a shared ramp, so one
 # opens in the time step the other closes, never both on; their ramp is the reset edge at the
 # cycle start, which adds no breakpoints of its own (the separate ramps cost an int8 sampled
-# run ~30 % more time points: docs/macro.md "Cost").
-SELECT_EDGES = {"transistor": SelectEdges(2, 4), "ideal-bits": SelectEdges(0, 0)}
+# run ~30 % more time points: docs/macro.md "Cost"). Without the corner at the flip, ngspice's
+# switch flips inside a step and the trapezoidal rule rings on the bit rails, counting 2-4 %
+# too much delivered energy on LCC cycles with a row change (docs/vacask.md, "LCC row select").
+SELECT_EDGES = {"transistor": SelectEdges(2, 4), "ideal-bits": SelectEdges(0, 0, corner_at_flip=True)}
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,8 @@ class RowSelect:
             for c in range(stim.cycles):
                 edges += timing.edges(sched.cycle_start(c), e, int(stim.sram_row[c]) == k)
             wave = digital(edges, k == int(stim.sram_row[0]), vdd, e)
+            if timing.corner_at_flip:
+                wave = split_ramps(wave)
             for r in range(spec.rows):
                 waves[f"rsel_{r}_{k}"] = wave
                 waves[f"rselb_{r}_{k}"] = complement(wave, vdd)

@@ -94,7 +94,11 @@ def parametrized(netlist: Netlist, sources: list[Source]) -> tuple[list[str], li
 
     def level(node: str, text: str) -> str:
         name = _port_param(node)
-        return f"{{{name}}}" if values.get(name) == text else text
+        if values.get(name) == text:
+            return f"{{{name}}}"
+        if name in values and text == validate.fmt(float(values[name]) / 2):
+            return f"{{{name}/2}}"  # the middle of a ramp (pwl.split_ramps)
+        return text
 
     out = []
     for src in sources:
