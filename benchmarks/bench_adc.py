@@ -63,7 +63,8 @@ def main() -> None:
         row.update(hits_per_code=a.hits, sine_conversions=a.sine_n, decks=[a.chunks, a.sine_chunks], missing_codes=r["missing_codes"], sfdr_db=r["sfdr_db"],
                    hwc_energy_j=hwc, spice_over_hwc=e / hwc, wall_s=wall, ngspice_cpu_s=cpu,
                    cached=r["cached"],
-                   energy_per_source_j=r["energy_per_source_j"])
+                   energy_per_source_j=r["energy_per_source_j"],
+                   sine_codes=r["sine"]["codes"].tolist(), ramp_codes=r["ramp"]["codes"].tolist())  # for side-by-side runs
         rows.append(row)
         print(f"| {a.tech} | {b} | {r['rate_hz'] / 1e6:.2f} | {r['enob']:.2f} | {r['ideal_enob']:.2f} | {r['sndr_db']:.2f} | "
               f"{r['dnl_max_lsb']:.2f} | {r['inl_max_lsb']:.2f} | {e * 1e15:.1f} | "
