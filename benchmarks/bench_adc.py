@@ -36,7 +36,7 @@ def main() -> None:
     ap.add_argument("--cache", action="store_true", help="use the result cache (table runs, not timing runs)")
     ap.add_argument("--chunks", type=int, default=4, help="ramp decks (run in parallel with the sine)")
     ap.add_argument("--sine-chunks", type=int, default=2,
-                    help="sine decks (4 + 2 balances B = 8 on 2 workers: 3 decks of ~140 conversions each)")
+                    help="sine decks (4 ramp + 2 sine decks give each of 2 workers 421 conversions at B = 8)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json")
     a = ap.parse_args()
