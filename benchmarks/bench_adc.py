@@ -34,12 +34,15 @@ def main() -> None:
     ap.add_argument("--sine-n", type=int, default=AdcTest.sine_conversions)
     ap.add_argument("--sine-cycles", type=int, default=AdcTest.sine_cycles)
     ap.add_argument("--cache", action="store_true", help="use the result cache (table runs, not timing runs)")
-    ap.add_argument("--chunks", type=int, default=5, help="ramp decks (run in parallel with the sine)")
+    ap.add_argument("--chunks", type=int, default=4, help="ramp decks (run in parallel with the sine)")
+    ap.add_argument("--sine-chunks", type=int, default=2,
+                    help="sine decks (4 ramp + 2 sine decks give each of 2 workers 421 conversions at B = 8)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--json")
     a = ap.parse_args()
     tech = load_technology(a.tech)
-    test = AdcTest(hits_per_code=a.hits, sine_conversions=a.sine_n, sine_cycles=a.sine_cycles, ramp_chunks=a.chunks)
+    test = AdcTest(hits_per_code=a.hits, sine_conversions=a.sine_n, sine_cycles=a.sine_cycles, ramp_chunks=a.chunks,
+                  sine_chunks=a.sine_chunks)
     rows = []
     print("| tech | B | rate (MS/s) | ENOB | ideal ENOB | SNDR (dB) | DNL max | INL max | E/conv (fJ) | Walden (fJ/step) | Schreier (dB) | hwc ratio | wall (s) | ngspice CPU (s) |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -57,10 +60,11 @@ def main() -> None:
         e = r["energy_per_conversion_j"]
         row = {k: r[k] for k in ("technology", "bits", "enob", "ideal_enob", "sndr_db", "dnl_max_lsb", "inl_max_lsb",
                                  "energy_per_conversion_j", "walden_fom_j_per_step", "schreier_fom_db", "rate_hz")}
-        row.update(hits_per_code=a.hits, sine_conversions=a.sine_n, missing_codes=r["missing_codes"], sfdr_db=r["sfdr_db"],
+        row.update(hits_per_code=a.hits, sine_conversions=a.sine_n, decks=[a.chunks, a.sine_chunks], missing_codes=r["missing_codes"], sfdr_db=r["sfdr_db"],
                    hwc_energy_j=hwc, spice_over_hwc=e / hwc, wall_s=wall, ngspice_cpu_s=cpu,
                    cached=r["cached"],
-                   energy_per_source_j=r["energy_per_source_j"])
+                   energy_per_source_j=r["energy_per_source_j"],
+                   sine_codes=r["sine"]["codes"].tolist(), ramp_codes=r["ramp"]["codes"].tolist())  # for side-by-side runs
         rows.append(row)
         print(f"| {a.tech} | {b} | {r['rate_hz'] / 1e6:.2f} | {r['enob']:.2f} | {r['ideal_enob']:.2f} | {r['sndr_db']:.2f} | "
               f"{r['dnl_max_lsb']:.2f} | {r['inl_max_lsb']:.2f} | {e * 1e15:.1f} | "

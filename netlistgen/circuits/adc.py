@@ -40,9 +40,11 @@ T_GATE_S = 10e-12  # XSPICE gate delay
 T_EDGE_FRACTION = 0.02  # control edges as a fraction of one step
 # ngspice's default reltol (1e-3) lets a node be off by ~0.6 mV at VCM; on the floating top
 # plate that is 0.15 LSB at B = 8, and decisions within it came out either way depending on
-# the time step (docs/adc.md, fault 5). The tolerance follows the LSB instead.
+# the time step (docs/adc.md, fault 5). The tolerance follows the LSB instead: 1/20 of an LSB
+# decided B = 8 conversions 0.1 LSB from a transition as 1/40 did, with 12 % fewer time
+# points (docs/adc.md, "B = 8 characterization time").
 DEFAULT_RELTOL = 1e-3
-RELTOL_LSB_FRACTION = 1 / 40  # reltol * VDD <= this fraction of an LSB
+RELTOL_LSB_FRACTION = 1 / 20  # reltol * VDD <= this fraction of an LSB
 SINE_PHASE_DEG = 17.0  # sine phase at the first sample: keeps samples off a symmetric grid
 
 
@@ -198,7 +200,9 @@ class AdcStimulus:
     conversions: int
     v_lo_v: float = 0.0  # ramp: start; sine: lowest point
     v_hi_v: float = 1.0  # ramp: end; sine: highest point
-    cycles: int = 0  # sine: signal periods in the record (odd, coprime with conversions)
+    cycles: int = 0  # sine: signal periods in the record (odd, coprime with its length)
+    record: int = 0  # sine: length of the whole record this deck is part of (0 = conversions)
+    first: int = 0  # sine: index in that record of this deck's first conversion (the record is periodic)
 
     def __post_init__(self) -> None:
         if self.kind not in ("ramp", "sine"):
@@ -209,10 +213,18 @@ class AdcStimulus:
         if not self.v_hi_v > self.v_lo_v:
             raise NetlistgenError(f"invalid input range ({self.v_lo_v:g}, {self.v_hi_v:g}) V: high must exceed low")
         if self.kind == "sine":
-            validate.integer(self.cycles, "cycles", minimum=1, maximum=self.conversions // 2 - 1)
-            if math.gcd(self.cycles, self.conversions) != 1:
-                raise NetlistgenError(f"sine cycles {self.cycles} must be coprime with {self.conversions} conversions "
+            n = self.record_conversions
+            validate.integer(n, "record", minimum=4, maximum=1_000_000)
+            validate.integer(self.first, "first", minimum=-n, maximum=n)
+            validate.integer(self.cycles, "cycles", minimum=1, maximum=n // 2 - 1)
+            if math.gcd(self.cycles, n) != 1:
+                raise NetlistgenError(f"sine cycles {self.cycles} must be coprime with {n} conversions "
                                       "(coherent sampling)")
+
+    @property
+    def record_conversions(self) -> int:
+        """Length of the whole sine record (a deck may simulate one part of it)."""
+        return self.record or self.conversions
 
 
 def sample_times(spec: AdcSpec, conversions: int) -> np.ndarray:
@@ -231,7 +243,7 @@ def conversion_windows(spec: AdcSpec, conversions: int) -> list[tuple[float, flo
 
 
 def sim_reltol(bits: int) -> float:
-    """ngspice reltol for a B-bit conversion: 1/40 of an LSB relative to VDD, never looser than
+    """ngspice reltol for a B-bit conversion: 1/20 of an LSB relative to VDD, never looser than
     the default (so B <= 5 decks keep ngspice's 1e-3)."""
     return min(DEFAULT_RELTOL, RELTOL_LSB_FRACTION / 2 ** bits)
 
@@ -245,11 +257,46 @@ def _vin_wave(spec: AdcSpec, stim: AdcStimulus, tstop: float) -> str:
         v0 = stim.v_lo_v - slope * ts[0]
         return f"PWL(0 {f(v0)} {f(tstop)} {f(v0 + slope * tstop)})"
     fs = spec.rate_effective_hz
-    fin = stim.cycles * fs / stim.conversions
+    fin = stim.cycles * fs / stim.record_conversions
     mid, amp = (stim.v_hi_v + stim.v_lo_v) / 2, (stim.v_hi_v - stim.v_lo_v) / 2
-    # phase so that the first sampling instant is not at a zero crossing of a symmetric grid
+    # phase so that the first sampling instant is not at a zero crossing of a symmetric grid;
+    # a later part of the record starts where the earlier parts left off
     delay = sample_times(spec, 1)[0]
-    return f"SIN({f(mid)} {f(amp)} {f(fin)} {f(delay)} 0 {f(SINE_PHASE_DEG)})"
+    phase = (SINE_PHASE_DEG + 360.0 * stim.cycles * stim.first / stim.record_conversions) % 360.0
+    return f"SIN({f(mid)} {f(amp)} {f(fin)} {f(delay)} 0 {f(phase)})"
+
+
+def _clocks(spec: AdcSpec) -> dict[str, tuple[float, float]]:
+    """(delay, width) of each periodic control pulse (period = one step, edges T_EDGE_FRACTION)."""
+    T = spec.step_s
+    edge = T_EDGE_FRACTION * T
+    return {
+        "seq": (T, 0.25 * T),
+        "smp": (SAMPLE_FROM * T, (SAMPLE_AT - SAMPLE_FROM) * T - 1.5 * edge),
+        "cmp": (COMPARE_AT * T, (1 - COMPARE_AT) * T - 2 * edge),
+        "cap": (CAPTURE_AT * T, 0.05 * T),
+    }
+
+
+def _init_corners_s(spec: AdcSpec) -> tuple[float, float, float]:
+    T = spec.step_s
+    return 0.0, 0.3 * T, 0.3 * T + T_EDGE_FRACTION * T
+
+
+def deck_breakpoints_s(spec: AdcSpec, stim: AdcStimulus) -> np.ndarray:
+    """Every corner of the deck's PULSE and PWL sources up to tstop: where ngspice places a
+    time point and restarts its integrator (sim.energy.restart_steps, the energy corner rule)."""
+    T = spec.step_s
+    tstop = stim.conversions * spec.steps * T
+    edge = T_EDGE_FRACTION * T
+    f = validate.fmt  # the corners of the numbers the deck holds
+    n = np.arange(stim.conversions * spec.steps + 1)[:, None] * float(f(T))
+    corners = [np.array([float(f(x)) for x in _init_corners_s(spec)]), np.array([0.0, tstop])]
+    for delay, width in _clocks(spec).values():
+        d, e, w = float(f(delay)), float(f(edge)), float(f(width))
+        corners.append((n + np.array([d, d + e, d + e + w, d + 2 * e + w])).ravel())
+    t = np.unique(np.concatenate(corners))
+    return t[t <= tstop * (1 + 1e-12)]
 
 
 def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "adc.raw",
@@ -260,6 +307,8 @@ def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "a
     tstop = stim.conversions * spec.steps * T
     edge = T_EDGE_FRACTION * T
     f = validate.fmt
+    clocks = {k: {"delay": f(d), "width": f(w)} for k, (d, w) in _clocks(spec).items()}
+    _, init_off, init_low = _init_corners_s(spec)
     return _env().get_template("adc_tran.sp.j2").render(
         title=f"{spec.bits}-bit SAR ADC {stim.kind} test, {stim.conversions} conversions at {spec.rate_hz:g} S/s",
         model_lines=tech.model_statements(nl.corner),
@@ -271,12 +320,9 @@ def adc_deck(nl: AdcNetlist, library: str, stim: AdcStimulus, raw_name: str = "a
         vin_wave=_vin_wave(spec, stim, tstop),
         edge=f(edge),
         period=f(T),
-        seq={"delay": f(T), "width": f(0.25 * T)},
-        smp={"delay": f(SAMPLE_FROM * T), "width": f((SAMPLE_AT - SAMPLE_FROM) * T - 1.5 * edge)},
-        cmp={"delay": f(COMPARE_AT * T), "width": f((1 - COMPARE_AT) * T - 2 * edge)},
-        cap={"delay": f(CAPTURE_AT * T), "width": f(0.05 * T)},
-        init_off=f(0.3 * T),
-        init_low=f(0.3 * T + edge),
+        **clocks,
+        init_off=f(init_off),
+        init_low=f(init_low),
         bits=list(range(spec.bits)),
         tstep=f(T / (2.5 * points_per_step)),
         tstop=f(tstop),

@@ -5,6 +5,7 @@ and the `spice` record of the macro model's ADC registry."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -16,8 +17,8 @@ import numpy as np
 from netlistgen.analysis import adc as metrics
 from netlistgen.analysis import macro
 from netlistgen.circuits.adc import (
-    SINE_PHASE_DEG, AdcNetlist, AdcSpec, AdcStimulus, adc_deck, build_adc, conversion_windows, read_times,
-    sample_times,
+    SINE_PHASE_DEG, AdcNetlist, AdcSpec, AdcStimulus, adc_deck, build_adc, conversion_windows, deck_breakpoints_s,
+    read_times, sample_times,
 )
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
@@ -30,6 +31,11 @@ from netlistgen.tech.technology import Technology, as_technology, list_technolog
 
 HEADLINE_SOURCES = ("vvdd", "vref", "vcm")  # the input (GBL) source is reported beside them
 RAMP_OVERRANGE_LSB = 1.0  # the ramp starts/ends this far beyond the first/last transition
+# Each deck first converts the sample before its share of the test and drops it: a deck's
+# first conversion starts from the DC operating point, not from a previous conversion, and
+# came out one code off (sine sample 21 of 32, B = 4, when it began a deck; docs/adc.md).
+# It is also the energy warm-up (sim.energy.WARMUP_CYCLES).
+LEAD_IN = WARMUP_CYCLES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,13 +53,24 @@ class AdcTest:
     sine_amplitude_fs: float = 0.98  # peak-to-peak as a fraction of full scale
     points_per_step: int = 20  # largest time step = one SAR step / this
     ramp_chunks: int = 1  # the ramp split into this many decks (run in parallel)
+    sine_chunks: int = 1  # the sine record split into this many decks (each continues the phase)
 
     def __post_init__(self) -> None:
         validate.integer(self.hits_per_code, "hits_per_code", minimum=1, maximum=1000)
         validate.integer(self.points_per_step, "points_per_step", minimum=4, maximum=1000)
         validate.integer(self.ramp_chunks, "ramp_chunks", minimum=1, maximum=64)
+        validate.integer(self.sine_chunks, "sine_chunks", minimum=1, maximum=64)
         validate.integer(self.sine_conversions, "sine_conversions", minimum=16, maximum=65536)
         validate.number(self.sine_amplitude_fs, "sine_amplitude_fs", minimum=0.1, maximum=1.0)
+
+
+# The cached result holds extracted numbers, so the key names the extraction too: results
+# cached before the energy rule took the clock corners (energy.restart_steps) are not reused.
+EXTRACTION_VERSION = "adc-extract-2"
+
+
+def _cache_key(job: str) -> str:
+    return hashlib.sha256(f"{job}:{EXTRACTION_VERSION}".encode()).hexdigest()
 
 
 def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCache | None,
@@ -67,7 +84,7 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
     write_atomic(workdir / ".spiceinit", spiceinit)
     deck = adc_deck(nl, str(library), stim, points_per_step=points_per_step)
     write_atomic(workdir / "tb.sp", deck)
-    key = job_key(deck=deck, library=nl.text, spiceinit=spiceinit, workdir=workdir, backend="subprocess") \
+    key = _cache_key(job_key(deck=deck, library=nl.text, spiceinit=spiceinit, workdir=workdir, backend="subprocess")) \
         if cache is not None else None
     if cache is not None:
         hit = cache.get(key)
@@ -84,7 +101,8 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
     volts = {"vvdd": nl.tech.vdd_v, "vref": nl.tech.vdd_v, "vcm": spec.vcm_ratio * nl.tech.vdd_v}
     sources = {name: (np.full_like(t, v), raw[f"i({name})"]) for name, v in volts.items()}
     sources["vin"] = (raw["v(vin)"], raw["i(vin)"])
-    energy = energy_per_cycle(t, sources, conversion_windows(spec, stim.conversions))
+    energy = energy_per_cycle(t, sources, conversion_windows(spec, stim.conversions),
+                              breakpoints_s=deck_breakpoints_s(spec, stim))
     out = {
         "codes": codes,
         "v_in_v": v_in,
@@ -103,12 +121,33 @@ def _ramp(spec: AdcSpec, tech: Technology, test: AdcTest) -> list[AdcStimulus]:
     n = test.hits_per_code * (2 ** spec.bits + 2 * int(RAMP_OVERRANGE_LSB))
     v = np.linspace(-RAMP_OVERRANGE_LSB * lsb, tech.vdd_v + (RAMP_OVERRANGE_LSB - 1) * lsb, n)
     cuts = np.linspace(0, n, min(test.ramp_chunks, n // 4) + 1).round().astype(int)
-    return [AdcStimulus("ramp", int(b - a), float(v[a]), float(v[b - 1])) for a, b in zip(cuts[:-1], cuts[1:])]
+    dv = v[1] - v[0]
+    return [AdcStimulus("ramp", int(b - a) + LEAD_IN, float(v[a] - LEAD_IN * dv), float(v[b - 1]))
+            for a, b in zip(cuts[:-1], cuts[1:])]
 
 
-def _sine(spec: AdcSpec, tech: Technology, test: AdcTest) -> AdcStimulus:
+def _sine(spec: AdcSpec, tech: Technology, test: AdcTest) -> list[AdcStimulus]:
+    """The coherent sine record (periodic), cut into `test.sine_chunks` consecutive decks, each
+    led in by the record's sample before its first."""
     half = tech.vdd_v * (1 - test.sine_amplitude_fs) / 2
-    return AdcStimulus("sine", test.sine_conversions, half, tech.vdd_v - half, cycles=test.sine_cycles)
+    n = test.sine_conversions
+    cuts = np.linspace(0, n, min(test.sine_chunks, n // 8) + 1).round().astype(int)
+    return [AdcStimulus("sine", int(b - a) + LEAD_IN, half, tech.vdd_v - half, cycles=test.sine_cycles, record=n,
+                        first=int(a) - LEAD_IN)
+            for a, b in zip(cuts[:-1], cuts[1:])]
+
+
+def _joined(parts: list[dict]) -> dict:
+    """One test's result from its consecutive decks, each deck's lead-in conversion dropped:
+    codes and inputs in record order, per-source energy per conversion."""
+    out = {"codes": np.concatenate([p["codes"][LEAD_IN:] for p in parts]),
+           "v_in_v": np.concatenate([p["v_in_v"][LEAD_IN:] for p in parts]),
+           "seconds": sum(float(p["seconds"]) for p in parts),
+           "cached": all(bool(p["cached"]) for p in parts)}
+    out["steady_energy_per_source_j"] = {
+        k: np.concatenate([np.asarray(p["energy_per_source_j"][k])[LEAD_IN:] for p in parts])
+        for k in parts[0]["energy_per_source_j"]}
+    return out
 
 
 def ideal_sine_enob(bits: int, test: AdcTest, shift_lsb: float = 0.0) -> float:
@@ -122,8 +161,8 @@ def ideal_sine_enob(bits: int, test: AdcTest, shift_lsb: float = 0.0) -> float:
 
 
 def steady_energy_j(per_source: dict) -> tuple[float, dict]:
-    """(headline energy per conversion, per-source means) after the warm-up conversion."""
-    means = {k: float(np.mean(np.asarray(v)[WARMUP_CYCLES:])) for k, v in per_source.items()}
+    """(headline energy per conversion, per-source means) of steady conversions (warm-ups dropped)."""
+    means = {k: float(np.mean(np.asarray(v))) for k, v in per_source.items()}
     return sum(means[k] for k in HEADLINE_SOURCES), means
 
 
@@ -134,23 +173,18 @@ def characterize(spec: AdcSpec, tech: str | Technology, *, test: AdcTest = AdcTe
     tech = as_technology(tech)
     nl = build_adc(spec, tech)
     base = Path(workdir) if workdir is not None else Path(tempfile.mkdtemp(prefix="netlistgen-adc-"))
-    stims = {"sine": _sine(spec, tech, test)}
+    parts = {"sine": _sine(spec, tech, test)}
     if ramp:
-        chunks = _ramp(spec, tech, test)
-        stims.update({f"ramp{k}": s for k, s in enumerate(chunks)})
+        parts["ramp"] = _ramp(spec, tech, test)
+    stims = {f"{name}{k}": s for name, decks in parts.items() for k, s in enumerate(decks)}
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(stims)))) as pool:
         # longest decks first, so the workers finish together
         futs = {k: pool.submit(_simulate, nl, s, base / k, cache, timeout_s, test.points_per_step)
                 for k, s in sorted(stims.items(), key=lambda kv: -kv[1].conversions)}
-        runs = {k: f.result() for k, f in futs.items()}
-    if ramp:
-        parts = [runs.pop(f"ramp{k}") for k in range(len(chunks))]
-        runs["ramp"] = {"codes": np.concatenate([p["codes"] for p in parts]),
-                        "v_in_v": np.concatenate([p["v_in_v"] for p in parts]),
-                        "seconds": sum(float(p["seconds"]) for p in parts),
-                        "cached": all(bool(p["cached"]) for p in parts)}
+        done = {k: f.result() for k, f in futs.items()}
+    runs = {name: _joined([done[f"{name}{k}"] for k in range(len(decks))]) for name, decks in parts.items()}
     sine = metrics.sine_sndr(runs["sine"]["codes"], test.sine_cycles)
-    e_conv, per_source = steady_energy_j(runs["sine"]["energy_per_source_j"])
+    e_conv, per_source = steady_energy_j(runs["sine"]["steady_energy_per_source_j"])
     result = {
         "technology": tech.name,
         "corner": nl.corner,
