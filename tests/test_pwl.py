@@ -19,7 +19,7 @@ def test_split_ramps_puts_a_corner_where_a_wave_and_its_complement_cross():
 
 
 def test_lcc_row_select_edges_have_the_switching_corner_as_a_deck_parameter(build_small):
-    """The row-select sources of an LCC deck carry the mid-ramp corner as {vdd_v/2}, so
+    """The row-select sources of an LCC deck carry the mid-ramp corner as {vdd_v*0.5}, so
     `alterparam vdd_v` still moves the whole waveform; the corner is a bench breakpoint."""
     nl = build_small(scheme="int4", rows=2, cols=1)
     stim = random_stimulus(nl, 3, 1)
@@ -30,4 +30,4 @@ def test_lcc_row_select_edges_have_the_switching_corner_as_a_deck_parameter(buil
     pairs = [p.split() for src in bench.sources if src.name.startswith("rsel") for p in src.pwl]
     mids = {float(t) for t, v in pairs if float(v) == nl.design.vdd_v / 2}
     assert mids and mids <= set(bench.meta["breakpoints_s"])
-    assert text.count("{vdd_v/2}") == sum(float(v) == nl.design.vdd_v / 2 for _, v in pairs)
+    assert text.count("{vdd_v*0.5}") == sum(float(v) == nl.design.vdd_v / 2 for _, v in pairs)

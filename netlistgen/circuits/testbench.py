@@ -97,7 +97,7 @@ def parametrized(netlist: Netlist, sources: list[Source]) -> tuple[list[str], li
         if values.get(name) == text:
             return f"{{{name}}}"
         if name in values and text == validate.fmt(float(values[name]) / 2):
-            return f"{{{name}/2}}"  # the middle of a ramp (pwl.split_ramps)
+            return f"{{{name}*0.5}}"  # the middle of a ramp (pwl.split_ramps); the oracle's {name*k} form
         return text
 
     out = []
