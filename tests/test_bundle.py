@@ -137,9 +137,15 @@ def test_bundle_decks_set_one_thread_from_any_working_directory(tmp_path, instal
     cwd.mkdir()
     for deck in ("op.sp", "tran.sp"):
         assert "\n.options num_threads=1\n" in (bundle / deck).read_text()
-    assert _max_threads(bundle / "op.sp", cwd) == 1
+    # The same operating point 200 times over, so ngspice lives ~0.4 s and the thread count
+    # is sampled many times (a single op of this deck ends within a few polls on a busy CI).
+    text = (bundle / "op.sp").read_text()
+    assert "\nop\n" in text
+    held = bundle / "op_held.sp"
+    held.write_text(text.replace("\nop\n", "\nrepeat 200\nop\nend\n", 1))
+    assert _max_threads(held, cwd) == 1
     bare = bundle / "op_bare.sp"
-    bare.write_text((bundle / "op.sp").read_text().replace(".options num_threads=1\n", ""))
+    bare.write_text(held.read_text().replace(".options num_threads=1\n", ""))
     assert _max_threads(bare, cwd) == 2
     assert _max_threads(bare, bundle) == 1  # from the bundle directory its .spiceinit applies
 
