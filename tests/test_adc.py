@@ -257,3 +257,22 @@ def test_sine_split_over_decks_gives_the_same_codes_in_ngspice(tmp_path):
     one, three = run(1), run(3)
     assert list(three["sine"]["codes"]) == list(one["sine"]["codes"])
     assert three["energy_per_conversion_j"] == pytest.approx(one["energy_per_conversion_j"], rel=1e-3)
+
+
+@pytest.mark.ngspice
+def test_cached_result_is_keyed_on_the_engine_identity(tmp_path, monkeypatch):
+    """A repeat run is read from the cache; a different ngspice (version or binary, its
+    `identity()`) is a miss, as for every array run (the key once named only "subprocess")."""
+    from netlistgen.sim.backends import get_backend
+    from netlistgen.sim.cache import ResultCache
+    from netlistgen.studies import adc as study
+
+    nl, stim = build_adc(AdcSpec(bits=3), load_technology("ptm45")), AdcStimulus("ramp", 4, 0.2, 0.8)
+    cache = ResultCache(tmp_path / "cache")
+    first = study._simulate(nl, stim, tmp_path / "a", cache)
+    again = study._simulate(nl, stim, tmp_path / "a", cache)
+    assert not first["cached"] and again["cached"]
+    assert list(again["codes"]) == list(first["codes"])
+    engine = get_backend("subprocess")
+    monkeypatch.setattr(engine, "identity", lambda: "ngspice-0 -b another-binary")
+    assert not study._simulate(nl, stim, tmp_path / "a", cache)["cached"]

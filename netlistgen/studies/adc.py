@@ -20,9 +20,11 @@ from netlistgen.circuits.adc import (
     SINE_PHASE_DEG, AdcNetlist, AdcSpec, AdcStimulus, adc_deck, build_adc, conversion_windows, deck_breakpoints_s,
     read_times, sample_times,
 )
+from netlistgen.circuits.testbench import spiceinit_text
 from netlistgen.core import validate
 from netlistgen.core.errors import NetlistgenError
 from netlistgen.core.files import write_atomic
+from netlistgen.sim.backends import get_backend
 from netlistgen.sim.cache import ResultCache, job_key
 from netlistgen.sim.energy import ENERGY_BOOKKEEPING, WARMUP_CYCLES, energy_per_cycle
 from netlistgen.sim.rawfile import read_raw
@@ -80,13 +82,14 @@ def _simulate(nl: AdcNetlist, stim: AdcStimulus, workdir: Path, cache: ResultCac
     workdir.mkdir(parents=True, exist_ok=True)
     library = workdir / "adc.sp"
     write_atomic(library, nl.text)
-    spiceinit = "\n".join(["set num_threads=1", *nl.tech.spiceinit_lines]) + "\n"
+    spiceinit = spiceinit_text(nl.tech)
     write_atomic(workdir / ".spiceinit", spiceinit)
     deck = adc_deck(nl, str(library), stim, points_per_step=points_per_step)
     write_atomic(workdir / "tb.sp", deck)
-    key = _cache_key(job_key(deck=deck, library=nl.text, spiceinit=spiceinit, workdir=workdir, backend="subprocess")) \
-        if cache is not None else None
-    if cache is not None:
+    key = None
+    if cache is not None:  # the engine's identity (version, binary) as for every other cached run
+        engine = f"subprocess {get_backend('subprocess').identity()}"
+        key = _cache_key(job_key(deck=deck, library=nl.text, spiceinit=spiceinit, workdir=workdir, backend=engine))
         hit = cache.get(key)
         if hit is not None:
             return {**hit, "cached": True}
