@@ -1,6 +1,7 @@
 """sky130 at real array sizes: flattened model cards vs the subcircuit (trimmed) deck.
 
-Usage: python benchmarks/bench_sky130_flat.py [--cases compare,check,64x8] [--out FILE.json]
+Usage: python benchmarks/bench_sky130_flat.py [--cases compare,check,64x8] [--max-step-ps P]
+           [--out FILE.json]
 
 Cases (each measured in a fresh child process, so ru_maxrss / CPU are ngspice's own):
   compare  zebra-i 16x4 (16 GBLs) transistor, tt, 2 cycles, whole array: models flat vs
@@ -31,8 +32,10 @@ def _child_usage() -> dict:
     return {"cpu_s": ru.ru_utime + ru.ru_stime, "peak_mb": ru.ru_maxrss / 1024}
 
 
-def run_array(rows: int, cols: int, fidelity: str, models: str, cycles: int, samples_out: str | None) -> dict:
-    """One whole-array transient in this process (ngspice as a child)."""
+def run_array(rows: int, cols: int, fidelity: str, models: str, cycles: int, samples_out: str | None,
+              max_step_s: float | None = None) -> dict:
+    """One whole-array transient in this process (ngspice as a child); max_step_s None =
+    the descriptor's sampling step."""
     import numpy as np
 
     from netlistgen.circuits.generate import GenerateOptions, build
@@ -43,7 +46,7 @@ def run_array(rows: int, cols: int, fidelity: str, models: str, cycles: int, sam
     nl = build(GenerateOptions(rows=rows, cols=cols, technology="sky130", fidelity=fidelity, models=models))
     build_s = time.perf_counter() - t0
     with tempfile.TemporaryDirectory(prefix="sky130-flat-") as tmp:
-        res = run_job(Job(f"{models}", nl, random_stimulus(nl, cycles, 1), timeout_s=7200), tmp)
+        res = run_job(Job(f"{models}", nl, random_stimulus(nl, cycles, 1), timeout_s=7200, max_step_s=max_step_s), tmp)
     if samples_out:
         np.save(samples_out, res.v_sample_v)
     return {"build_s": build_s, "wall_s": res.seconds, **_child_usage(), "bit_cols": nl.spec.bit_cols}
@@ -74,14 +77,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="compare,check,64x8")
     ap.add_argument("--compare", default="16x4", help="ROWSxCOLS of the flat vs trimmed comparison (default 16x4)")
+    ap.add_argument("--max-step-ps", default="", help="sampling max step of every array case (default: the descriptor's)")
     ap.add_argument("--out", default="")
     ap.add_argument("--child", nargs="*")
     args = ap.parse_args()
     if args.child is not None:
         kind, *rest = args.child
         if kind == "array":
-            rows, cols, fidelity, models, cycles, samples = rest
-            res = run_array(int(rows), int(cols), fidelity, models, int(cycles), samples or None)
+            rows, cols, fidelity, models, cycles, samples, step_ps = rest
+            res = run_array(int(rows), int(cols), fidelity, models, int(cycles), samples or None,
+                            float(step_ps) * 1e-12 if step_ps else None)
         else:
             res = run_check(int(rest[0]), int(rest[1]))
         print(json.dumps(res))
@@ -94,9 +99,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sky130-bench-") as tmp:
         if "compare" in cases:
             rows, cols = args.compare.split("x")
-            flat = child(["array", rows, cols, "transistor", "flat", "2", f"{tmp}/flat.npy"])
+            flat = child(["array", rows, cols, "transistor", "flat", "2", f"{tmp}/flat.npy", args.max_step_ps])
             print(f"{args.compare} flat", flat, flush=True)
-            today = child(["array", rows, cols, "transistor", "trimmed", "2", f"{tmp}/trimmed.npy"])
+            today = child(["array", rows, cols, "transistor", "trimmed", "2", f"{tmp}/trimmed.npy", args.max_step_ps])
             print(f"{args.compare} trimmed", today, flush=True)
             dv = np.abs(np.load(f"{tmp}/flat.npy") - np.load(f"{tmp}/trimmed.npy")).max()
             report[f"compare_{args.compare}"] = {"flat": flat, "trimmed": today, "max_abs_dv_uV": float(dv * 1e6),
@@ -107,7 +112,7 @@ def main() -> None:
             report["check_16x8"] = child(["check", "16", "8"])
             print("check 16x8", report["check_16x8"], flush=True)
         if "64x8" in cases:
-            report["transistor_64x8"] = child(["array", "64", "2", "transistor", "flat", "1", ""])
+            report["transistor_64x8"] = child(["array", "64", "2", "transistor", "flat", "1", "", args.max_step_ps])
             print("64 rows x 8 GBLs", report["transistor_64x8"], flush=True)
     finish_report(report, args.out)
 

@@ -15,15 +15,20 @@ Usage: python benchmarks/bench_sky130_step.py [--rows 16] [--cols 1] [--fidelity
   finest last = the reference); max |sampled GBL voltage - reference| in uV and in LSB
   (the reference's fitted gain), time points, ngspice CPU seconds (user + system).
 - levers: `models.flat_params` set in a copy of the sky130 descriptor (one lever per run,
-  then all together), run at --lever-step; difference against the PDK cards at that step.
+  then all together), run at --lever-step; difference against the PDK card values
+  (flat_params = []) at that step.
 - energy: an energy job (warm-up cycle + --cycles) of an --energy-rows x 1 array at each
   --energy-steps (finest last); delivered energy per cycle against the finest step.
+  --energy-cards also runs it on the PDK's card values (flat_params = []) at the finest step.
 - confirm: one cycle of a ROWSxCOLS transistor array (64x2 = the issue's 64 rows x 8 GBLs)
   at each --confirm-steps, the first being the reference, and (with --confirm-params) with
   those card parameters at the last step; ngspice CPU, peak memory and the largest
   sampled-voltage change in LSB of that array. This is the timed part (run it alone).
   --confirm-variants lists the runs explicitly; "bypass" puts back ngspice bypass=1,
-  which sky130 sampling runs no longer use (docs/sky130.md, stop 21).
+  which sky130 sampling runs no longer use (docs/sky130.md, stop 21); a variant without
+  parameters runs the PDK's card values, "shipped" the descriptor as shipped (since stop 22
+  rbodymod=0, rsh=0). The step and energy parts run the shipped descriptor. --confirm-fidelity
+  ideal-bits measures the 256 x 64 block (256x2); --vectors FILE.npz saves the samples.
 """
 
 from __future__ import annotations
@@ -43,12 +48,15 @@ def cpu_children_s() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+SCHEME = "zebra-i"  # --scheme
+
+
 def make_job(tech: str, rows: int, cols: int, fidelity: str, cycles: int, energy: bool = False):
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.simulate import Job
 
-    nl = build(GenerateOptions(scheme="zebra-i", technology=tech, rows=rows, cols=cols, fidelity=fidelity))
+    nl = build(GenerateOptions(scheme=SCHEME, technology=tech, rows=rows, cols=cols, fidelity=fidelity))
     return Job("step", nl, random_stimulus(nl, cycles, 1), energy=energy, timeout_s=7200)
 
 
@@ -79,32 +87,36 @@ def fitted_gain_v(job, v: np.ndarray) -> float:
 
 
 BYPASS = "bypass"  # pseudo card parameter of a variant: the sampling runs use ngspice bypass=1
+SHIPPED = "shipped"  # a variant's only "parameter": the descriptor as shipped (its own flat_params)
 
 
 def descriptor_with(params: list[str], tmp: Path) -> Path:
-    """A copy of the built-in sky130 descriptor with `models.flat_params = params`
-    (and `[timing] sample_bypass = true` when "bypass" is one of them)."""
+    """A copy of the built-in sky130 descriptor with `models.flat_params = params` (so []
+    means the PDK's own card values; the shipped descriptor sets rbodymod=0, rsh=0), and
+    `[timing] sample_bypass = true` when "bypass" is one of them."""
     import importlib.resources
+    import re
 
     text = (importlib.resources.files("netlistgen.pdk_models") / "sky130.toml").read_text()
     cards = [p for p in params if p != BYPASS]
-    if cards:
-        assert "flat_params" not in text, "the descriptor already sets flat_params"
-        line = "flat_params = [" + ", ".join(json.dumps(p) for p in cards) + "]\n"
+    line = "flat_params = [" + ", ".join(json.dumps(p) for p in cards) + "]\n"
+    text, n = re.subn(r"(?m)^flat_params = \[.*\]\n", line, text)
+    if n == 0:
         text = text.replace("flatten = true\n", "flatten = true\n" + line, 1)
     if BYPASS in params:
         assert "sample_bypass = false\n" in text, "the descriptor no longer turns bypass off"
         text = text.replace("sample_bypass = false\n", "sample_bypass = true\n", 1)
-    path = tmp / f"sky130-{'-'.join(p.replace('=', '') for p in params)}.toml"
+    path = tmp / f"sky130-{'-'.join(p.replace('=', '') for p in params) or 'pdkcards'}.toml"
     path.write_text(text)
     return path
 
 
 def confirm(args, tmp: Path) -> list[dict]:
-    """One cycle of the large array at each confirm step (and card variant): CPU, memory, dV."""
+    """One cycle of the large array at each confirm step (and card variant): CPU, memory, dV.
+    --vectors keeps every run's samples, so runs made in separate processes can be compared."""
     rows, cols = (int(x) for x in args.confirm.split("x"))
     cps = [float(s) for s in args.confirm_steps.split(",") if s]
-    variants = [("sky130", s, []) for s in cps]
+    variants = [(str(descriptor_with([], tmp)), s, []) for s in cps]
     params = [p for p in args.confirm_params.split(",") if p]
     if params:
         variants.append((str(descriptor_with(params, tmp)), cps[-1], params))
@@ -113,12 +125,16 @@ def confirm(args, tmp: Path) -> list[dict]:
         for item in args.confirm_variants.split(","):
             step, _, ps = item.partition(":")
             ps = [p for p in ps.split("+") if p]
-            variants.append((str(descriptor_with(ps, tmp)) if ps else "sky130", float(step), ps))
+            tech = "sky130" if ps == [SHIPPED] else str(descriptor_with(ps, tmp))
+            variants.append((tech, float(step), ps))
         cps = [variants[0][1]]
-    out, ref, gain = [], None, None
+    out, ref, gain, vectors = [], None, None, {}
     for k, (tech, s, vparams) in enumerate(variants):
-        job = make_job(tech, rows, cols, "transistor", 1)
+        job = make_job(tech, rows, cols, args.confirm_fidelity, 1)
         r = run_at(job, s * 1e-12, tmp / f"confirm-{k}")
+        if args.vectors:
+            vectors[f"{s:g}:{'+'.join(vparams)}"] = r["v"]
+            np.savez(args.vectors, **vectors)
         if ref is None:
             ref, gain = r, fitted_gain_v(job, r["v"])
         dv = float(np.abs(r["v"] - ref["v"]).max())
@@ -127,7 +143,7 @@ def confirm(args, tmp: Path) -> list[dict]:
                     "dv_uv": dv * 1e6, "dv_lsb": dv / gain, "gain_mv_per_lsb": gain * 1e3,
                     "loadavg": Path("/proc/loadavg").read_text().split()[0]})
         print(json.dumps(out[-1]), flush=True)
-    print(f"\n{rows}x{cols} transistor, one cycle, LSB {gain * 1e3:.4f} mV; dV against the first run "
+    print(f"\n{rows}x{cols} {args.confirm_fidelity}, one cycle, LSB {gain * 1e3:.4f} mV; dV against the first run "
           f"({cps[0]:g} ps, {' '.join(variants[0][2]) or 'PDK cards'})\n")
     print("| max step ps | card parameters | time points | ngspice CPU s | peak MB (so far) | max dV uV | max dV LSB "
           "| load |\n|---|---|---|---|---|---|---|---|")
@@ -148,14 +164,22 @@ def main() -> None:
     ap.add_argument("--lever-step", type=float, default=100.0, help="max step (ps) of the lever runs")
     ap.add_argument("--energy-rows", type=int, default=4)
     ap.add_argument("--energy-steps", default="10,5,2", help="energy-run max steps in ps, finest last ('' = none)")
+    ap.add_argument("--energy-cards", action="store_true",
+                    help="also run the energy job on the PDK's card values (flat_params = []) at the finest step")
+    ap.add_argument("--scheme", default="zebra-i", help="pattern set of every job (default zebra-i)")
     ap.add_argument("--confirm", default="", help="ROWSxCOLS of the one-cycle confirmation run ('' = none)")
     ap.add_argument("--confirm-steps", default="100,500", help="max steps in ps, the first is the reference")
     ap.add_argument("--confirm-params", default="", help="card parameters also run at the last confirm step")
     ap.add_argument("--confirm-variants", default="",
                     help="instead of the two above: STEP[:param+param] runs in order, the first the reference; "
                          "'bypass' as a param turns ngspice bypass on (e.g. 100,100:bypass,500)")
+    ap.add_argument("--confirm-fidelity", default="transistor", help="fidelity of the confirmation runs")
+    ap.add_argument("--vectors", type=Path, default=None,
+                    help="write each confirmation run's sampled voltages to this .npz (key STEP:params)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    global SCHEME
+    SCHEME = args.scheme
     report: dict = {"args": vars(args) | {"json": str(args.json)},
                     "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
     with tempfile.TemporaryDirectory(prefix="sky130-step-") as tmp:
@@ -181,7 +205,8 @@ def main() -> None:
 
             levers = [p for p in args.levers.split(",") if p]
             if levers:
-                base = runs.get(args.lever_step) or run_at(job, args.lever_step * 1e-12, tmp / "lever-base")
+                pdk_job = make_job(str(descriptor_with([], tmp)), args.rows, args.cols, args.fidelity, args.cycles)
+                base = run_at(pdk_job, args.lever_step * 1e-12, tmp / "lever-base")
                 report["levers"] = []
                 for params in [[p] for p in levers] + ([levers] if len(levers) > 1 else []):
                     lj = make_job(str(descriptor_with(params, tmp)), args.rows, args.cols, args.fidelity, args.cycles)
@@ -215,11 +240,22 @@ def main() -> None:
             for r in report["energy"]:
                 print(f"| {r['step_ps']:g} | {r['points']} | {r['cpu_s']:.1f} | {r['e_fj']:.2f} | "
                       f"{r['de_mean_pct']:+.3f} | {r['de_worst_pct']:.3f} | {r['dv_uv']:.2f} |")
+            if args.energy_cards:  # the shipped card levers' effect on energy, at the finest step
+                pj = make_job(str(descriptor_with([], tmp)), args.energy_rows, 1, args.fidelity,
+                              energy_run_cycles(args.cycles), energy=True)
+                r = run_at(pj, esteps[-1] * 1e-12, tmp / "energy-pdkcards")
+                ratio = eref["e"][1:] / r["e"][1:]
+                report["energy_cards"] = {"step_ps": esteps[-1], "e_fj_pdk_cards": float(np.mean(r["e"][1:]) * 1e15),
+                                          "de_mean_pct": float((np.mean(eref["e"][1:]) / np.mean(r["e"][1:]) - 1) * 100),
+                                          "de_worst_pct": float(np.max(np.abs(ratio - 1)) * 100),
+                                          "dv_uv": float(np.abs(r["v"] - eref["v"]).max() * 1e6),
+                                          "cpu_s_pdk_cards": r["cpu_s"], "cpu_s_shipped": eref["cpu_s"]}
+                print("\nshipped cards vs PDK card values (energy run, same step):", json.dumps(report["energy_cards"]))
         if args.confirm:
             report["confirm"] = confirm(args, tmp)
     report["loadavg_at_end"] = Path("/proc/loadavg").read_text().split()[:3]
     if args.json:
-        args.json.write_text(json.dumps(report, indent=1) + "\n")
+        args.json.write_text(json.dumps(report, indent=1, default=str) + "\n")
 
 
 if __name__ == "__main__":
