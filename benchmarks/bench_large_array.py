@@ -47,15 +47,15 @@ def main() -> None:
         wall = time.perf_counter() - start
     if errors:
         raise SystemExit(f"failed: {errors}")
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     gbls = results["large"].v_sample_v.shape[1]
     if args.vectors:
         import numpy as np
 
         np.save(args.vectors, np.asarray(results["large"].v_sample_v))
-    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
-    print(f"| {args.rows}x{args.cols} ideal-bits {nl.tech.name} ({gbls} GBLs), 1 cycle | blocks of {args.block} columns, "
-          f"{args.workers} workers | {wall:.1f} s wall, {cpu.ru_utime + cpu.ru_stime:.0f} s ngspice CPU | {peak_mb:.0f} MB | {load0:.1f} -> {os.getloadavg()[0]:.1f} |")
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"| {args.rows}x{args.cols} ideal-bits {nl.tech.name} ({gbls} GBLs), 1 cycle | blocks of {args.block} "
+          f"columns, {args.workers} workers | {wall:.1f} s wall, {ru.ru_utime + ru.ru_stime:.0f} s ngspice CPU "
+          f"| {ru.ru_maxrss / 1024:.0f} MB | {load0:.1f} -> {os.getloadavg()[0]:.1f} |")
 
 
 if __name__ == "__main__":

@@ -48,15 +48,13 @@ def cpu_children_s() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-SCHEME = "zebra-i"  # --scheme
-
-
-def make_job(tech: str, rows: int, cols: int, fidelity: str, cycles: int, energy: bool = False):
+def make_job(tech: str, rows: int, cols: int, fidelity: str, cycles: int, energy: bool = False,
+             scheme: str = "zebra-i"):
     from netlistgen.circuits.generate import GenerateOptions, build
     from netlistgen.circuits.testbench import random_stimulus
     from netlistgen.sim.simulate import Job
 
-    nl = build(GenerateOptions(scheme=SCHEME, technology=tech, rows=rows, cols=cols, fidelity=fidelity))
+    nl = build(GenerateOptions(scheme=scheme, technology=tech, rows=rows, cols=cols, fidelity=fidelity))
     return Job("step", nl, random_stimulus(nl, cycles, 1), energy=energy, timeout_s=7200)
 
 
@@ -130,7 +128,7 @@ def confirm(args, tmp: Path) -> list[dict]:
         cps = [variants[0][1]]
     out, ref, gain, vectors = [], None, None, {}
     for k, (tech, s, vparams) in enumerate(variants):
-        job = make_job(tech, rows, cols, args.confirm_fidelity, 1)
+        job = make_job(tech, rows, cols, args.confirm_fidelity, 1, scheme=args.scheme)
         r = run_at(job, s * 1e-12, tmp / f"confirm-{k}")
         if args.vectors:
             vectors[f"{s:g}:{'+'.join(vparams)}"] = r["v"]
@@ -178,15 +176,13 @@ def main() -> None:
                     help="write each confirmation run's sampled voltages to this .npz (key STEP:params)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    global SCHEME
-    SCHEME = args.scheme
     report: dict = {"args": vars(args) | {"json": str(args.json)},
                     "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
     with tempfile.TemporaryDirectory(prefix="sky130-step-") as tmp:
         tmp = Path(tmp)
         steps = [float(s) for s in args.steps.split(",") if s]
         if steps:
-            job = make_job("sky130", args.rows, args.cols, args.fidelity, args.cycles)
+            job = make_job("sky130", args.rows, args.cols, args.fidelity, args.cycles, scheme=args.scheme)
             runs = {}
             for s in steps:
                 runs[s] = run_at(job, s * 1e-12, tmp / f"step-{s:g}")
@@ -205,11 +201,13 @@ def main() -> None:
 
             levers = [p for p in args.levers.split(",") if p]
             if levers:
-                pdk_job = make_job(str(descriptor_with([], tmp)), args.rows, args.cols, args.fidelity, args.cycles)
+                pdk_job = make_job(str(descriptor_with([], tmp)), args.rows, args.cols, args.fidelity, args.cycles,
+                                   scheme=args.scheme)
                 base = run_at(pdk_job, args.lever_step * 1e-12, tmp / "lever-base")
                 report["levers"] = []
                 for params in [[p] for p in levers] + ([levers] if len(levers) > 1 else []):
-                    lj = make_job(str(descriptor_with(params, tmp)), args.rows, args.cols, args.fidelity, args.cycles)
+                    lj = make_job(str(descriptor_with(params, tmp)), args.rows, args.cols, args.fidelity, args.cycles,
+                                  scheme=args.scheme)
                     r = run_at(lj, args.lever_step * 1e-12, tmp / f"lever-{len(report['levers'])}")
                     dv = float(np.abs(r["v"] - base["v"]).max())
                     report["levers"].append({"params": params, "points": r["points"], "cpu_s": r["cpu_s"],
@@ -225,7 +223,8 @@ def main() -> None:
         if esteps:
             from netlistgen.sim.energy import energy_run_cycles
 
-            ej = make_job("sky130", args.energy_rows, 1, args.fidelity, energy_run_cycles(args.cycles), energy=True)
+            ej = make_job("sky130", args.energy_rows, 1, args.fidelity, energy_run_cycles(args.cycles), energy=True,
+                          scheme=args.scheme)
             eruns = {s: run_at(ej, s * 1e-12, tmp / f"energy-{s:g}") for s in esteps}
             eref = eruns[esteps[-1]]
             report["energy"] = [{"step_ps": s, "points": r["points"], "cpu_s": r["cpu_s"],
@@ -242,7 +241,7 @@ def main() -> None:
                       f"{r['de_mean_pct']:+.3f} | {r['de_worst_pct']:.3f} | {r['dv_uv']:.2f} |")
             if args.energy_cards:  # the shipped card levers' effect on energy, at the finest step
                 pj = make_job(str(descriptor_with([], tmp)), args.energy_rows, 1, args.fidelity,
-                              energy_run_cycles(args.cycles), energy=True)
+                              energy_run_cycles(args.cycles), energy=True, scheme=args.scheme)
                 r = run_at(pj, esteps[-1] * 1e-12, tmp / "energy-pdkcards")
                 ratio = eref["e"][1:] / r["e"][1:]
                 report["energy_cards"] = {"step_ps": esteps[-1], "e_fj_pdk_cards": float(np.mean(r["e"][1:]) * 1e15),

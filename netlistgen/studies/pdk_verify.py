@@ -48,7 +48,8 @@ class VerifyResult:
         t = ", ".join(f"{k} {v:.1f} s" for k, v in self.seconds.items())
         return (f"{'PASS' if self.ok else 'FAIL'}: {self.technology}/{self.corner} {self.rows}x{self.cols} transistor, "
                 f"{self.cycles} cycles, {self.max_step_s * 1e12:g} ps max step: max |V_flat - V_full| = "
-                f"{self.max_abs_dv_v * 1e6:.3f} uV over {self.samples} samples (tolerance {self.tolerance_v * 1e6:g} uV; ngspice {t})")
+                f"{self.max_abs_dv_v * 1e6:.3f} uV over {self.samples} samples "
+                f"(tolerance {self.tolerance_v * 1e6:g} uV; ngspice {t})")
 
 
 def verify_flat(technology: str, corner: str | None = None, *, rows: int = 2, cols: int = 1, cycles: int = 2,
